@@ -1,0 +1,52 @@
+/**
+ * The one GitOps repository port. Adapters: local Git (git CLI) and GitHub (API, no clone).
+ * Every write is a compare-and-swap on the branch head; nothing is ever forced.
+ */
+export interface Snapshot {
+  /** Commit the files were read from. */
+  readonly head: string;
+  /** Requested path -> text, or null when the path does not exist at head. */
+  readonly files: ReadonlyMap<string, string | null>;
+}
+
+export interface FileChange {
+  readonly path: string;
+  readonly text: string;
+}
+
+export interface CommitRequest {
+  readonly branch: string;
+  /** The head the change was computed from; the write fails with StaleHeadError otherwise. */
+  readonly expectedHead: string;
+  readonly message: string;
+  readonly changes: readonly FileChange[];
+}
+
+export interface CommitResult {
+  readonly sha: string;
+  /** Browsable link where the backend has one. */
+  readonly url: string | undefined;
+}
+
+export interface HistoryEntry {
+  readonly sha: string;
+  readonly message: string;
+  /** ISO 8601 commit date. */
+  readonly date: string;
+  readonly author: string;
+  readonly url: string | undefined;
+}
+
+export interface GitOpsRepo {
+  /** Human-readable location, for logs and responses (never contains credentials). */
+  readonly description: string;
+  defaultBranch(): Promise<string>;
+  /** Head of `branch` and the given files, all from that same commit. */
+  read(branch: string, paths: readonly string[]): Promise<Snapshot>;
+  /** All file paths at the head of `branch` that start with `prefix` ("" for all). */
+  listFiles(branch: string, prefix: string): Promise<string[]>;
+  /** One commit on `branch` holding every change, only if the head is still `expectedHead`. */
+  commit(request: CommitRequest): Promise<CommitResult>;
+  /** Newest first; only commits touching `path` when given. */
+  history(branch: string, options: { path?: string; limit: number }): Promise<HistoryEntry[]>;
+}
