@@ -1,0 +1,216 @@
+import { plainLines } from "./command-lines.js";
+import type { Action } from "./service.js";
+
+/**
+ * ChatOps commands, parsed from an issue or pull request comment. Mirrors the HTTP API:
+ *
+ *   /failover <service> promote|demote [--dry-run] [--urgent|--pr]
+ *   /failover <service> status
+ *   /failover list
+ *   /failover help
+ *
+ * Rules (tested in test/domain/command.test.ts):
+ * - The command starts a line (leading whitespace is fine). `/failover` must be a whole word:
+ *   `/failovers` and `x/failover` are not commands. Keyword, sub-command, action and flags are
+ *   case-insensitive (ASCII only); service names are not (Kubernetes names are lowercase).
+ * - The first command line wins, even when it is malformed (a `usage` result).
+ * - Lines in fenced code blocks, quoted lines and HTML comments are ignored (see plainLines).
+ * - Unicode: any JavaScript whitespace (`\s`: NBSP, U+2000..U+200A, U+3000, BOM...) separates
+ *   words like a space does. Invisible format characters (zero-width space, joiners, RTL/LTR
+ *   marks and overrides) and control characters are not whitespace: before `/failover` they
+ *   make the line no command; after it the command is refused (`usage`), because what GitHub
+ *   shows would not be what runs. A fullwidth slash (`／failover`) is no command.
+ * - `list` and `help` are reserved first words: a service of that name is not addressable here.
+ */
+export type FailoverMode = "urgent" | "pr";
+
+export const COMMAND_KINDS = ["failover", "status", "list", "help", "usage"] as const;
+
+export type ParsedCommand =
+  | {
+      readonly kind: "failover";
+      readonly service: string;
+      readonly action: Action;
+      readonly dryRun: boolean;
+      /** undefined: the service's configured mode applies. */
+      readonly mode: FailoverMode | undefined;
+    }
+  | { readonly kind: "status"; readonly service: string }
+  | { readonly kind: "list" }
+  | { readonly kind: "help" }
+  /** A `/failover` line that cannot run; `problem` says why, for the reply above USAGE. */
+  | { readonly kind: "usage"; readonly problem: string };
+
+export const USAGE = [
+  "**Usage:** write one command at the start of a line in a comment.",
+  "",
+  "| Command | What it does | Example |",
+  "| --- | --- | --- |",
+  "| `/failover <service> promote [--dry-run] [--urgent\\|--pr]` | Move the service to its backup node and volume claim. | `/failover sonarr promote` |",
+  "| `/failover <service> demote [--dry-run] [--urgent\\|--pr]` | Move the service back to its primary node and volume claim. | `/failover sonarr demote --pr` |",
+  "| `/failover <service> status` | Show which side the service runs on, as its manifest says. | `/failover sonarr status` |",
+  "| `/failover list` | List the configured services and their state. | `/failover list` |",
+  "| `/failover help` | Show this help. | `/failover help` |",
+  "",
+  "Flags: `--dry-run` shows the change without committing it. `--urgent` commits straight to the branch; `--pr` opens a pull request instead; without either, the service's configured mode applies.",
+  "Service names are lowercase Kubernetes names (a-z, 0-9 and `-`, at most 63 characters).",
+].join("\n");
+
+/** Returns null when the comment holds no command, so the bot stays silent. Pure; never throws. */
+export function parseCommand(body: string): ParsedCommand | null {
+  // Fast path for the comments that never mention the keyword.
+  if (!/\/failover/i.test(body)) return null;
+  for (const line of plainLines(body)) {
+    const rest = commandRest(line);
+    if (rest !== undefined) return parseArguments(rest);
+  }
+  return null;
+}
+
+const KEYWORD = "/failover";
+const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
+
+/** The text after `/failover` when the line is a command line, else undefined. */
+function commandRest(line: string): string | undefined {
+  const start = line.search(/\S/);
+  if (start === -1) return undefined;
+  if (lowerAscii(line.slice(start, start + KEYWORD.length)) !== KEYWORD) return undefined;
+  const rest = line.slice(start + KEYWORD.length);
+  const next = rest.charAt(0);
+  // Whole word: end of line, whitespace, or an invisible character (refused below).
+  if (next === "" || /\s/.test(next) || INVISIBLE.test(next)) return rest;
+  return undefined;
+}
+
+type Flags = { dryRun: boolean | undefined; mode: FailoverMode | undefined };
+
+function parseArguments(rest: string): ParsedCommand {
+  if (INVISIBLE.test(rest.replace(/\t/g, " "))) {
+    return usage("the command contains invisible or control characters: type it again");
+  }
+  const words = rest.split(/\s+/).filter((w) => w !== "");
+  // Smart punctuation (phones, some editors) turns `--dry-run` into `—dry-run`.
+  const dashed = words.find((w) => /^[\u2010-\u2015\u2212]/.test(w));
+  if (dashed !== undefined) {
+    return usage(`${quote(dashed)} starts with a typographic dash: type flags with two '-'`);
+  }
+  const positionals = words.filter((w) => !w.startsWith("-"));
+  const flagWords = words.filter((w) => w.startsWith("-"));
+
+  const first = positionals[0];
+  if (first === undefined) {
+    return usage(
+      flagWords.length > 0
+        ? "missing service: write the service before its action and flags"
+        : "missing service and action",
+    );
+  }
+  const sub = lowerAscii(first);
+  if (sub === "list" || sub === "help") {
+    const extra = [...positionals.slice(1), ...flagWords];
+    if (extra.length > 0) return usage(`\`${sub}\` takes no arguments, found ${quoteList(extra)}`);
+    return sub === "list" ? { kind: "list" } : { kind: "help" };
+  }
+
+  const second = positionals[1];
+  const verb = second === undefined ? undefined : lowerAscii(second);
+  if (isVerb(sub) && (verb === undefined || !isVerb(verb))) {
+    return usage(`write the service first, then the action: \`/failover <service> ${sub}\``);
+  }
+  const serviceProblem = checkServiceName(first);
+  if (serviceProblem !== undefined) return usage(serviceProblem);
+  if (second === undefined || verb === undefined) {
+    return usage(`missing action for ${first}: promote, demote or status`);
+  }
+  if (!isVerb(verb)) {
+    return usage(`unknown action ${quote(second)}: use promote, demote or status`);
+  }
+  if (positionals.length > 2) {
+    return usage(`unexpected extra words ${quoteList(positionals.slice(2))}`);
+  }
+  if (verb === "status") {
+    if (flagWords.length > 0) return usage(`status takes no flags, found ${quoteList(flagWords)}`);
+    return { kind: "status", service: first };
+  }
+
+  const flags = parseFlags(flagWords);
+  if (typeof flags === "string") return usage(flags);
+  return {
+    kind: "failover",
+    service: first,
+    action: verb,
+    dryRun: flags.dryRun ?? false,
+    mode: flags.mode,
+  };
+}
+
+const TRUE = new Set(["true", "1", "yes"]);
+const FALSE = new Set(["false", "0", "no"]);
+
+/** The flags, or a problem. Repeating a flag is fine; contradicting it is not. */
+function parseFlags(words: readonly string[]): Flags | string {
+  const flags: Flags = { dryRun: undefined, mode: undefined };
+  for (const word of words) {
+    const lower = lowerAscii(word);
+    const eq = lower.indexOf("=");
+    const name = eq === -1 ? lower : lower.slice(0, eq);
+    const value = eq === -1 ? undefined : lower.slice(eq + 1);
+    if (name === "--dry-run" || name === "--dryrun") {
+      let dryRun: boolean;
+      if (value === undefined || TRUE.has(value)) dryRun = true;
+      else if (FALSE.has(value)) dryRun = false;
+      else return `${name} takes true or false, found ${quote(word)}`;
+      if (flags.dryRun !== undefined && flags.dryRun !== dryRun) {
+        return "--dry-run is given twice with different values";
+      }
+      flags.dryRun = dryRun;
+    } else if ((name === "--urgent" || name === "--pr") && value === undefined) {
+      const mode = name === "--urgent" ? "urgent" : "pr";
+      if (flags.mode !== undefined && flags.mode !== mode) {
+        return "--urgent and --pr exclude each other: give one";
+      }
+      flags.mode = mode;
+    } else {
+      return `unknown flag ${quote(word)}: use --dry-run, --urgent or --pr`;
+    }
+  }
+  return flags;
+}
+
+type Verb = Action | "status";
+
+function isVerb(word: string): word is Verb {
+  return word === "promote" || word === "demote" || word === "status";
+}
+
+const SERVICE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function checkServiceName(name: string): string | undefined {
+  if (name.length > 63) return `service name is longer than 63 characters: ${quote(name)}`;
+  if (SERVICE_NAME.test(name)) return undefined;
+  const hint = SERVICE_NAME.test(lowerAscii(name))
+    ? `use lowercase: \`${lowerAscii(name)}\``
+    : "use lowercase letters, digits and '-', starting and ending with a letter or digit";
+  return `${quote(name)} is not a service name: ${hint}`;
+}
+
+/** ASCII-only lowercasing: `toLowerCase` maps some non-ASCII letters (Kelvin sign) to ASCII. */
+function lowerAscii(word: string): string {
+  return word.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+
+function usage(problem: string): ParsedCommand {
+  return { kind: "usage", problem };
+}
+
+/** Quotes user text for a reply: cut short, and free of backticks that would break the span. */
+function quote(word: string): string {
+  const chars = Array.from(word);
+  const cut = chars.length > 40 ? `${chars.slice(0, 40).join("")}…` : word;
+  return `\`${cut.replace(/`/g, "'")}\``;
+}
+
+function quoteList(words: readonly string[]): string {
+  const shown = words.slice(0, 5).map(quote).join(" ");
+  return words.length > 5 ? `${shown} (and ${words.length - 5} more)` : shown;
+}

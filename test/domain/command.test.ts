@@ -1,0 +1,360 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  COMMAND_KINDS,
+  type ParsedCommand,
+  parseCommand,
+  USAGE,
+} from "../../src/domain/command.js";
+
+const failover = (
+  service: string,
+  action: "promote" | "demote",
+  options: { dryRun?: boolean; mode?: "urgent" | "pr" } = {},
+): ParsedCommand => ({
+  kind: "failover",
+  service,
+  action,
+  dryRun: options.dryRun ?? false,
+  mode: options.mode,
+});
+const status = (service: string): ParsedCommand => ({ kind: "status", service });
+const usage = (fragment: string) => ({ kind: "usage", problem: expect.stringContaining(fragment) });
+
+const NAME_63 = `a${"b".repeat(61)}c`;
+const NAME_64 = `a${"b".repeat(62)}c`;
+
+// name, comment body, expected result (null: the bot stays silent).
+const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
+  // No command at all.
+  ["empty body", "", null],
+  ["plain text", "Looks good to me, thanks!", null],
+  ["keyword mid-sentence", "please run /failover sonarr promote", null],
+  ["keyword as a plural", "/failovers sonarr promote", null],
+  ["keyword glued to a word", "x/failover sonarr promote", null],
+  ["keyword followed by punctuation", "/failover: sonarr promote", null],
+  ["inside inline code", "`/failover sonarr promote`", null],
+  ["as a list item", "- /failover sonarr promote", null],
+  // The commands.
+  ["promote", "/failover sonarr promote", failover("sonarr", "promote")],
+  ["demote", "/failover sonarr demote", failover("sonarr", "demote")],
+  ["status", "/failover sonarr status", status("sonarr")],
+  ["list", "/failover list", { kind: "list" }],
+  ["help", "/failover help", { kind: "help" }],
+  [
+    "keyword, action and flags ignore case",
+    "/FailOver sonarr PROMOTE --DRY-RUN",
+    failover("sonarr", "promote", { dryRun: true }),
+  ],
+  ["list ignores case", "/FAILOVER LIST", { kind: "list" }],
+  ["leading spaces", "   /failover sonarr promote", failover("sonarr", "promote")],
+  ["leading tab", "\t/failover sonarr demote", failover("sonarr", "demote")],
+  ["indented four spaces (still accepted)", "    /failover sonarr status", status("sonarr")],
+  [
+    "trailing and repeated spaces",
+    "/failover   sonarr   promote   ",
+    failover("sonarr", "promote"),
+  ],
+  ["service with digits and dashes", "/failover my-app-2 promote", failover("my-app-2", "promote")],
+  ["service of 63 characters", `/failover ${NAME_63} status`, status(NAME_63)],
+  // Flags.
+  [
+    "--dry-run",
+    "/failover sonarr promote --dry-run",
+    failover("sonarr", "promote", { dryRun: true }),
+  ],
+  [
+    "--dryrun",
+    "/failover sonarr promote --dryrun",
+    failover("sonarr", "promote", { dryRun: true }),
+  ],
+  [
+    "--dry-run=true",
+    "/failover sonarr demote --dry-run=true",
+    failover("sonarr", "demote", { dryRun: true }),
+  ],
+  ["--dry-run=false", "/failover sonarr demote --dry-run=false", failover("sonarr", "demote")],
+  [
+    "--urgent",
+    "/failover sonarr promote --urgent",
+    failover("sonarr", "promote", { mode: "urgent" }),
+  ],
+  ["--pr", "/failover sonarr demote --pr", failover("sonarr", "demote", { mode: "pr" })],
+  [
+    "all flags, before the action",
+    "/failover sonarr --pr --dry-run promote",
+    failover("sonarr", "promote", { dryRun: true, mode: "pr" }),
+  ],
+  [
+    "a repeated flag",
+    "/failover sonarr promote --pr --pr",
+    failover("sonarr", "promote", { mode: "pr" }),
+  ],
+  // Malformed /failover lines: a usage reply.
+  ["keyword alone", "/failover", usage("missing service and action")],
+  ["flags only", "/failover --dry-run", usage("missing service")],
+  ["missing action", "/failover sonarr", usage("missing action for sonarr")],
+  ["unknown action", "/failover sonarr promot", usage("unknown action `promot`")],
+  ["action before service", "/failover promote sonarr", usage("write the service first")],
+  [
+    "extra words",
+    "/failover sonarr promote now please",
+    usage("unexpected extra words `now` `please`"),
+  ],
+  ["unknown flag", "/failover sonarr promote --force", usage("unknown flag `--force`")],
+  ["single-dash flag", "/failover sonarr promote -n", usage("unknown flag `-n`")],
+  ["both --urgent and --pr", "/failover sonarr promote --urgent --pr", usage("exclude each other")],
+  ["bad --dry-run value", "/failover sonarr promote --dry-run=maybe", usage("takes true or false")],
+  ["contradicting --dry-run", "/failover sonarr promote --dry-run --dry-run=false", usage("twice")],
+  ["flags on status", "/failover sonarr status --pr", usage("status takes no flags")],
+  ["flags on list", "/failover list --dry-run", usage("`list` takes no arguments")],
+  ["words after help", "/failover help me", usage("`help` takes no arguments")],
+  ["uppercase service", "/failover Sonarr promote", usage("use lowercase: `sonarr`")],
+  ["underscore in service", "/failover my_app promote", usage("`my_app` is not a service name")],
+  ["service ending in a dash", "/failover app- status", usage("is not a service name")],
+  ["service of 64 characters", `/failover ${NAME_64} status`, usage("longer than 63")],
+  ["emoji as service", "/failover 🚀 promote", usage("is not a service name")],
+  [
+    "typographic dash from autocorrect",
+    "/failover sonarr promote —dry-run",
+    usage("typographic dash"),
+  ],
+  // Where the command sits in the comment.
+  [
+    "on a later line",
+    "Node A is down.\n/failover sonarr promote\nThanks!",
+    failover("sonarr", "promote"),
+  ],
+  ["first command wins", "/failover sonarr status\n/failover radarr promote", status("sonarr")],
+  [
+    "first command wins even when malformed",
+    "/failover sonarr promot\n/failover sonarr promote",
+    usage("unknown action"),
+  ],
+  [
+    "CRLF line ends",
+    "Hi\r\n/failover sonarr promote --pr\r\n",
+    failover("sonarr", "promote", { mode: "pr" }),
+  ],
+  ["lone CR line ends", "Hi\r/failover sonarr status\r", status("sonarr")],
+  ["in a ``` fence", "```\n/failover sonarr promote\n```", null],
+  [
+    "after a ~~~ fence with info",
+    "~~~text\n/failover sonarr promote\n~~~\n/failover radarr status",
+    status("radarr"),
+  ],
+  [
+    "a shorter fence does not close a longer one",
+    "````\n```\n/failover sonarr promote\n````",
+    null,
+  ],
+  ["in an unclosed fence", "Log:\n```\n/failover sonarr promote", null],
+  ["quoted", "> /failover sonarr promote", null],
+  ["quoted with leading space", "  >/failover sonarr promote", null],
+  [
+    "a quoted command, then one's own",
+    "> /failover sonarr promote\n\n/failover sonarr status",
+    status("sonarr"),
+  ],
+  ["hidden in an HTML comment", "<!-- /failover sonarr promote -->", null],
+  ["hidden in a multi-line HTML comment", "<!--\n/failover sonarr promote\n-->", null],
+  [
+    "after an HTML comment",
+    "<!-- template -->\n<!--\nx\n-->\n/failover sonarr status",
+    status("sonarr"),
+  ],
+  ["with a trailing HTML comment", "/failover sonarr status <!-- why -->", status("sonarr")],
+  // Unicode: decided in src/domain/command.ts.
+  ["BOM at the start", "\ufeff/failover sonarr status", status("sonarr")],
+  [
+    "non-breaking spaces separate words",
+    "/failover\u00a0sonarr\u00a0promote",
+    failover("sonarr", "promote"),
+  ],
+  ["ideographic space separates words", "/failover\u3000sonarr status", status("sonarr")],
+  ["zero-width space before the keyword", "\u200b/failover sonarr promote", null],
+  ["zero-width space after the keyword", "/failover\u200bsonarr promote", usage("invisible")],
+  ["zero-width space inside the service", "/failover son\u200barr promote", usage("invisible")],
+  ["right-to-left mark", "/failover sonarr promote\u200f", usage("invisible")],
+  ["right-to-left override", "/failover \u202eetomed sonarr", usage("invisible")],
+  ["fullwidth slash", "\uff0ffailover sonarr promote", null],
+  [
+    "fullwidth letters in the service",
+    "/failover \uff53onarr promote",
+    usage("is not a service name"),
+  ],
+  ["dotted capital I in the keyword", "/FA\u0130LOVER sonarr promote", null],
+  ["control character", "/failover sonarr\u0000 promote", usage("control characters")],
+];
+
+describe("parseCommand", () => {
+  it.each(CASES)("%s", (_name, body, expected) => {
+    expect(parseCommand(body)).toEqual(expected);
+  });
+
+  it("keeps usage problems short, whatever was typed", () => {
+    const result = parseCommand(
+      `/failover sonarr promote ${"x".repeat(10_000)} ${"y ".repeat(100)}`,
+    );
+    expect(result?.kind).toBe("usage");
+    expect(result?.kind === "usage" && result.problem.length).toBeLessThan(400);
+  });
+
+  describe("on 1 MB bodies", () => {
+    const MB = 1024 * 1024;
+    const timed = (body: string) => {
+      const started = performance.now();
+      const result = parseCommand(body);
+      return { result, ms: performance.now() - started };
+    };
+
+    it("finds a command after a megabyte of text", () => {
+      const filler = "lorem ipsum dolor sit amet /failover\n".repeat(MB / 37);
+      const { result, ms } = timed(`${filler}/failover sonarr promote`);
+      expect(result).toEqual(failover("sonarr", "promote"));
+      expect(ms).toBeLessThan(1000);
+    });
+
+    it("handles a one-line megabyte command", () => {
+      const { result, ms } = timed(`/failover sonarr promote ${"a ".repeat(MB / 2)}`);
+      expect(result).toEqual(usage("unexpected extra words"));
+      expect(ms).toBeLessThan(1000);
+    });
+
+    it.each([
+      ["unclosed HTML comments", "<!--".repeat(MB / 4)],
+      ["fence markers", "```\n~~~~\n".repeat(MB / 9)],
+      ["glued keywords", "/failover".repeat(MB / 9)],
+      ["quote markers", ">".repeat(MB)],
+      ["blank lines", "\r\n".repeat(MB / 2)],
+    ])("stays linear on %s", (_name, body) => {
+      const { result, ms } = timed(body);
+      expect(result).toBeNull();
+      expect(ms).toBeLessThan(1000);
+    });
+  });
+
+  describe("properties", () => {
+    const kinds: readonly string[] = COMMAND_KINDS;
+    const isWellFormed = (result: ParsedCommand | null): boolean =>
+      result === null ||
+      (kinds.includes(result.kind) &&
+        (result.kind !== "usage" || result.problem.length > 0) &&
+        (result.kind !== "failover" && result.kind !== "status"
+          ? true
+          : /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(result.service) && result.service.length <= 63));
+
+    it("never throws on arbitrary strings, and returns null or a known kind", () => {
+      fc.assert(
+        fc.property(fc.string({ unit: "binary", maxLength: 300 }), (body) => {
+          expect(isWellFormed(parseCommand(body))).toBe(true);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    const fragment = fc.constantFrom(
+      "/failover",
+      "/FAILOVER",
+      " ",
+      "\t",
+      "\n",
+      "\r\n",
+      "\r",
+      "sonarr",
+      "Sonarr",
+      "promote",
+      "demote",
+      "status",
+      "list",
+      "help",
+      "--dry-run",
+      "--dryrun=false",
+      "--urgent",
+      "--pr",
+      "-",
+      "=",
+      "```",
+      "~~~",
+      ">",
+      "<!--",
+      "-->",
+      "\u00a0",
+      "\u200b",
+      "\u200f",
+      "\ufeff",
+      "\uff0f",
+      "—",
+      "🚀",
+    );
+
+    it("never throws on command-shaped strings", () => {
+      fc.assert(
+        fc.property(fc.array(fragment, { maxLength: 40 }), (parts) => {
+          expect(isWellFormed(parseCommand(parts.join("")))).toBe(true);
+        }),
+        { numRuns: 5000 },
+      );
+    });
+
+    it("parses every well-formed failover command it is given", () => {
+      const service = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+      const flag = fc.constantFrom("--dry-run", "--dryrun", "--dry-run=true", "--urgent", "--pr");
+      fc.assert(
+        fc.property(
+          service,
+          fc.constantFrom("promote" as const, "demote" as const),
+          fc.uniqueArray(flag, { maxLength: 3 }),
+          fc.constantFrom(" ", "  ", "\t", "\u00a0"),
+          (name, action, flags, space) => {
+            fc.pre(name !== "list" && name !== "help");
+            fc.pre(!(flags.includes("--urgent") && flags.includes("--pr")));
+            const body = ["/failover", name, action, ...flags].join(space);
+            const dryRun = flags.some((f) => f.startsWith("--dry"));
+            const mode = flags.includes("--urgent")
+              ? "urgent"
+              : flags.includes("--pr")
+                ? "pr"
+                : undefined;
+            expect(parseCommand(`Please:\n${body}\n`)).toEqual({
+              kind: "failover",
+              service: name,
+              action,
+              dryRun,
+              mode,
+            });
+          },
+        ),
+        { numRuns: 1000 },
+      );
+    });
+  });
+});
+
+describe("USAGE", () => {
+  it("lists every command with an example", () => {
+    for (const command of [
+      "/failover <service> promote",
+      "/failover <service> demote",
+      "/failover <service> status",
+      "/failover list",
+      "/failover help",
+      "`/failover sonarr promote`",
+      "--dry-run",
+      "--urgent",
+      "--pr",
+    ]) {
+      expect(USAGE).toContain(command);
+    }
+  });
+
+  it("shows examples that parse", () => {
+    const examples = [...USAGE.matchAll(/\| `(\/failover [^`]*)` \|$/gm)].map((m) => m[1] ?? "");
+    expect(examples.length).toBe(5);
+    for (const example of examples) {
+      const result = parseCommand(example);
+      expect(result).not.toBeNull();
+      expect(result?.kind).not.toBe("usage");
+    }
+  });
+});
