@@ -5,6 +5,7 @@
 export const ERROR_CODES = [
   "invalid_input",
   "not_found",
+  "method_not_allowed",
   "refused",
   "conflict",
   "locked",
@@ -43,9 +44,13 @@ export class ManifestRefusal extends FailoverError {
 /** The branch moved since it was read: the write was not made. Re-read and re-plan. */
 export class StaleHeadError extends FailoverError {
   constructor(branch: string, expected: string, actual: string | undefined) {
-    super("conflict", `branch ${branch} moved: expected head ${expected}, found ${actual ?? "unknown"}`, {
-      details: { branch, expected, actual },
-    });
+    super(
+      "conflict",
+      `branch ${branch} moved: expected head ${expected}, found ${actual ?? "unknown"}`,
+      {
+        details: { branch, expected, actual },
+      },
+    );
     this.name = "StaleHeadError";
   }
 }

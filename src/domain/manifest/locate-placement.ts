@@ -1,0 +1,208 @@
+import { isMap, isSeq, type Scalar, type YAMLMap } from "yaml";
+import { ManifestRefusal } from "../errors.js";
+import type { WorkloadTarget } from "../service.js";
+import { childPath } from "./field-path.js";
+import type { FoundWorkload } from "./find-workload.js";
+import {
+  editableString,
+  mapAt,
+  mapItem,
+  seqAt,
+  stringOf,
+  valueAt,
+  type Where,
+} from "./yaml-nodes.js";
+
+/** One scalar failover may rewrite, with where it sits in the file. */
+export interface ValueField {
+  readonly role: "node" | "claim";
+  /** YAML path, e.g. "spec.template.spec.nodeSelector.role". */
+  readonly field: string;
+  readonly node: Scalar<string> & { range: [number, number, number] };
+  readonly value: string;
+}
+
+export interface PlacementFields {
+  readonly podSpec: YAMLMap;
+  readonly nodeSelector: ValueField | undefined;
+  readonly nodeAffinity: readonly ValueField[];
+  readonly claim: ValueField;
+}
+
+const POD_SPEC = "spec.template.spec";
+
+function podSpecOf(workload: FoundWorkload, file: string): YAMLMap {
+  const where: Where = { file };
+  const spec = mapAt(workload.root, "spec", "spec", where, true);
+  const template = spec && mapAt(spec, "template", "spec.template", where, true);
+  const podSpec = template && mapAt(template, "spec", POD_SPEC, where, true);
+  if (podSpec === undefined) {
+    throw new ManifestRefusal(
+      `${file}: ${workload.kind} ${workload.name} has no ${POD_SPEC}; failover edits the pod template. Fix the manifest.`,
+      { file, field: POD_SPEC },
+    );
+  }
+  return podSpec;
+}
+
+function nodeSelectorField(
+  podSpec: YAMLMap,
+  target: WorkloadTarget,
+  text: string,
+  where: Where,
+): ValueField | undefined {
+  const selectorPath = `${POD_SPEC}.nodeSelector`;
+  const selector = mapAt(podSpec, "nodeSelector", selectorPath, where, true);
+  if (selector === undefined) return undefined;
+  const node = valueAt(selector, target.nodeLabelKey);
+  if (node === undefined) return undefined;
+  const field = childPath(selectorPath, target.nodeLabelKey);
+  const scalar = editableString(node, field, text, where);
+  return { role: "node", field, node: scalar, value: scalar.value };
+}
+
+function nodeAffinityFields(
+  podSpec: YAMLMap,
+  target: WorkloadTarget,
+  text: string,
+  where: Where,
+): ValueField[] {
+  let path = `${POD_SPEC}.affinity`;
+  const affinity = mapAt(podSpec, "affinity", path, where, true);
+  path += ".nodeAffinity";
+  const nodeAffinity = affinity && mapAt(affinity, "nodeAffinity", path, where, true);
+  path += ".requiredDuringSchedulingIgnoredDuringExecution";
+  const required =
+    nodeAffinity &&
+    mapAt(nodeAffinity, "requiredDuringSchedulingIgnoredDuringExecution", path, where, true);
+  path += ".nodeSelectorTerms";
+  const terms = required && seqAt(required, "nodeSelectorTerms", path, where, true);
+  if (terms === undefined) return [];
+
+  const fields: ValueField[] = [];
+  for (const [t, termNode] of terms.items.entries()) {
+    const termPath = `${path}[${t}]`;
+    const term = mapItem(termNode, termPath, where);
+    const exprsPath = `${termPath}.matchExpressions`;
+    const exprs = seqAt(term, "matchExpressions", exprsPath, where, true);
+    for (const [e, exprNode] of (exprs?.items ?? []).entries()) {
+      const exprPath = `${exprsPath}[${e}]`;
+      const expr = mapItem(exprNode, exprPath, where);
+      if (stringOf(valueAt(expr, "key")) !== target.nodeLabelKey) continue;
+      const operator = stringOf(valueAt(expr, "operator"));
+      if (operator === "Exists") continue;
+      if (operator !== "In") {
+        throw new ManifestRefusal(
+          `${where.file}: ${exprPath}.operator is ${operator ?? "not a string"} on ${target.nodeLabelKey}; failover can only rewrite required nodeAffinity expressions with operator In. Use operator In (or nodeSelector) for ${target.nodeLabelKey}.`,
+          { file: where.file, field: `${exprPath}.operator` },
+        );
+      }
+      const valuesPath = `${exprPath}.values`;
+      const values = seqAt(expr, "values", valuesPath, where, true);
+      if (values === undefined || values.items.length === 0) {
+        throw new ManifestRefusal(
+          `${where.file}: ${valuesPath} is empty; an In expression on ${target.nodeLabelKey} needs values. Add values: [${target.primary.node}].`,
+          { file: where.file, field: valuesPath },
+        );
+      }
+      for (const [v, valueNode] of values.items.entries()) {
+        const field = `${valuesPath}[${v}]`;
+        const scalar = editableString(valueNode, field, text, where);
+        fields.push({ role: "node", field, node: scalar, value: scalar.value });
+      }
+    }
+  }
+  return fields;
+}
+
+function volumeClaimTemplateNamed(workload: FoundWorkload, volumeName: string): boolean {
+  if (workload.kind !== "StatefulSet") return false;
+  const spec = valueAt(workload.root, "spec");
+  const templates = isMap(spec) ? valueAt(spec, "volumeClaimTemplates") : undefined;
+  if (!isSeq(templates)) return false;
+  return templates.items.some((item) => {
+    const metadata = isMap(item) ? valueAt(item, "metadata") : undefined;
+    return isMap(metadata) && stringOf(valueAt(metadata, "name")) === volumeName;
+  });
+}
+
+function claimField(
+  workload: FoundWorkload,
+  podSpec: YAMLMap,
+  target: WorkloadTarget,
+  text: string,
+  where: Where,
+): ValueField {
+  const { file } = where;
+  const volumesPath = `${POD_SPEC}.volumes`;
+  const volumes = seqAt(podSpec, "volumes", volumesPath, where, true);
+  const items = volumes?.items ?? [];
+  const named = items
+    .map((item, index) => ({ item, index, name: mapNameOf(item) }))
+    .filter((v) => v.name === target.volumeName);
+  const [match, duplicate] = named;
+  if (match === undefined) {
+    if (volumeClaimTemplateNamed(workload, target.volumeName)) {
+      throw new ManifestRefusal(
+        `${file}: StatefulSet ${workload.name} gets volume ${target.volumeName} from spec.volumeClaimTemplates, which Kubernetes does not allow to change in place. Use a plain volume in ${volumesPath} with persistentVolumeClaim.claimName pointing at an existing claim.`,
+        { file, field: "spec.volumeClaimTemplates" },
+      );
+    }
+    const existing = items.map(mapNameOf).filter((n): n is string => n !== undefined);
+    throw new ManifestRefusal(
+      `${file}: ${volumesPath} has no volume named ${target.volumeName} (volumes: ${existing.length > 0 ? existing.join(", ") : "none"}). Set the service's volume name to one of them, or add the volume.`,
+      { file, field: volumesPath, volumes: existing },
+    );
+  }
+  if (duplicate !== undefined) {
+    throw new ManifestRefusal(
+      `${file}: ${volumesPath} declares volume ${target.volumeName} more than once. Remove the duplicate.`,
+      { file, field: volumesPath },
+    );
+  }
+  const volumePath = `${volumesPath}[${match.index}]`;
+  const volume = mapItem(match.item, volumePath, where);
+  const pvcPath = `${volumePath}.persistentVolumeClaim`;
+  const pvc = mapAt(volume, "persistentVolumeClaim", pvcPath, where, true);
+  if (pvc === undefined) {
+    throw new ManifestRefusal(
+      `${file}: volume ${target.volumeName} (${volumePath}) is not a persistentVolumeClaim volume; failover swaps claims only. Use persistentVolumeClaim.claimName for it.`,
+      { file, field: pvcPath },
+    );
+  }
+  const field = `${pvcPath}.claimName`;
+  const node = valueAt(pvc, "claimName");
+  if (node === undefined) {
+    throw new ManifestRefusal(`${file}: ${field} is missing. Set it to ${target.primary.claim}.`, {
+      file,
+      field,
+    });
+  }
+  const scalar = editableString(node, field, text, where);
+  return { role: "claim", field, node: scalar, value: scalar.value };
+}
+
+function mapNameOf(item: unknown): string | undefined {
+  return isMap(item) ? stringOf(valueAt(item, "name")) : undefined;
+}
+
+/** Every node and claim value of the workload, refusing what failover cannot edit safely. */
+export function locatePlacement(
+  workload: FoundWorkload,
+  target: WorkloadTarget,
+  text: string,
+  file: string,
+): PlacementFields {
+  const where: Where = { file };
+  const podSpec = podSpecOf(workload, file);
+  const nodeSelector = nodeSelectorField(podSpec, target, text, where);
+  const nodeAffinity = nodeAffinityFields(podSpec, target, text, where);
+  if (nodeSelector === undefined && nodeAffinity.length === 0) {
+    throw new ManifestRefusal(
+      `no nodeSelector ${target.nodeLabelKey} or required nodeAffinity on ${target.nodeLabelKey} in ${file} (${workload.kind} ${workload.name}): add \`nodeSelector: {${target.nodeLabelKey}: ${target.primary.node}}\` to ${POD_SPEC}.`,
+      { file, field: `${POD_SPEC}.nodeSelector` },
+    );
+  }
+  const claim = claimField(workload, podSpec, target, text, where);
+  return { podSpec, nodeSelector, nodeAffinity, claim };
+}
