@@ -1,0 +1,325 @@
+import { execFileSync } from "node:child_process";
+import { chmod, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { FailoverError, StaleHeadError } from "../../src/domain/errors.js";
+import { GitCommandError } from "../../src/repo/local/git-cli.js";
+import { initRepo, LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
+import { commitCount, git } from "../helpers/git.js";
+import {
+  makeTempDir,
+  makeTempRepo,
+  removeTempDir,
+  type TempRepo,
+} from "../helpers/temp-git-repo.js";
+import { describeRepoContract } from "./repo-contract.js";
+
+describeRepoContract("LocalGitRepo (non-bare, branch checked out)", async (files) => {
+  const temp = await makeTempRepo(files);
+  return { repo: temp.repo, branch: temp.branch, cleanup: temp.cleanup };
+});
+
+describeRepoContract("LocalGitRepo (bare clone, other branch name)", async (files) => {
+  const temp = await makeTempRepo(files, { branch: "production" });
+  const bare = join(temp.dir, "..", "bare.git");
+  execFileSync("git", ["clone", "-q", "--bare", temp.dir, bare]);
+  return { repo: new LocalGitRepo({ dir: bare }), branch: "production", cleanup: temp.cleanup };
+});
+
+const FILES = {
+  "apps/db/statefulset.yaml": "kind: StatefulSet\nnode: node-a\n",
+  "apps/web/deployment.yaml": "kind: Deployment\n",
+  "scripts/run.sh": "#!/bin/sh\necho hi\n",
+};
+
+describe("LocalGitRepo (local only)", () => {
+  const temps: TempRepo[] = [];
+  const temp = async (files: Record<string, string> = FILES): Promise<TempRepo> => {
+    const t = await makeTempRepo(files);
+    temps.push(t);
+    return t;
+  };
+  afterEach(async () => {
+    await Promise.all(temps.splice(0).map((t) => t.cleanup()));
+  });
+
+  const status = (dir: string): string =>
+    git(dir, "status", "--porcelain", "--untracked-files=all");
+
+  it("initRepo makes a non-bare repo with one commit, checked out and clean", async () => {
+    const t = await temp();
+    expect(git(t.dir, "rev-parse", "HEAD").trim()).toBe(t.head);
+    expect(git(t.dir, "rev-parse", "--is-bare-repository").trim()).toBe("false");
+    expect(git(t.dir, "symbolic-ref", "HEAD").trim()).toBe("refs/heads/main");
+    expect(commitCount(t.dir)).toBe(1);
+    expect(status(t.dir)).toBe("");
+    expect(await readFile(join(t.dir, "apps/db/statefulset.yaml"), "utf8")).toBe(
+      FILES["apps/db/statefulset.yaml"],
+    );
+    expect(git(t.dir, "log", "-1", "--format=%an <%ae>|%B").trim()).toBe(
+      "failover-api <failover-api@localhost>|Initial commit",
+    );
+    expect(t.repo.description).toBe(`local git repository at ${t.dir}`);
+  });
+
+  it("keeps the checked-out work tree clean and updated after a commit", async () => {
+    const t = await temp();
+    const { sha } = await t.repo.commit({
+      branch: "main",
+      expectedHead: t.head,
+      message: "Fail over db",
+      changes: [
+        { path: "apps/db/statefulset.yaml", text: "kind: StatefulSet\nnode: node-b\n" },
+        { path: "apps/new/dir/file.yaml", text: "new: true\r\n" },
+      ],
+    });
+    expect(git(t.dir, "rev-parse", "HEAD").trim()).toBe(sha);
+    expect(status(t.dir)).toBe("");
+    expect(await readFile(join(t.dir, "apps/db/statefulset.yaml"), "utf8")).toBe(
+      "kind: StatefulSet\nnode: node-b\n",
+    );
+    expect(await readFile(join(t.dir, "apps/new/dir/file.yaml"), "utf8")).toBe("new: true\r\n");
+  });
+
+  it("keeps the work tree in step across concurrent and sequential commits", async () => {
+    const t = await temp();
+    let head = t.head;
+    for (let i = 0; i < 3; i++) {
+      const results = await Promise.allSettled(
+        [0, 1, 2].map((j) =>
+          t.repo.commit({
+            branch: "main",
+            expectedHead: head,
+            message: `round ${i} writer ${j}`,
+            changes: [{ path: `apps/w${j}.yaml`, text: `round: ${i}\n` }],
+          }),
+        ),
+      );
+      const won = results.flatMap((r) => (r.status === "fulfilled" ? [r.value.sha] : []));
+      expect(won).toHaveLength(1);
+      head = won[0] ?? "";
+    }
+    expect(git(t.dir, "rev-parse", "HEAD").trim()).toBe(head);
+    expect(status(t.dir)).toBe("");
+  });
+
+  it("leaves a work tree with local modifications alone but still lands the commit", async () => {
+    const t = await temp();
+    const local = "kind: StatefulSet\nnode: edited-by-hand\n";
+    await writeFile(join(t.dir, "apps/db/statefulset.yaml"), local);
+    const warnings: string[] = [];
+    const repo = new LocalGitRepo({ dir: t.dir, onWarning: (m) => warnings.push(m) });
+    const { sha } = await repo.commit({
+      branch: "main",
+      expectedHead: t.head,
+      message: "Fail over db",
+      changes: [{ path: "apps/db/statefulset.yaml", text: "kind: StatefulSet\nnode: node-b\n" }],
+    });
+    expect(git(t.dir, "rev-parse", "refs/heads/main").trim()).toBe(sha);
+    expect(await readFile(join(t.dir, "apps/db/statefulset.yaml"), "utf8")).toBe(local);
+    const snap = await repo.read("main", ["apps/db/statefulset.yaml"]);
+    expect(snap.files.get("apps/db/statefulset.yaml")).toBe("kind: StatefulSet\nnode: node-b\n");
+    expect(warnings).toHaveLength(1);
+  });
+
+  it("keeps unrelated local modifications and updates the rest of the work tree", async () => {
+    const t = await temp();
+    await writeFile(join(t.dir, "apps/web/deployment.yaml"), "kind: Deployment\n# mine\n");
+    await t.repo.commit({
+      branch: "main",
+      expectedHead: t.head,
+      message: "Fail over db",
+      changes: [{ path: "apps/db/statefulset.yaml", text: "node: node-b\n" }],
+    });
+    expect(await readFile(join(t.dir, "apps/db/statefulset.yaml"), "utf8")).toBe("node: node-b\n");
+    expect(await readFile(join(t.dir, "apps/web/deployment.yaml"), "utf8")).toBe(
+      "kind: Deployment\n# mine\n",
+    );
+    expect(status(t.dir)).toBe(" M apps/web/deployment.yaml\n");
+  });
+
+  it("does not touch the work tree when another branch is checked out", async () => {
+    const t = await temp();
+    git(t.dir, "checkout", "-q", "-b", "other");
+    const { sha } = await t.repo.commit({
+      branch: "main",
+      expectedHead: t.head,
+      message: "Change main only",
+      changes: [{ path: "apps/db/statefulset.yaml", text: "node: node-b\n" }],
+    });
+    expect(git(t.dir, "rev-parse", "main").trim()).toBe(sha);
+    expect(status(t.dir)).toBe("");
+    expect(await readFile(join(t.dir, "apps/db/statefulset.yaml"), "utf8")).toBe(
+      FILES["apps/db/statefulset.yaml"],
+    );
+    expect(await t.repo.defaultBranch()).toBe("other");
+  });
+
+  it("round-trips a UTF-8 BOM and preserves an executable file's mode", async () => {
+    const t = await temp();
+    await chmod(join(t.dir, "scripts/run.sh"), 0o755);
+    git(t.dir, "update-index", "--chmod=+x", "scripts/run.sh");
+    git(t.dir, "commit", "-q", "-m", "make executable");
+    const head = git(t.dir, "rev-parse", "HEAD").trim();
+    const bom = "\uFEFFapiVersion: v1\r\nkind: ConfigMap";
+    const { sha } = await t.repo.commit({
+      branch: "main",
+      expectedHead: head,
+      message: "BOM and script",
+      changes: [
+        { path: "apps/bom.yaml", text: bom },
+        { path: "scripts/run.sh", text: "#!/bin/sh\necho changed\n" },
+      ],
+    });
+    const snap = await t.repo.read("main", ["apps/bom.yaml"]);
+    expect(snap.files.get("apps/bom.yaml")).toBe(bom);
+    const raw = execFileSync("git", ["-C", t.dir, "cat-file", "blob", `${sha}:apps/bom.yaml`]);
+    expect(raw.equals(Buffer.from(bom, "utf8"))).toBe(true);
+    expect(raw.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf]))).toBe(true);
+    expect(git(t.dir, "ls-tree", sha, "scripts/run.sh")).toMatch(/^100755 blob /);
+    expect(status(t.dir)).toBe("");
+  });
+
+  it("is not fooled by core.autocrlf or .gitattributes in the repository", async () => {
+    const t = await temp({ ".gitattributes": "* text=auto eol=crlf\n", "a.yaml": "a: 1\n" });
+    git(t.dir, "config", "core.autocrlf", "true");
+    const { sha } = await t.repo.commit({
+      branch: "main",
+      expectedHead: t.head,
+      message: "LF and CRLF",
+      changes: [
+        { path: "a.yaml", text: "a: 2\n" },
+        { path: "b.yaml", text: "b: 1\r\n" },
+      ],
+    });
+    expect(execFileSync("git", ["-C", t.dir, "cat-file", "blob", `${sha}:a.yaml`]).toString()).toBe(
+      "a: 2\n",
+    );
+    const snap = await t.repo.read("main", ["a.yaml", "b.yaml"]);
+    expect(snap.files.get("a.yaml")).toBe("a: 2\n");
+    expect(snap.files.get("b.yaml")).toBe("b: 1\r\n");
+  });
+
+  it("validates paths, branches, heads and changes", async () => {
+    const t = await temp();
+    const bad = [
+      "../etc/passwd",
+      "/etc/passwd",
+      "a/../b",
+      "a\0b",
+      "",
+      "a//b",
+      "a/",
+      ".git/config",
+      "a\nb",
+    ];
+    for (const path of bad) {
+      await expect(t.repo.read("main", [path])).rejects.toMatchObject({ code: "invalid_input" });
+      await expect(
+        t.repo.commit({
+          branch: "main",
+          expectedHead: t.head,
+          message: "bad",
+          changes: [{ path, text: "x" }],
+        }),
+      ).rejects.toMatchObject({ code: "invalid_input" });
+    }
+    const base = { branch: "main", expectedHead: t.head, message: "m" };
+    await expect(t.repo.commit({ ...base, changes: [] })).rejects.toMatchObject({
+      code: "invalid_input",
+    });
+    await expect(
+      t.repo.commit({ ...base, expectedHead: "HEAD", changes: [{ path: "a", text: "" }] }),
+    ).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(
+      t.repo.commit({ ...base, message: "  ", changes: [{ path: "a", text: "" }] }),
+    ).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(
+      t.repo.commit({
+        ...base,
+        changes: [
+          { path: "a.yaml", text: "1" },
+          { path: "a.yaml", text: "2" },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "invalid_input" });
+    // A file where a directory would have to be, and a directory where a file would have to be.
+    await expect(
+      t.repo.commit({ ...base, changes: [{ path: "scripts/run.sh/x", text: "" }] }),
+    ).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(
+      t.repo.commit({ ...base, changes: [{ path: "apps/db", text: "" }] }),
+    ).rejects.toMatchObject({ code: "invalid_input" });
+    await expect(t.repo.read("--upload-pack=x", ["a"])).rejects.toMatchObject({
+      code: "invalid_input",
+    });
+    await expect(t.repo.history("main", { limit: -1 })).rejects.toMatchObject({
+      code: "invalid_input",
+    });
+    expect(commitCount(t.dir)).toBe(1);
+    expect(status(t.dir)).toBe("");
+  });
+
+  it("treats a commit to an unknown branch as not_found and an unknown head as stale", async () => {
+    const t = await temp();
+    await expect(
+      t.repo.commit({
+        branch: "nope",
+        expectedHead: t.head,
+        message: "m",
+        changes: [{ path: "a", text: "" }],
+      }),
+    ).rejects.toMatchObject({ code: "not_found" });
+    const stale = t.repo.commit({
+      branch: "main",
+      expectedHead: "0".repeat(40),
+      message: "m",
+      changes: [{ path: "a", text: "" }],
+    });
+    await expect(stale).rejects.toBeInstanceOf(StaleHeadError);
+    await expect(stale).rejects.toMatchObject({
+      details: { branch: "main", expected: "0".repeat(40), actual: t.head },
+    });
+  });
+
+  it("wraps git failures as upstream errors that keep git's stderr", async () => {
+    const dir = await makeTempDir();
+    try {
+      const repo = new LocalGitRepo({ dir });
+      const error = await repo.read("main", ["a"]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FailoverError);
+      expect((error as FailoverError).code).toBe("upstream");
+      const cause = (error as FailoverError).cause;
+      expect(cause).toBeInstanceOf(GitCommandError);
+      expect((cause as GitCommandError).stderr).toMatch(/not a git repository/i);
+    } finally {
+      await removeTempDir(dir);
+    }
+  });
+
+  it("initRepo refuses to overwrite an existing branch", async () => {
+    const t = await temp();
+    await expect(initRepo(t.dir, { "x.yaml": "x\n" })).rejects.toMatchObject({ code: "upstream" });
+    expect(git(t.dir, "rev-parse", "main").trim()).toBe(t.head);
+  });
+
+  it("uses the configured author for commits", async () => {
+    const t = await temp();
+    const repo = new LocalGitRepo({
+      dir: t.dir,
+      authorName: "Ops Bot",
+      authorEmail: "ops@example.com",
+    });
+    await repo.commit({
+      branch: "main",
+      expectedHead: t.head,
+      message: "m",
+      changes: [{ path: "a", text: "" }],
+    });
+    expect(git(t.dir, "log", "-1", "--format=%an <%ae> / %cn <%ce>").trim()).toBe(
+      "Ops Bot <ops@example.com> / Ops Bot <ops@example.com>",
+    );
+    const [latest] = await repo.history("main", { limit: 1 });
+    expect(latest?.author).toBe("Ops Bot");
+  });
+});
