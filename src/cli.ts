@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import type { Logger } from "pino";
+import { composeRuntime, type Runtime } from "./compose.js";
+import { parseEnv } from "./config/env.js";
+import { FailoverError } from "./domain/errors.js";
+import { ACTIONS, type Action } from "./domain/service.js";
+import { runFailover } from "./failover/failover.js";
+import { listServices } from "./failover/list.js";
+import { getStatus } from "./failover/status.js";
+import { renderFailoverResult } from "./http/render-result.js";
+import { createLogger } from "./logger.js";
+import { createHttpApp, listen } from "./server.js";
+
+const USAGE = `usage: failover-api <command> [options]
+
+commands:
+  serve                        start the HTTP API (default command)
+  list                         list configured services
+  status <service>             show where a service runs now
+  promote <service> [--dry-run] fail over to the backup node and claim
+  demote <service> [--dry-run]  fail back to the primary node and claim
+
+options:
+  --dry-run   show the plan and diff, write nothing
+  --json      print JSON instead of text
+  -h, --help  show this help
+
+environment: see .env.example (FAILOVER_CONFIG, DEMO_REPO, GITOPS_REPO_PATH, PORT, ...)`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      "dry-run": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command = "serve", service, ...extra] = positionals;
+  if (values.help || command === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (extra.length > 0) return usageError(`unexpected arguments: ${extra.join(" ")}`);
+  const env = parseEnv(process.env);
+  const serving = command === "serve";
+  const logger = createLogger(serving ? env.LOG_LEVEL : "warn", serving ? 1 : 2);
+  const runtime = await composeRuntime(env, logger);
+  const print = (value: unknown, text: string) =>
+    process.stdout.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+
+  if (serving) return serve(runtime, env.PORT, env.HOST, logger);
+  if (command === "list") {
+    const services = listServices(runtime.ctx);
+    print(
+      { services },
+      services
+        .map(
+          (s) => `${s.name}\t${s.namespace}/${s.deployment}\t${s.primary_pvc} <-> ${s.backup_pvc}`,
+        )
+        .join("\n"),
+    );
+    return 0;
+  }
+  if (service === undefined) return usageError(`${command} needs a service name`);
+  if (command === "status") {
+    const status = await getStatus(runtime.ctx, service);
+    print(
+      status,
+      `${status.service}: ${status.state} (node ${status.observed.nodeSelector ?? status.observed.nodeAffinity.join(",")}, claim ${status.observed.claim}) in ${status.path}@${status.head.slice(0, 12)}`,
+    );
+    return 0;
+  }
+  if (!(ACTIONS as readonly string[]).includes(command))
+    return usageError(`unknown command "${command}"`);
+  const result = await runFailover(runtime.ctx, {
+    service,
+    action: command as Action,
+    dryRun: values["dry-run"],
+    trigger: "cli",
+    requester: `cli ${process.env.USER ?? "unknown"}`,
+  });
+  const body = renderFailoverResult(result);
+  const diff = typeof body.diff === "string" && body.diff !== "" ? `\n${body.diff}` : "";
+  const warnings = result.plan.warnings.map((w) => `\nwarning: ${w}`).join("");
+  print(body, `${String(body.message)}${warnings}${diff}`);
+  return 0;
+}
+
+async function serve(runtime: Runtime, port: number, host: string | undefined, logger: Logger) {
+  const app = createHttpApp(runtime.ctx, logger);
+  // The demo binds to loopback: its API writes without authentication.
+  const server = await listen(
+    app,
+    port,
+    host ?? (runtime.backend === "demo" ? "127.0.0.1" : "0.0.0.0"),
+  );
+  logger.info(
+    {
+      url: server.url,
+      backend: runtime.backend,
+      repo: runtime.repoDir,
+      config: runtime.configPath,
+    },
+    "failover-api listening",
+  );
+  if (runtime.backend === "demo") {
+    process.stdout.write(demoBanner(server.url, runtime));
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  await server.close();
+  return 0;
+}
+
+function demoBanner(url: string, runtime: Runtime): string {
+  return `
+failover-api demo: no GitHub settings, so failovers commit to a local Git repository
+  repository: ${runtime.repoDir}   (watch it: git -C ${runtime.repoDir} log -p)
+  services:   ${runtime.configPath}
+
+try:
+  curl ${url}/api/services
+  curl ${url}/api/failover/sonarr/status
+  curl '${url}/api/failover/sonarr/promote?dry-run=true'
+  curl -X POST ${url}/api/failover/sonarr/promote
+  curl -X POST ${url}/api/failover/sonarr/demote
+  curl ${url}/api/health
+
+`;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`failover-api: ${message}\n\n${USAGE}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof FailoverError) {
+      process.stderr.write(`failover-api: ${error.code}: ${error.message}\n`);
+      process.exit(error.code === "invalid_input" ? 2 : 1);
+    }
+    if (
+      error instanceof TypeError &&
+      "code" in error &&
+      String(error.code).startsWith("ERR_PARSE_ARGS")
+    ) {
+      process.exit(usageError(error.message));
+    }
+    process.stderr.write(
+      `failover-api: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,81 @@
+import { z } from "zod";
+import { FailoverError } from "../domain/errors.js";
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+/** Process settings from the environment (names in .env.example). */
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: optionalString,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  FAILOVER_CONFIG: optionalString,
+  DEMO_REPO: optionalString,
+  GITOPS_REPO_PATH: optionalString,
+  GITOPS_BRANCH: optionalString,
+  FAILOVER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  // GitHub mode: a GitHub App (APP_ID + private key) or a plain token.
+  GITOPS_REPOSITORY: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "must be owner/name")
+      .optional(),
+  ),
+  APP_ID: optionalString.pipe(z.string().regex(/^\d+$/, "must be the numeric App ID").optional()),
+  PRIVATE_KEY: optionalString,
+  PRIVATE_KEY_PATH: optionalString,
+  WEBHOOK_SECRET: optionalString,
+  WEBHOOK_PATH: z.string().startsWith("/").default("/api/github/webhooks"),
+  GITHUB_TOKEN: optionalString,
+  GHE_HOST: optionalString,
+  GHE_PROTOCOL: z.enum(["https", "http"]).default("https"),
+  /** urgent: commit on the branch; pr: open an auto-merging pull request. */
+  FAILOVER_MODE: z.enum(["urgent", "pr"]).default("urgent"),
+  FAILOVER_MERGE_METHOD: z.enum(["merge", "squash", "rebase"]).default("squash"),
+  /** When auto-merge is unavailable: merge the PR directly, or leave it for a reviewer. */
+  FAILOVER_PR_FALLBACK: z.enum(["merge", "review"]).default("merge"),
+  /** Collaborator permissions allowed to run ChatOps commands. */
+  CHATOPS_PERMISSIONS: z
+    .string()
+    .default("write,maintain,admin")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== ""),
+    )
+    .pipe(z.array(z.enum(["read", "triage", "write", "maintain", "admin"])).min(1)),
+});
+export type Env = z.infer<typeof envSchema>;
+
+export function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new FailoverError("config_invalid", `invalid environment: ${problems}`);
+  }
+  const env = result.data;
+  if (
+    env.GITOPS_REPOSITORY !== undefined &&
+    env.GITHUB_TOKEN === undefined &&
+    env.APP_ID === undefined
+  ) {
+    throw new FailoverError(
+      "config_invalid",
+      "GITOPS_REPOSITORY is set but there are no GitHub credentials: set APP_ID with PRIVATE_KEY or PRIVATE_KEY_PATH (a GitHub App), or GITHUB_TOKEN",
+    );
+  }
+  if (
+    env.APP_ID !== undefined &&
+    env.PRIVATE_KEY === undefined &&
+    env.PRIVATE_KEY_PATH === undefined
+  ) {
+    throw new FailoverError(
+      "config_invalid",
+      "APP_ID is set: also set PRIVATE_KEY or PRIVATE_KEY_PATH",
+    );
+  }
+  return env;
+}

@@ -1,0 +1,79 @@
+import { z } from "zod";
+
+/** Kubernetes object names: a DNS-1123 label (what `/failover <service>` and URLs accept). */
+export const SERVICE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+const name = (what: string) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .max(253, `${what} is longer than 253 characters`)
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, `${what} must be a lowercase Kubernetes name`);
+
+const nodeLabel = (what: string) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .max(316)
+    .refine((v) => !/\s/.test(v), `${what} must not contain spaces`);
+
+const repoPath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (p) => !p.startsWith("/") && !p.split("/").some((s) => s === ".." || s === "." || s === ""),
+    "path must be relative to the repository root, without '.', '..' or empty segments",
+  );
+
+export const FAILOVER_MODES = ["urgent", "pr"] as const;
+
+/**
+ * One service, in the seed's format. The seed's seven fields are required; the rest are
+ * optional additions with documented defaults (docs/configuration.md).
+ */
+export const serviceConfigSchema = z
+  .object({
+    namespace: name("namespace"),
+    deployment: name("deployment"),
+    volume_name: name("volume_name"),
+    primary_pvc: name("primary_pvc"),
+    backup_pvc: name("backup_pvc"),
+    primary_node_label: nodeLabel("primary_node_label"),
+    backup_node_label: nodeLabel("backup_node_label"),
+    /** Manifest path in the GitOps repo; searched for when absent (as the seed did). */
+    path: repoPath.optional(),
+    /** Workload kind; either kind is accepted when absent. */
+    kind: z.enum(["Deployment", "StatefulSet"]).optional(),
+    /** The node label key the *_node_label values belong to. */
+    node_label_key: z.string().regex(LABEL_KEY, "node_label_key must be a label key").optional(),
+    /** How changes land for this service (urgent: commit on the branch; pr: a pull request). */
+    mode: z.enum(FAILOVER_MODES).optional(),
+  })
+  .strict();
+
+export const servicesFileSchema = z
+  .object({
+    defaults: z
+      .object({
+        node_label_key: z
+          .string()
+          .regex(LABEL_KEY, "node_label_key must be a label key")
+          .optional(),
+        mode: z.enum(FAILOVER_MODES).optional(),
+      })
+      .strict()
+      .optional(),
+    services: z
+      .record(
+        z.string().regex(SERVICE_NAME, "service names must be lowercase DNS labels (a-z, 0-9, -)"),
+        serviceConfigSchema,
+      )
+      .nullable()
+      .transform((s) => s ?? {}),
+  })
+  .strict();
+
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+export type ServicesFile = z.infer<typeof servicesFileSchema>;

@@ -1,0 +1,38 @@
+import type { ServicesConfig } from "../config/services-config.js";
+import type { GitOpsRepo } from "../repo/port.js";
+import type { AuditTrail } from "./audit.js";
+import type { ManifestLocator } from "./locate-manifest.js";
+import type { PullRequestSettings } from "./pull-request-flow.js";
+
+export type FailoverMode = "urgent" | "pr";
+
+/** What every use case needs; built once by the composition root. */
+export interface FailoverContext {
+  readonly repo: GitOpsRepo;
+  /** The branch failovers read and write (GITOPS_BRANCH, else the repo's default). */
+  readonly branch: () => Promise<string>;
+  /** The current services config (it may be reloaded while the process runs). */
+  readonly config: () => ServicesConfig;
+  /** Bounded re-read/re-plan attempts when the branch moves under a write. */
+  readonly maxAttempts: number;
+  readonly locator: ManifestLocator;
+  /** How changes land when neither the request nor the service says. */
+  readonly defaultMode: FailoverMode;
+  /** PR mode's port and settings; absent for backends without pull requests. */
+  readonly pullRequests: PullRequestSettings | undefined;
+  /** Where applied failovers are recorded besides Git (GitHub Deployments). */
+  readonly audit?: AuditTrail | undefined;
+  readonly onAuditError?: ((error: unknown) => void) | undefined;
+}
+
+/** Resolves the branch once, on first use, and remembers it. */
+export function memoBranch(resolve: () => Promise<string>): () => Promise<string> {
+  let branch: Promise<string> | undefined;
+  return () => {
+    branch ??= resolve().catch((error: unknown) => {
+      branch = undefined;
+      throw error;
+    });
+    return branch;
+  };
+}

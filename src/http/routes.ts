@@ -1,0 +1,95 @@
+import { type NextFunction, type Request, type Response, Router } from "express";
+import { FailoverError } from "../domain/errors.js";
+import type { FailoverContext } from "../failover/context.js";
+import { executeFailover } from "../failover/execute-failover.js";
+import { listServices } from "../failover/list.js";
+import { getStatus } from "../failover/status.js";
+import { errorResponse } from "./error-response.js";
+import { renderFailoverResult } from "./render-result.js";
+import { parseDryRun, parseMode, parseServiceParam, parseVerb } from "./request-schemas.js";
+
+/** The seed's API, under /api. Each route parses its input and calls one use case. */
+export function apiRouter(ctx: FailoverContext): Router {
+  const router = Router();
+
+  router.get("/health", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  router.get("/services", (_req, res) => {
+    res.json({ services: listServices(ctx) });
+  });
+
+  router.all("/failover/:service/:verb", async (req, res) => {
+    const service = parseServiceParam(req.params.service);
+    const verb = parseVerb(req.params.verb);
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    if (verb === "status") {
+      if (method !== "GET") throw methodNotAllowed("GET", `GET /api/failover/${service}/status`);
+      res.json(await getStatus(ctx, service));
+      return;
+    }
+    const dryRun = parseDryRun(req.query);
+    const mode = parseMode(req.query);
+    if (method === "GET" && !dryRun) {
+      throw methodNotAllowed(
+        "POST",
+        `a ${verb} changes Git: use POST /api/failover/${service}/${verb}, or GET with ?dry-run=true to preview it`,
+      );
+    }
+    if (method !== "GET" && method !== "POST") {
+      throw methodNotAllowed("POST", `use POST /api/failover/${service}/${verb}`);
+    }
+    const { result, audit } = await executeFailover(ctx, {
+      service,
+      action: verb,
+      dryRun,
+      mode,
+      trigger: "http",
+      requester: `http ${req.ip ?? "unknown"}`,
+    });
+    res.json({
+      ...renderFailoverResult(result),
+      ...(audit === undefined ? {} : { deployment: audit }),
+    });
+  });
+
+  router.use((req, _res, next) => {
+    next(new FailoverError("not_found", `no route ${req.method} ${req.originalUrl.split("?")[0]}`));
+  });
+  return router;
+}
+
+function methodNotAllowed(allow: string, hint: string): FailoverError {
+  return new FailoverError("method_not_allowed", hint, { details: { allow } });
+}
+
+/** The express error handler: every error leaves as `{ error: { code, message } }`. */
+export function jsonErrorHandler(
+  onUnexpected: (error: unknown, req: Request) => void,
+): (error: unknown, req: Request, res: Response, next: NextFunction) => void {
+  return (error, req, res, _next) => {
+    if (error instanceof FailoverError && typeof error.details?.allow === "string") {
+      res.set("Allow", error.details.allow);
+    }
+    if (isBodyParserError(error)) {
+      res.status(error.status).json({ error: { code: "invalid_input", message: error.message } });
+      return;
+    }
+    const { status, body } = errorResponse(error);
+    if (status >= 500) onUnexpected(error, req);
+    res.status(status).json(body);
+  };
+}
+
+function isBodyParserError(error: unknown): error is { status: number; message: string } {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    "type" in error &&
+    "status" in error &&
+    typeof error.status === "number" &&
+    error.status >= 400 &&
+    error.status < 500
+  );
+}

@@ -1,0 +1,47 @@
+/**
+ * Pull requests for PR mode: the change lands on a fixed branch per service and reaches the
+ * base branch by a merge (auto-merge, a direct merge, or a reviewer). GitHub only.
+ */
+export interface PullRequestInfo {
+  readonly number: number;
+  /** GraphQL node id (auto-merge is a GraphQL mutation). */
+  readonly nodeId: string;
+  readonly url: string;
+  readonly headRef: string;
+  readonly headSha: string;
+  readonly baseRef: string;
+}
+
+export type MergeMethod = "merge" | "squash" | "rebase";
+
+/** What GitHub said to "enable auto-merge". */
+export type AutoMergeResult =
+  /** Armed: GitHub merges when the branch protection requirements are met. */
+  | "armed"
+  /** The repository does not allow auto-merge: merge directly or leave for review. */
+  | "not_allowed"
+  /** Nothing to wait for ("Pull request is in clean status"): merge directly. */
+  | "clean";
+
+export interface ChangeRequestPort {
+  /** The open pull request from `head` into `base`, if any. */
+  findOpenPullRequest(head: string, base: string): Promise<PullRequestInfo | null>;
+  /** Head sha of a branch, or null when it does not exist. */
+  branchHead(branch: string): Promise<string | null>;
+  /** Creates `branch` at `sha`; FailoverError("conflict") when it already exists. */
+  createBranch(branch: string, sha: string): Promise<void>;
+  /** Deletes `branch`; a branch that is already gone is fine. */
+  deleteBranch(branch: string): Promise<void>;
+  openPullRequest(request: {
+    head: string;
+    base: string;
+    title: string;
+    body: string;
+  }): Promise<PullRequestInfo>;
+  updatePullRequest(number: number, update: { title: string; body: string }): Promise<void>;
+  enableAutoMerge(pr: PullRequestInfo, method: MergeMethod): Promise<AutoMergeResult>;
+  /** Merges if the head is still `sha`; FailoverError("conflict") when it moved or cannot merge. */
+  merge(pr: PullRequestInfo, sha: string, method: MergeMethod): Promise<{ sha: string }>;
+  /** Whether the repository deletes head branches itself after a merge. */
+  deletesBranchOnMerge(): Promise<boolean>;
+}

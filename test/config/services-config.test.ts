@@ -1,0 +1,162 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { parseServicesConfig } from "../../src/config/services-config.js";
+import { FailoverError } from "../../src/domain/errors.js";
+
+const SEED_SERVICES = `services:
+  sonarr:
+    namespace: media
+    deployment: sonarr
+    volume_name: sonarr-data          # Must match pod spec exactly
+    primary_pvc: pvc-sonarr
+    backup_pvc: pvc-sonarr-backup
+    primary_node_label: primary
+    backup_node_label: backup
+
+  radarr:  # Add new services here
+    namespace: media
+    deployment: radarr
+    volume_name: radarr-data
+    primary_pvc: pvc-radarr
+    backup_pvc: pvc-radarr-backup
+    primary_node_label: primary
+    backup_node_label: backup
+`;
+
+function configError(text: string): FailoverError {
+  try {
+    parseServicesConfig(text, "services.yaml");
+  } catch (error) {
+    if (error instanceof FailoverError) return error;
+    throw error;
+  }
+  throw new Error("expected a config error");
+}
+
+describe("parseServicesConfig", () => {
+  it("loads the seed guide's example exactly as written", () => {
+    const config = parseServicesConfig(SEED_SERVICES, "services.yaml");
+    expect([...config.services.keys()]).toEqual(["sonarr", "radarr"]);
+    expect(config.services.get("sonarr")).toEqual({
+      name: "sonarr",
+      path: undefined,
+      target: {
+        name: "sonarr",
+        namespace: "media",
+        volumeName: "sonarr-data",
+        nodeLabelKey: "role",
+        primary: { claim: "pvc-sonarr", node: "primary" },
+        backup: { claim: "pvc-sonarr-backup", node: "backup" },
+      },
+    });
+  });
+
+  it("loads the real homelab ConfigMap's services.yaml unchanged", () => {
+    const configMap = parse(
+      readFileSync(
+        "../shared/fixtures/homelab-gitops/clusters/homelab/operations/failover-api/configmap.yaml",
+        "utf8",
+      ),
+    ) as { data: { "services.yaml": string } };
+    const config = parseServicesConfig(configMap.data["services.yaml"], "configmap");
+    expect([...config.services.keys()]).toEqual(["sonarr"]);
+    expect(config.services.get("sonarr")?.target.volumeName).toBe("sonarr-data");
+  });
+
+  it("accepts key=value node labels, a path, a kind, a mode and file defaults", () => {
+    const config = parseServicesConfig(
+      `defaults:
+  mode: pr
+services:
+  plex:
+    namespace: media
+    deployment: plex
+    volume_name: config
+    primary_pvc: plex-a
+    backup_pvc: plex-b
+    primary_node_label: kubernetes.io/hostname=k3s-w1
+    backup_node_label: kubernetes.io/hostname=k3s-w2
+    path: apps/plex/app.yaml
+    kind: StatefulSet
+`,
+      "x",
+    );
+    const plex = config.services.get("plex");
+    expect(plex?.path).toBe("apps/plex/app.yaml");
+    expect(plex?.target).toMatchObject({
+      kind: "StatefulSet",
+      nodeLabelKey: "kubernetes.io/hostname",
+      primary: { node: "k3s-w1" },
+      backup: { node: "k3s-w2" },
+    });
+    expect(config.modes.get("plex")).toBe("pr");
+  });
+
+  it("accepts an empty services map", () => {
+    expect(parseServicesConfig("services:\n", "x").services.size).toBe(0);
+  });
+
+  it.each([
+    [
+      "missing field",
+      SEED_SERVICES.replace("    primary_pvc: pvc-sonarr\n", ""),
+      /services\.sonarr\.primary_pvc/,
+    ],
+    [
+      "unknown field (typo)",
+      SEED_SERVICES.replace("backup_pvc: pvc-radarr-backup", "backup_pvcs: x"),
+      /services\.radarr.*backup_pvcs/,
+    ],
+    [
+      "bad service name",
+      SEED_SERVICES.replace("  sonarr:", "  Sonarr:"),
+      /services\.Sonarr.*lowercase DNS/,
+    ],
+    [
+      "number instead of string",
+      SEED_SERVICES.replace("namespace: media", "namespace: 12"),
+      /services\.sonarr\.namespace/,
+    ],
+    [
+      "same claims",
+      SEED_SERVICES.replace("backup_pvc: pvc-sonarr-backup", "backup_pvc: pvc-sonarr"),
+      /services\.sonarr\.backup_pvc: must differ/,
+    ],
+    [
+      "same nodes",
+      SEED_SERVICES.replace("backup_node_label: backup\n\n", "backup_node_label: primary\n\n"),
+      /services\.sonarr\.backup_node_label: must differ/,
+    ],
+    [
+      "different label keys",
+      SEED_SERVICES.replace("backup_node_label: backup\n\n", "backup_node_label: zone=b\n\n"),
+      /label key "zone" differs/,
+    ],
+    [
+      "path traversal",
+      SEED_SERVICES.replace(
+        "    backup_node_label: backup\n\n",
+        "    backup_node_label: backup\n    path: ../etc/passwd\n\n",
+      ),
+      /services\.sonarr\.path/,
+    ],
+    ["no services key", "sonarr: {}\n", /services/],
+    ["not YAML", "services: [\n", /not valid YAML/],
+    ["duplicate keys", `${SEED_SERVICES}  sonarr:\n    namespace: x\n`, /not valid YAML/],
+    [
+      "alias bomb",
+      `a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\nservices: {}\n`,
+      /not valid YAML|alias/i,
+    ],
+  ])("rejects %s with a message naming the field", (_name, text, pattern) => {
+    const error = configError(text);
+    expect(error.code).toBe("config_invalid");
+    expect(error.message).toMatch(pattern);
+    expect(error.message.startsWith("services.yaml: ")).toBe(true);
+  });
+
+  it("rejects oversized files", () => {
+    expect(configError(`# ${"x".repeat(300_000)}\nservices: {}\n`).message).toMatch(/larger than/);
+  });
+});

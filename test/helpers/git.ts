@@ -1,0 +1,24 @@
+import { execFileSync } from "node:child_process";
+
+/** Runs git in `dir` for test assertions (the code under test has its own adapter). */
+export function git(dir: string, ...args: string[]): string {
+  const identity = ["-c", "user.name=test", "-c", "user.email=test@example.invalid"];
+  return execFileSync("git", ["-C", dir, ...identity, ...args], { encoding: "utf8" });
+}
+
+export function commitCount(dir: string, branch = "main"): number {
+  return Number(git(dir, "rev-list", "--count", branch).trim());
+}
+
+/** The +/- lines of the last commit's diff, without file headers. */
+export function lastCommitChangedLines(dir: string, branch = "main"): string[] {
+  return git(dir, "show", "--format=", "--unified=0", branch)
+    .split("\n")
+    .filter((l) => /^[+-]/.test(l) && !/^(\+\+\+|---) /.test(l));
+}
+
+export function fileAt(dir: string, ref: string, path: string): string {
+  return execFileSync("git", ["-C", dir, "cat-file", "blob", `${ref}:${path}`], {
+    encoding: "utf8",
+  });
+}
