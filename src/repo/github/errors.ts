@@ -1,0 +1,142 @@
+import { type ErrorCode, FailoverError } from "../../domain/errors.js";
+
+/** One entry of a GraphQL answer's `errors` (GitHub adds `type`, e.g. STALE_DATA, NOT_FOUND). */
+export interface GraphqlErrorEntry {
+  readonly type?: string;
+  readonly message: string;
+  readonly path?: readonly (string | number)[];
+}
+
+/**
+ * The `errors` of a GraphqlResponseError (HTTP 200 with `errors`), recognised by shape so no
+ * particular @octokit/graphql copy has to be imported.
+ */
+export function graphqlErrors(error: unknown): GraphqlErrorEntry[] | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { name, errors } = error as { name?: unknown; errors?: unknown };
+  if (name !== "GraphqlResponseError" || !Array.isArray(errors)) return undefined;
+  return errors.map((entry: unknown) => {
+    const e = (entry ?? {}) as { type?: unknown; message?: unknown; path?: unknown };
+    const out: { type?: string; message: string; path?: (string | number)[] } = {
+      message: typeof e.message === "string" ? e.message : "unknown GraphQL error",
+    };
+    if (typeof e.type === "string") out.type = e.type;
+    if (Array.isArray(e.path)) out.path = e.path as (string | number)[];
+    return out;
+  });
+}
+
+/** HTTP status of an Octokit RequestError (network failures come as 500), else undefined. */
+export function httpStatus(error: unknown): number | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { status } = error as { status?: unknown };
+  return typeof status === "number" ? status : undefined;
+}
+
+/** createCommitOnBranch's compare-and-swap failed: the branch is not at expectedHeadOid. */
+export function isStaleData(error: unknown): boolean {
+  return (
+    graphqlErrors(error)?.some(
+      (e) => e.type === "STALE_DATA" || /Expected branch to point to/i.test(e.message),
+    ) ?? false
+  );
+}
+
+/**
+ * The request may have been carried out although its answer did not arrive intact: a network
+ * failure or timeout (Octokit reports those as 500), a 5xx, or GitHub's generic internal error.
+ */
+export function answerMayBeLost(error: unknown): boolean {
+  const errors = graphqlErrors(error);
+  if (errors !== undefined) {
+    return errors.some((e) => /Something went wrong while executing your query/i.test(e.message));
+  }
+  if (error instanceof FailoverError) return false;
+  const status = httpStatus(error);
+  return status === undefined || status >= 500;
+}
+
+/** Tokens never belong in a message: drop anything that looks like a credential. */
+export function redact(text: string): string {
+  return text
+    .replace(/\b(gh[pousr]_|github_pat_)[A-Za-z0-9_]+/g, "$1[REDACTED]")
+    .replace(/\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [REDACTED]")
+    .replace(/(https?:\/\/)[^/\s:@]+(:[^/\s@]*)?@/gi, "$1[REDACTED]@");
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n", 1)[0] ?? "";
+  return redact(line.length > 300 ? `${line.slice(0, 300)}…` : line);
+}
+
+const GRAPHQL_TYPE_CODES: Readonly<Record<string, ErrorCode>> = {
+  NOT_FOUND: "not_found",
+  FORBIDDEN: "forbidden",
+  INSUFFICIENT_SCOPES: "forbidden",
+};
+
+/**
+ * The one place a GitHub client error becomes a FailoverError: 403 → forbidden,
+ * 404 → not_found, 401 / 5xx / network / anything else → upstream (a 401 means the app's
+ * own credentials are bad, which the caller cannot fix). The original error stays the cause.
+ */
+export function toFailoverError(
+  error: unknown,
+  context: { readonly action: string; readonly where: string; readonly notFound?: string },
+): FailoverError {
+  if (error instanceof FailoverError) return error;
+  const errors = graphqlErrors(error);
+  if (errors !== undefined) {
+    const code =
+      errors
+        .map((e) => (e.type === undefined ? undefined : GRAPHQL_TYPE_CODES[e.type]))
+        .find((c) => c !== undefined) ?? "upstream";
+    const summary = errors
+      .map((e) =>
+        e.type === undefined ? firstLine(e.message) : `${e.type}: ${firstLine(e.message)}`,
+      )
+      .join("; ");
+    const prefix =
+      code === "not_found" && context.notFound !== undefined ? `${context.notFound}: ` : "";
+    return new FailoverError(
+      code,
+      `${prefix}GitHub ${context.action} on ${context.where} failed: ${summary}`,
+      {
+        cause: error,
+        details: { graphqlErrors: errors.map((e) => e.type ?? "unknown") },
+      },
+    );
+  }
+  const status = httpStatus(error);
+  const detail = error instanceof Error ? firstLine(error.message) : firstLine(String(error));
+  if (status === 404) {
+    const what = context.notFound ?? `${context.where} not found (or the app cannot see it)`;
+    return new FailoverError("not_found", `${what}: GitHub ${context.action} answered 404`, {
+      cause: error,
+      details: { status },
+    });
+  }
+  if (status === 403) {
+    return new FailoverError(
+      "forbidden",
+      `GitHub ${context.action} on ${context.where} was refused (403): ${detail}`,
+      { cause: error, details: { status } },
+    );
+  }
+  if (status === 401) {
+    return new FailoverError(
+      "upstream",
+      `GitHub rejected the app's credentials (401) for ${context.action} on ${context.where}`,
+      { cause: error, details: { status } },
+    );
+  }
+  const what = status === undefined ? "failed" : `failed with ${status}`;
+  return new FailoverError(
+    "upstream",
+    `GitHub ${context.action} on ${context.where} ${what}: ${detail}`,
+    {
+      cause: error,
+      details: status === undefined ? {} : { status },
+    },
+  );
+}

@@ -1,0 +1,497 @@
+import { z } from "zod";
+import { FailoverError, StaleHeadError } from "../../domain/errors.js";
+import { validateBranch, validateRepoPath, validateSha } from "../local/validate.js";
+import type {
+  CommitRequest,
+  CommitResult,
+  FileChange,
+  GitOpsRepo,
+  HistoryEntry,
+  Snapshot,
+} from "../port.js";
+import type { GitHubClient } from "./client.js";
+import { answerMayBeLost, isStaleData, toFailoverError } from "./errors.js";
+import { CREATE_COMMIT_MUTATION, readFilesQuery } from "./queries.js";
+
+export interface GitHubRepoOptions {
+  readonly octokit: GitHubClient;
+  readonly owner: string;
+  readonly repo: string;
+  /** Web base for commit links and the description; default https://github.com. */
+  readonly serverUrl?: string;
+}
+
+/** GitHub's GraphQL `Blob.text` stops at this many bytes (`isTruncated` is then true). */
+export const GRAPHQL_TEXT_LIMIT_BYTES = 512_000;
+
+/** GitHub's largest `per_page` for the commits list. */
+const MAX_PER_PAGE = 100;
+
+// Only the fields the adapter reads; anything else in GitHub's answers is ignored.
+const blobObject = z.object({
+  __typename: z.string(),
+  text: z.string().nullable().optional(),
+  isTruncated: z.boolean().optional(),
+  isBinary: z.boolean().nullable().optional(),
+});
+const fileEntry = z.object({ object: blobObject.nullable() }).nullable();
+type FileEntry = z.infer<typeof fileEntry>;
+
+const commitTarget = z.object({
+  __typename: z.string(),
+  oid: z.string().optional(),
+  url: z.string().optional(),
+  message: z.string().optional(),
+  parents: z.object({ nodes: z.array(z.object({ oid: z.string() }).nullable()) }).optional(),
+});
+
+interface ReadFilesData {
+  readonly repository: {
+    readonly ref: { readonly target: z.infer<typeof commitTarget> | null } | null;
+  } | null;
+}
+
+/** The read answer with `f0`..`f{count-1}` checked too (they are read through a cast). */
+function readFilesResponse(count: number): z.ZodType<ReadFilesData> {
+  const files: Record<string, z.ZodOptional<typeof fileEntry>> = {};
+  for (let i = 0; i < count; i++) files[`f${i}`] = fileEntry.optional();
+  return z.object({
+    repository: z
+      .object({ ref: z.object({ target: commitTarget.extend(files).nullable() }).nullable() })
+      .nullable(),
+  }) as unknown as z.ZodType<ReadFilesData>;
+}
+
+const createCommitResponse = z.object({
+  createCommitOnBranch: z
+    .object({ commit: z.object({ oid: z.string(), url: z.string().optional() }).nullable() })
+    .nullable(),
+});
+
+const defaultBranchResponse = z.object({ default_branch: z.string() });
+
+const treeResponse = z.object({
+  truncated: z.boolean().optional(),
+  tree: z.array(z.object({ path: z.string(), type: z.string() })),
+});
+
+const gitActor = z.object({ name: z.string().nullish(), date: z.string().nullish() }).nullish();
+const commitsResponse = z.array(
+  z.object({
+    sha: z.string(),
+    html_url: z.string().nullish(),
+    author: z.object({ login: z.string() }).nullish(),
+    commit: z.object({ message: z.string(), author: gitActor, committer: gitActor }),
+  }),
+);
+
+/** A file as one GraphQL read saw it. */
+type FileState =
+  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "missing" }
+  | { readonly kind: "truncated" }
+  | { readonly kind: "binary" };
+
+interface CommitRead {
+  readonly oid: string;
+  readonly url: string | undefined;
+  readonly message: string | undefined;
+  readonly parents: readonly string[];
+  readonly files: ReadonlyMap<string, FileState>;
+}
+
+/**
+ * The GitOpsRepo port over the GitHub API, without a clone: one GraphQL query reads a head
+ * and N files from the same commit, one `createCommitOnBranch` mutation writes N files as one
+ * compare-and-swap commit (signed by GitHub for an App, since no author is set).
+ */
+export class GitHubRepo implements GitOpsRepo {
+  readonly description: string;
+  readonly #client: GitHubClient;
+  readonly #owner: string;
+  readonly #repo: string;
+  readonly #serverUrl: string;
+  #defaultBranch: Promise<string> | undefined;
+
+  constructor(options: GitHubRepoOptions) {
+    for (const [what, value] of [
+      ["owner", options.owner],
+      ["repo", options.repo],
+    ] as const) {
+      if (typeof value !== "string" || !/^[A-Za-z0-9._-]+$/.test(value)) {
+        throw new FailoverError(
+          "config_invalid",
+          `invalid GitHub ${what} ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    this.#client = options.octokit;
+    this.#owner = options.owner;
+    this.#repo = options.repo;
+    this.#serverUrl = (options.serverUrl ?? "https://github.com").replace(/\/+$/, "");
+    let host: string;
+    try {
+      const url = new URL(this.#serverUrl);
+      host = `${url.host}${url.pathname.replace(/\/+$/, "")}`;
+    } catch (error) {
+      throw new FailoverError("config_invalid", "invalid GitHub server URL", { cause: error });
+    }
+    this.description = `${host}/${this.#owner}/${this.#repo}`;
+  }
+
+  defaultBranch(): Promise<string> {
+    this.#defaultBranch ??= this.#request("GET /repos/{owner}/{repo}", {}, "repository lookup")
+      .then((data) => this.#parse(defaultBranchResponse, data, "repository").default_branch)
+      .catch((error: unknown) => {
+        this.#defaultBranch = undefined;
+        throw error;
+      });
+    return this.#defaultBranch;
+  }
+
+  async read(branch: string, paths: readonly string[]): Promise<Snapshot> {
+    validateBranch(branch);
+    for (const path of paths) validateRepoPath(path);
+    const commit = await this.#readCommit(branch, [...new Set(paths)], false);
+    const files = new Map<string, string | null>();
+    for (const [path, state] of commit.files) {
+      if (state.kind === "truncated") {
+        throw new FailoverError(
+          "refused",
+          `${path} on ${branch} is larger than the ${GRAPHQL_TEXT_LIMIT_BYTES} bytes GitHub's ` +
+            "GraphQL API returns; refusing to work on a truncated file",
+          { details: { path, branch, limitBytes: GRAPHQL_TEXT_LIMIT_BYTES } },
+        );
+      }
+      if (state.kind === "binary") {
+        throw new FailoverError("refused", `${path} on ${branch} is a binary file, not text`, {
+          details: { path, branch },
+        });
+      }
+      files.set(path, state.kind === "text" ? state.text : null);
+    }
+    return { head: commit.oid, files };
+  }
+
+  async listFiles(branch: string, prefix: string): Promise<string[]> {
+    validateBranch(branch);
+    if (typeof prefix !== "string" || /[\0\n\r]/.test(prefix) || prefix.startsWith("/")) {
+      throw new FailoverError("invalid_input", `invalid prefix ${JSON.stringify(prefix)}`);
+    }
+    const data = await this.#request(
+      "GET /repos/{owner}/{repo}/git/trees/{tree_sha}",
+      { tree_sha: branch, recursive: "1" },
+      "tree listing",
+      `branch ${branch} not found in ${this.description}`,
+    );
+    const tree = this.#parse(treeResponse, data, "tree");
+    if (tree.truncated === true) {
+      throw new FailoverError(
+        "upstream",
+        `the file list of ${branch} in ${this.description} is too large for one GitHub tree ` +
+          "request (GitHub truncated it)",
+        { details: { branch } },
+      );
+    }
+    return tree.tree
+      .filter((entry) => entry.type === "blob" && entry.path.startsWith(prefix))
+      .map((entry) => entry.path);
+  }
+
+  async history(
+    branch: string,
+    options: { path?: string; limit: number },
+  ): Promise<HistoryEntry[]> {
+    validateBranch(branch);
+    const { limit } = options;
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw new FailoverError("invalid_input", `invalid history limit ${String(limit)}`);
+    }
+    let path: string | undefined;
+    if (options.path !== undefined) {
+      path = validateRepoPath(
+        options.path.endsWith("/") ? options.path.slice(0, -1) : options.path,
+      );
+    }
+    if (limit === 0) return [];
+    const perPage = Math.min(limit, MAX_PER_PAGE);
+    const entries: HistoryEntry[] = [];
+    for (let page = 1; entries.length < limit; page++) {
+      const params: Record<string, unknown> = { sha: branch, per_page: perPage };
+      if (path !== undefined) params.path = path;
+      if (page > 1) params.page = page;
+      const data = await this.#request(
+        "GET /repos/{owner}/{repo}/commits",
+        params,
+        "commit history",
+        `branch ${branch} not found in ${this.description}`,
+      );
+      const commits = this.#parse(commitsResponse, data, "commits");
+      for (const c of commits) {
+        entries.push({
+          sha: c.sha,
+          message: c.commit.message,
+          date: c.commit.committer?.date ?? c.commit.author?.date ?? "",
+          author: c.author?.login ?? c.commit.author?.name ?? c.commit.committer?.name ?? "unknown",
+          url: c.html_url ?? this.#commitUrl(c.sha),
+        });
+      }
+      if (commits.length < perPage) break;
+    }
+    return entries.slice(0, limit);
+  }
+
+  async commit(request: CommitRequest): Promise<CommitResult> {
+    const branch = validateBranch(request.branch);
+    const expected = validateSha(request.expectedHead);
+    const { headline, body } = splitCommitMessage(validateMessage(request.message));
+    const changes = validateChanges(request.changes);
+    const message: Record<string, string> = { headline };
+    if (body !== "") message.body = body;
+    const input = {
+      branch: { repositoryNameWithOwner: `${this.#owner}/${this.#repo}`, branchName: branch },
+      expectedHeadOid: expected,
+      message,
+      fileChanges: {
+        additions: changes.map((c) => ({
+          path: c.path,
+          contents: Buffer.from(c.text, "utf8").toString("base64"),
+        })),
+      },
+    };
+    const context = { action: "createCommitOnBranch", where: this.description };
+    let data: unknown;
+    try {
+      data = await this.#client.graphql(CREATE_COMMIT_MUTATION, { input });
+    } catch (error) {
+      const composed = composeCommitMessage(headline, body);
+      if (isStaleData(error)) {
+        // The retry plugin may have re-sent a write that had landed: then the "stale" head
+        // is our own commit. Anything else is a real conflict.
+        const check = await this.#findLanded(branch, expected, composed, changes).catch(() => ({
+          landed: undefined,
+          actual: undefined,
+        }));
+        if (check.landed !== undefined) return check.landed;
+        throw new StaleHeadError(branch, expected, check.actual);
+      }
+      if (answerMayBeLost(error)) {
+        const check = await this.#findLanded(branch, expected, composed, changes).catch(
+          () => undefined,
+        );
+        if (check?.landed !== undefined) return check.landed;
+      }
+      throw toFailoverError(error, {
+        ...context,
+        notFound: `branch ${branch} not found in ${this.description}`,
+      });
+    }
+    const commit = this.#parse(createCommitResponse, data, "createCommitOnBranch")
+      .createCommitOnBranch?.commit;
+    if (commit === null || commit === undefined) {
+      throw new FailoverError(
+        "upstream",
+        `GitHub createCommitOnBranch on ${this.description} returned no commit`,
+      );
+    }
+    return { sha: commit.oid, url: commit.url ?? this.#commitUrl(commit.oid) };
+  }
+
+  /**
+   * Whether the head of `branch` is exactly our write: one parent, `expected`, our message,
+   * our file contents. Then an error answer was lost or replaced by a retry's answer.
+   */
+  async #findLanded(
+    branch: string,
+    expected: string,
+    message: string,
+    changes: readonly FileChange[],
+  ): Promise<{ landed: CommitResult | undefined; actual: string | undefined }> {
+    const head = await this.#readCommit(
+      branch,
+      changes.map((c) => c.path),
+      true,
+    );
+    const sameFiles = changes.every((c) => {
+      const state = head.files.get(c.path);
+      return state?.kind === "text" && state.text === c.text;
+    });
+    const landed =
+      head.parents.length === 1 &&
+      head.parents[0] === expected &&
+      head.message !== undefined &&
+      normalizeMessage(head.message) === normalizeMessage(message) &&
+      sameFiles;
+    return {
+      landed: landed ? { sha: head.oid, url: head.url ?? this.#commitUrl(head.oid) } : undefined,
+      actual: head.oid,
+    };
+  }
+
+  async #readCommit(
+    branch: string,
+    paths: readonly string[],
+    verify: boolean,
+  ): Promise<CommitRead> {
+    const variables: Record<string, unknown> = {
+      owner: this.#owner,
+      name: this.#repo,
+      qualifiedName: `refs/heads/${branch}`,
+    };
+    paths.forEach((path, i) => {
+      variables[`p${i}`] = path;
+    });
+    const notFound = `branch ${branch} not found in ${this.description}`;
+    let data: unknown;
+    try {
+      data = await this.#client.graphql(readFilesQuery(paths.length, { verify }), variables);
+    } catch (error) {
+      throw toFailoverError(error, { action: "read", where: this.description, notFound });
+    }
+    const parsed = this.#parse(readFilesResponse(paths.length), data, "read");
+    if (parsed.repository === null) {
+      throw new FailoverError(
+        "not_found",
+        `${this.description} not found (or the app cannot see it)`,
+      );
+    }
+    const target = parsed.repository.ref?.target;
+    if (target === null || target === undefined) {
+      throw new FailoverError("not_found", notFound, { details: { branch } });
+    }
+    if (target.__typename !== "Commit" || target.oid === undefined) {
+      throw new FailoverError(
+        "upstream",
+        `${branch} in ${this.description} does not point to a commit`,
+      );
+    }
+    const files = new Map<string, FileState>();
+    const record = target as unknown as Record<string, FileEntry | undefined>;
+    paths.forEach((path, i) => {
+      files.set(path, fileState(record[`f${i}`]));
+    });
+    return {
+      oid: target.oid.toLowerCase(),
+      url: target.url,
+      message: target.message,
+      parents: (target.parents?.nodes ?? []).flatMap((n) =>
+        n === null ? [] : [n.oid.toLowerCase()],
+      ),
+      files,
+    };
+  }
+
+  async #request(
+    route: string,
+    params: Record<string, unknown>,
+    action: string,
+    notFound?: string,
+  ): Promise<unknown> {
+    try {
+      const response = await this.#client.request(route, {
+        owner: this.#owner,
+        repo: this.#repo,
+        ...params,
+      });
+      return response.data;
+    } catch (error) {
+      throw toFailoverError(error, {
+        action,
+        where: this.description,
+        ...(notFound === undefined ? {} : { notFound }),
+      });
+    }
+  }
+
+  #parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+    const result = schema.safeParse(data);
+    if (!result.success) {
+      throw new FailoverError(
+        "upstream",
+        `unexpected ${what} answer from GitHub for ${this.description}: ${z.prettifyError(result.error).split("\n", 2).join(" ")}`,
+        { cause: result.error },
+      );
+    }
+    return result.data;
+  }
+
+  #commitUrl(sha: string): string {
+    return `${this.#serverUrl}/${this.#owner}/${this.#repo}/commit/${sha}`;
+  }
+}
+
+function fileState(entry: FileEntry | undefined): FileState {
+  // No entry: the path does not exist. A non-blob object: a directory or a submodule.
+  const object = entry?.object;
+  if (object === null || object === undefined || object.__typename !== "Blob") {
+    return { kind: "missing" };
+  }
+  if (object.isTruncated === true) return { kind: "truncated" };
+  if (object.isBinary === true || typeof object.text !== "string") return { kind: "binary" };
+  return { kind: "text", text: object.text };
+}
+
+/**
+ * GitHub's CommitMessage: `headline` is the first line, `body` what follows the blank line.
+ * GitHub joins them back as "headline\n\nbody".
+ */
+export function splitCommitMessage(message: string): { headline: string; body: string } {
+  const text = message.replace(/\r\n?/g, "\n");
+  const newline = text.indexOf("\n");
+  if (newline < 0) return { headline: text.trim(), body: "" };
+  return {
+    headline: text.slice(0, newline).trim(),
+    body: text
+      .slice(newline + 1)
+      .replace(/^(?:[ \t]*\n)+/, "")
+      .trimEnd(),
+  };
+}
+
+export function composeCommitMessage(headline: string, body: string): string {
+  return body === "" ? headline : `${headline}\n\n${body}`;
+}
+
+function normalizeMessage(message: string): string {
+  return message.replace(/\r\n?/g, "\n").trimEnd();
+}
+
+function validateMessage(message: unknown): string {
+  if (typeof message !== "string" || message.includes("\0")) {
+    throw new FailoverError("invalid_input", "commit message must be text without NUL");
+  }
+  if (splitCommitMessage(message).headline === "") {
+    throw new FailoverError("invalid_input", "commit message must start with a non-empty line");
+  }
+  return message;
+}
+
+function validateChanges(changes: unknown): FileChange[] {
+  if (!Array.isArray(changes) || changes.length === 0) {
+    throw new FailoverError("invalid_input", "a commit needs at least one file change");
+  }
+  const seen = new Set<string>();
+  const out: FileChange[] = [];
+  for (const change of changes as unknown[]) {
+    const { path, text } = (change ?? {}) as { path?: unknown; text?: unknown };
+    const valid = validateRepoPath(path);
+    if (typeof text !== "string") {
+      throw new FailoverError("invalid_input", `change to ${valid} has no text`);
+    }
+    if (seen.has(valid)) {
+      throw new FailoverError("invalid_input", `${valid} is changed more than once in one commit`);
+    }
+    seen.add(valid);
+    out.push({ path: valid, text });
+  }
+  for (const { path } of out) {
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join("/");
+      if (seen.has(parent)) {
+        throw new FailoverError("invalid_input", `${parent} cannot be both a file and a directory`);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+/**
+ * The GraphQL documents the adapter sends. Paths travel as variables (never spliced into the
+ * document), one aliased `fN: file(path: $pN)` per file, so one request reads N files and the
+ * head oid from the same commit.
+ */
+
+const BLOB_FIELDS = "object { __typename ... on Blob { text isTruncated isBinary } }";
+
+/** Variables: $owner, $name, $qualifiedName and $p0..$p{count-1}. */
+export function readFilesQuery(count: number, options: { verify?: boolean } = {}): string {
+  const vars = ["$owner: String!", "$name: String!", "$qualifiedName: String!"];
+  const files: string[] = [];
+  for (let i = 0; i < count; i++) {
+    vars.push(`$p${i}: String!`);
+    files.push(`          f${i}: file(path: $p${i}) { ${BLOB_FIELDS} }`);
+  }
+  const extra =
+    options.verify === true
+      ? ["          url", "          message", "          parents(first: 2) { nodes { oid } }"]
+      : [];
+  return [
+    `query ${options.verify === true ? "FailoverVerifyCommit" : "FailoverReadFiles"}(${vars.join(", ")}) {`,
+    "  repository(owner: $owner, name: $name) {",
+    "    ref(qualifiedName: $qualifiedName) {",
+    "      target {",
+    "        __typename",
+    "        ... on Commit {",
+    "          oid",
+    ...extra,
+    ...files,
+    "        }",
+    "      }",
+    "    }",
+    "  }",
+    "}",
+  ].join("\n");
+}
+
+export const CREATE_COMMIT_MUTATION = [
+  "mutation FailoverCreateCommit($input: CreateCommitOnBranchInput!) {",
+  "  createCommitOnBranch(input: $input) {",
+  "    commit { oid url }",
+  "  }",
+  "}",
+].join("\n");

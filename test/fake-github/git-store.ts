@@ -1,0 +1,197 @@
+import { GitRunner, gitFailure } from "../../src/repo/local/git-cli.js";
+import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
+
+/** Commits made through the fake (createCommitOnBranch) are authored like an App's. */
+export const FAKE_BOT_NAME = "failover-api[bot]";
+export const FAKE_BOT_EMAIL = "failover-api[bot]@users.noreply.github.com";
+
+export interface GitActor {
+  readonly name: string;
+  readonly email: string;
+  /** ISO 8601 in UTC with a Z, as GitHub writes dates. */
+  readonly date: string;
+}
+
+export interface CommitInfo {
+  readonly oid: string;
+  readonly tree: string;
+  readonly parents: readonly string[];
+  readonly author: GitActor;
+  readonly committer: GitActor;
+  /** The full message as git stores it (git adds the final newline). */
+  readonly message: string;
+}
+
+export interface TreeEntryInfo {
+  /** Octal mode as git prints it, e.g. "100644". */
+  readonly mode: string;
+  readonly type: "blob" | "tree" | "commit";
+  readonly oid: string;
+  /** Bytes for blobs; undefined for trees and submodules. */
+  readonly size: number | undefined;
+  readonly path: string;
+}
+
+/**
+ * The fake's view of its real git repository: LocalGitRepo for the writes (compare-and-swap
+ * with update-ref, exactly like the local adapter) and the git CLI for what GitHub's API
+ * exposes beyond the port (commit objects, trees, blobs by oid, logs).
+ */
+export class FakeGitStore {
+  readonly dir: string;
+  readonly repo: LocalGitRepo;
+  readonly #git: GitRunner;
+  readonly #commits = new Map<string, Promise<CommitInfo>>();
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.repo = new LocalGitRepo({ dir, authorName: FAKE_BOT_NAME, authorEmail: FAKE_BOT_EMAIL });
+    this.#git = new GitRunner({
+      dir,
+      authorName: FAKE_BOT_NAME,
+      authorEmail: FAKE_BOT_EMAIL,
+      timeoutMs: 30_000,
+    });
+  }
+
+  /** A full ref name for `name` ("refs/heads/x", or a short branch or tag name), if it exists. */
+  async resolveRef(name: string): Promise<{ qualifiedName: string; oid: string } | undefined> {
+    const candidates = name.startsWith("refs/")
+      ? [name]
+      : [`refs/heads/${name}`, `refs/tags/${name}`];
+    for (const qualifiedName of candidates) {
+      if (!isSafeRevision(qualifiedName)) continue;
+      const oid = await this.#revParse(`${qualifiedName}^{commit}`);
+      if (oid !== undefined) return { qualifiedName, oid };
+    }
+    return undefined;
+  }
+
+  /** The commit a sha, branch or tag name points to (REST `sha` / `tree_sha` parameters). */
+  async resolveCommitish(revision: string): Promise<string | undefined> {
+    if (/^[0-9a-f]{40}$/i.test(revision)) return this.#revParse(`${revision}^{commit}`);
+    return (await this.resolveRef(revision))?.oid;
+  }
+
+  /** The tree a commit-ish or tree sha names. */
+  async resolveTree(revision: string): Promise<string | undefined> {
+    if (/^[0-9a-f]{40}$/i.test(revision)) return this.#revParse(`${revision}^{tree}`);
+    const commit = await this.resolveCommitish(revision);
+    return commit === undefined ? undefined : (await this.commit(commit)).tree;
+  }
+
+  commit(oid: string): Promise<CommitInfo> {
+    let info = this.#commits.get(oid);
+    if (info === undefined) {
+      info = this.#readCommit(oid);
+      info.catch(() => this.#commits.delete(oid));
+      this.#commits.set(oid, info);
+    }
+    return info;
+  }
+
+  /** The entry at `path` in a commit's tree, or undefined when there is none. */
+  async entry(commitOid: string, path: string): Promise<TreeEntryInfo | undefined> {
+    if (path === "" || path.startsWith("/") || path.includes("\0")) return undefined;
+    const out = await this.#git.text(["ls-tree", "-l", "-z", "--full-tree", commitOid, "--", path]);
+    return parseLsTree(out).find((e) => e.path === path);
+  }
+
+  /** Every entry below a tree (trees included, like GitHub's recursive tree listing). */
+  async tree(treeOid: string, recursive: boolean): Promise<TreeEntryInfo[]> {
+    const args = ["ls-tree", "-l", "-z", "--full-tree"];
+    if (recursive) args.push("-r", "-t");
+    return parseLsTree(await this.#git.text([...args, treeOid]));
+  }
+
+  blob(oid: string): Promise<Buffer> {
+    return this.#git.run(["cat-file", "blob", oid]);
+  }
+
+  /** Commit oids reachable from `start`, newest first, optionally only those touching `path`. */
+  async log(
+    start: string,
+    options: { path?: string; skip?: number; max?: number } = {},
+  ): Promise<string[]> {
+    const args = ["rev-list"];
+    if (options.skip !== undefined) args.push(`--skip=${options.skip}`);
+    if (options.max !== undefined) args.push(`--max-count=${options.max}`);
+    args.push(start);
+    if (options.path !== undefined && options.path !== "") args.push("--", options.path);
+    const out = await this.#git.text(args);
+    return out.split("\n").filter((line) => line !== "");
+  }
+
+  async #revParse(revision: string): Promise<string | undefined> {
+    try {
+      const out = await this.#git.text([
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        revision,
+      ]);
+      return out.trim().toLowerCase();
+    } catch (error) {
+      if (gitFailure(error)?.exitCode !== undefined) return undefined;
+      throw error;
+    }
+  }
+
+  async #readCommit(oid: string): Promise<CommitInfo> {
+    const format = ["%H", "%T", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B"].join("%x1f");
+    const out = await this.#git.text([
+      "show",
+      "-s",
+      "--no-show-signature",
+      `--format=${format}`,
+      oid,
+    ]);
+    const [sha, tree, parents, an, ae, ad, cn, ce, cd, ...message] = out.split("\x1f");
+    return {
+      oid: sha ?? oid,
+      tree: tree ?? "",
+      parents: (parents ?? "").split(" ").filter((p) => p !== ""),
+      author: { name: an ?? "", email: ae ?? "", date: isoUtc(ad ?? "") },
+      committer: { name: cn ?? "", email: ce ?? "", date: isoUtc(cd ?? "") },
+      // GitHub's API shows messages without git's trailing newline(s).
+      message: message.join("\x1f").replace(/\n+$/, ""),
+    };
+  }
+}
+
+/** Refuses anything git could read as an option or a revision expression. */
+export function isSafeRevision(name: string): boolean {
+  return (
+    name !== "" &&
+    !name.startsWith("-") &&
+    !name.includes("..") &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters
+    !/[\x00-\x20\x7f~^:?*[\\@{}]/.test(name)
+  );
+}
+
+function isoUtc(date: string): string {
+  const parsed = new Date(date);
+  return Number.isNaN(parsed.getTime()) ? date : parsed.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function parseLsTree(out: string): TreeEntryInfo[] {
+  const entries: TreeEntryInfo[] = [];
+  for (const record of out.split("\0")) {
+    if (record === "") continue;
+    const tab = record.indexOf("\t");
+    if (tab < 0) continue;
+    const [mode, type, oid, size] = record.slice(0, tab).trim().split(/\s+/);
+    if (mode === undefined || oid === undefined) continue;
+    if (type !== "blob" && type !== "tree" && type !== "commit") continue;
+    entries.push({
+      mode,
+      type,
+      oid,
+      size: size === undefined || size === "-" ? undefined : Number(size),
+      path: record.slice(tab + 1),
+    });
+  }
+  return entries;
+}

@@ -1,0 +1,171 @@
+import { readFileSync } from "node:fs";
+import type { IncomingHttpHeaders } from "node:http";
+import { createRequire } from "node:module";
+import type { FakeGitStore } from "./git-store.js";
+
+/** What a route handler sees of the fake: the repository it serves and per-fake state. */
+export interface FakeContext {
+  readonly owner: string;
+  readonly repo: string;
+  readonly store: FakeGitStore;
+  /** Web base, e.g. http://127.0.0.1:PORT (html_url, commit URLs). */
+  readonly webUrl: string;
+  /** REST base, e.g. http://127.0.0.1:PORT/api/v3 (`url` fields). */
+  readonly apiUrl: string;
+  /** State a route module keeps per fake instance (pull requests, comments, ...). */
+  state<T>(key: string, init: () => T): T;
+}
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface RestRequest {
+  readonly method: HttpMethod;
+  /** Template parameters, percent-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** Parsed JSON body (undefined when there was none). */
+  readonly body: unknown;
+  readonly headers: IncomingHttpHeaders;
+  readonly fake: FakeContext;
+}
+
+export interface RestResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * One REST operation. Every request needs an `authorization` header (any token), except
+ * paths under /app/ (JWT routes: their handlers check the header themselves).
+ */
+export interface RestRoute {
+  readonly method: HttpMethod;
+  /** Exactly as in GitHub's OpenAPI description, e.g. "/repos/{owner}/{repo}/pulls/{pull_number}". */
+  readonly template: string;
+  /**
+   * Parameters that may span several path segments (e.g. `ref` in `/git/ref/{ref}`, which
+   * clients send either as "heads%2Fmain" or "heads/main"). Others match one segment.
+   */
+  readonly multiSegment?: readonly string[];
+  handler(request: RestRequest): RestResponse | Promise<RestResponse>;
+}
+
+/** Thrown by handlers for GitHub-style error answers. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+
+  constructor(status: number, message: string, extra: Record<string, unknown> = {}) {
+    super(message);
+    this.name = "HttpError";
+    this.status = status;
+    this.body = {
+      message,
+      documentation_url: "https://docs.github.com/rest",
+      status: String(status),
+      ...extra,
+    };
+  }
+}
+
+export const notFound = (): HttpError => new HttpError(404, "Not Found");
+
+/** The owner/repo of a request must be the fake's repository (case-insensitive, like GitHub). */
+export function requireRepo(request: RestRequest): void {
+  const { owner, repo } = request.params;
+  if (
+    owner?.toLowerCase() !== request.fake.owner.toLowerCase() ||
+    repo?.toLowerCase() !== request.fake.repo.toLowerCase()
+  ) {
+    throw notFound();
+  }
+}
+
+interface CompiledRoute {
+  readonly route: RestRoute;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+export interface RouteMatch {
+  readonly route: RestRoute;
+  readonly params: Record<string, string>;
+}
+
+/** Method + path template → handler, matched against the still percent-encoded path. */
+export class RestRouter {
+  readonly #routes: CompiledRoute[] = [];
+
+  constructor(routes: readonly RestRoute[] = []) {
+    for (const route of routes) this.add(route);
+  }
+
+  get routes(): readonly RestRoute[] {
+    return this.#routes.map((r) => r.route);
+  }
+
+  add(route: RestRoute): void {
+    const names: string[] = [];
+    const source = route.template
+      .split(/(\{[^}]+\})/)
+      .map((part) => {
+        const name = /^\{([^}]+)\}$/.exec(part)?.[1];
+        if (name === undefined) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        names.push(name);
+        return route.multiSegment?.includes(name) === true ? "(.+)" : "([^/]+)";
+      })
+      .join("");
+    this.#routes.push({ route, pattern: new RegExp(`^${source}/?$`), names });
+  }
+
+  match(method: string, rawPath: string): RouteMatch | undefined {
+    for (const { route, pattern, names } of this.#routes) {
+      if (route.method !== method) continue;
+      const m = pattern.exec(rawPath);
+      if (m === null) continue;
+      const params: Record<string, string> = {};
+      try {
+        names.forEach((name, i) => {
+          params[name] = decodeURIComponent(m[i + 1] ?? "");
+        });
+      } catch {
+        continue; // malformed percent-encoding
+      }
+      return { route, params };
+    }
+    return undefined;
+  }
+}
+
+let openApiOperations: Set<string> | undefined;
+
+/** "GET /repos/{owner}/{repo}" for every operation in GitHub's official REST description. */
+export function gitHubRestOperations(): ReadonlySet<string> {
+  if (openApiOperations === undefined) {
+    const require = createRequire(import.meta.url);
+    const file = require.resolve("@octokit/openapi/generated/api.github.com.json");
+    const spec = JSON.parse(readFileSync(file, "utf8")) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const ops = new Set<string>();
+    for (const [path, item] of Object.entries(spec.paths)) {
+      for (const method of Object.keys(item)) ops.add(`${method.toUpperCase()} ${path}`);
+    }
+    openApiOperations = ops;
+  }
+  return openApiOperations;
+}
+
+/** Throws unless every route is an operation of api.github.com: the fake invents nothing. */
+export function assertRoutesExistOnGitHub(routes: readonly RestRoute[]): void {
+  const ops = gitHubRestOperations();
+  const invented = routes.filter((r) => !ops.has(`${r.method} ${r.template}`));
+  if (invented.length > 0) {
+    throw new Error(
+      `fake GitHub routes not in @octokit/openapi api.github.com.json: ${invented
+        .map((r) => `${r.method} ${r.template}`)
+        .join(", ")}`,
+    );
+  }
+}
