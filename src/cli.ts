@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(runtime: Runtime, port: number, host: string | undefined, logger: Logger) {
-  const app = createHttpApp(runtime.ctx, logger);
+  const app = createHttpApp(runtime.ctx, logger, { webhooks: runtime.webhooks });
   // The demo binds to loopback: its API writes without authentication.
   const server = await listen(
     app,
@@ -101,7 +101,7 @@ async function serve(runtime: Runtime, port: number, host: string | undefined, l
     {
       url: server.url,
       backend: runtime.backend,
-      repo: runtime.repoDir,
+      repo: runtime.repoLocation,
       config: runtime.configPath,
     },
     "failover-api listening",
@@ -121,7 +121,7 @@ async function serve(runtime: Runtime, port: number, host: string | undefined, l
 function demoBanner(url: string, runtime: Runtime): string {
   return `
 failover-api demo: no GitHub settings, so failovers commit to a local Git repository
-  repository: ${runtime.repoDir}   (watch it: git -C ${runtime.repoDir} log -p)
+  repository: ${runtime.repoLocation}   (watch it: git -C ${runtime.repoLocation} log -p)
   services:   ${runtime.configPath}
 
 try:

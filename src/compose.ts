@@ -1,22 +1,41 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { resolve } from "node:path";
+import { getPrivateKey } from "@probot/get-private-key";
 import type { Logger } from "pino";
+import { createNodeMiddleware } from "probot";
 import type { Env } from "./config/env.js";
 import { loadServicesConfig } from "./config/load-services.js";
 import { DEMO_CONFIG, ensureDemoRepo } from "./demo/demo-repo.js";
+import { FailoverError } from "./domain/errors.js";
+import type { AuditTrail } from "./failover/audit.js";
 import { type FailoverContext, memoBranch } from "./failover/context.js";
 import { ManifestLocator } from "./failover/locate-manifest.js";
+import type { PullRequestSettings } from "./failover/pull-request-flow.js";
+import { failoverApp } from "./github-app/app-function.js";
+import { DeploymentAudit } from "./github-app/deployment-audit.js";
+import { createGitHubBackend } from "./github-app/github-backend.js";
+import { GitHubChangeRequests } from "./repo/github/change-requests.js";
+import { GitHubRepo } from "./repo/github/github-repo.js";
 import { LocalGitRepo } from "./repo/local/local-git-repo.js";
 import type { GitOpsRepo } from "./repo/port.js";
 
 /** The seed's config location inside the container (ConfigMap mounted at /etc/failover-api). */
 export const SEED_CONFIG_PATH = "/etc/failover-api/services.yaml";
 
+export type WebhookMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: Error) => void,
+) => unknown;
+
 export interface Runtime {
   readonly ctx: FailoverContext;
-  readonly backend: "demo" | "local";
+  readonly backend: "demo" | "local" | "github";
   readonly configPath: string;
-  /** Where the demo or local repository is, for the start-up banner. */
-  readonly repoDir: string;
+  /** Where the repository is: a directory, or owner/name on GitHub. */
+  readonly repoLocation: string;
+  /** Probot's webhook handler (GitHub App mode with WEBHOOK_SECRET), mounted at WEBHOOK_PATH. */
+  readonly webhooks: WebhookMiddleware | undefined;
 }
 
 /**
@@ -26,21 +45,44 @@ export interface Runtime {
 export async function composeRuntime(env: Env, logger: Logger): Promise<Runtime> {
   let repo: GitOpsRepo;
   let backend: Runtime["backend"];
-  let repoDir: string;
-  let defaultConfig: string;
-  if (env.GITOPS_REPO_PATH !== undefined) {
-    repoDir = resolve(env.GITOPS_REPO_PATH);
-    repo = new LocalGitRepo({ dir: repoDir });
+  let repoLocation: string;
+  let defaultConfig = SEED_CONFIG_PATH;
+  let pullRequests: PullRequestSettings | undefined;
+  let audit: AuditTrail | undefined;
+  let github: ReturnType<typeof createGitHubBackend> | undefined;
+  if (env.GITOPS_REPOSITORY !== undefined) {
+    const privateKey =
+      env.APP_ID === undefined
+        ? undefined
+        : (getPrivateKey({
+            env: { PRIVATE_KEY: env.PRIVATE_KEY, PRIVATE_KEY_PATH: env.PRIVATE_KEY_PATH },
+          }) ?? undefined);
+    if (env.APP_ID !== undefined && privateKey === undefined) {
+      throw new FailoverError("config_invalid", "APP_ID is set but PRIVATE_KEY(_PATH) gave no key");
+    }
+    github = createGitHubBackend(env, privateKey, logger);
+    const where = { octokit: github.client, ...github.target };
+    repo = new GitHubRepo({ ...where, serverUrl: github.serverUrl });
+    pullRequests = {
+      port: new GitHubChangeRequests(where),
+      mergeMethod: env.FAILOVER_MERGE_METHOD,
+      fallback: env.FAILOVER_PR_FALLBACK,
+    };
+    audit = new DeploymentAudit(github.client, github.target);
+    backend = "github";
+    repoLocation = repo.description;
+  } else if (env.GITOPS_REPO_PATH !== undefined) {
+    repoLocation = resolve(env.GITOPS_REPO_PATH);
+    repo = new LocalGitRepo({ dir: repoLocation });
     backend = "local";
-    defaultConfig = SEED_CONFIG_PATH;
   } else {
-    repoDir = resolve(env.DEMO_REPO ?? ".demo-repo");
-    const { created } = await ensureDemoRepo(repoDir);
+    repoLocation = resolve(env.DEMO_REPO ?? ".demo-repo");
+    const { created } = await ensureDemoRepo(repoLocation);
     logger.info(
-      { repoDir, created },
+      { repo: repoLocation, created },
       created ? "demo repository created" : "demo repository reused",
     );
-    repo = new LocalGitRepo({ dir: repoDir });
+    repo = new LocalGitRepo({ dir: repoLocation });
     backend = "demo";
     defaultConfig = DEMO_CONFIG;
   }
@@ -54,7 +96,17 @@ export async function composeRuntime(env: Env, logger: Logger): Promise<Runtime>
     maxAttempts: env.FAILOVER_MAX_ATTEMPTS,
     locator: new ManifestLocator(),
     defaultMode: env.FAILOVER_MODE,
-    pullRequests: undefined,
+    pullRequests,
+    audit,
+    onAuditError: (error) => logger.warn({ err: error }, "audit record failed"),
   };
-  return { ctx, backend, configPath, repoDir };
+  let webhooks: WebhookMiddleware | undefined;
+  if (github?.receivesWebhooks) {
+    const app = failoverApp({ ctx, target: github.target, allowedRoles: env.CHATOPS_PERMISSIONS });
+    webhooks = await createNodeMiddleware(app, {
+      probot: github.probot,
+      webhooksPath: env.WEBHOOK_PATH,
+    });
+  }
+  return { ctx, backend, configPath, repoLocation, webhooks };
 }

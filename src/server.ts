@@ -1,14 +1,26 @@
 import type { AddressInfo } from "node:net";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
+import type { WebhookMiddleware } from "./compose.js";
 import { FailoverError } from "./domain/errors.js";
 import type { FailoverContext } from "./failover/context.js";
 import { apiRouter, jsonErrorHandler } from "./http/routes.js";
 
-export function createHttpApp(ctx: FailoverContext, logger: Logger): Express {
+export function createHttpApp(
+  ctx: FailoverContext,
+  logger: Logger,
+  options: { webhooks?: WebhookMiddleware | undefined } = {},
+): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  const { webhooks } = options;
+  if (webhooks !== undefined) {
+    // Before any body parser: Probot verifies the signature over the raw body.
+    app.use((req, res, next) => {
+      Promise.resolve(webhooks(req, res, next)).catch(next);
+    });
+  }
   app.use("/api", apiRouter(ctx));
   app.use((req, _res, next) => {
     next(new FailoverError("not_found", `no route ${req.method} ${req.path}`));

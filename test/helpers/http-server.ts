@@ -21,7 +21,7 @@ export async function startDemoServer(env: Record<string, string> = {}): Promise
   const server: RunningServer = await listen(createHttpApp(runtime.ctx, logger), 0, "127.0.0.1");
   return {
     url: server.url,
-    repoDir: runtime.repoDir,
+    repoDir: runtime.repoLocation,
     runtime,
     close: async () => {
       await server.close();

@@ -1,0 +1,112 @@
+import type { Logger } from "pino";
+import { parseCommand } from "../domain/command.js";
+import type { FailoverContext } from "../failover/context.js";
+import { executeFailover } from "../failover/execute-failover.js";
+import { listServices } from "../failover/list.js";
+import { getStatus } from "../failover/status.js";
+import { collaboratorRole } from "./collaborator-permission.js";
+import { type GitOpsTarget, isGitOpsRepository } from "./gitops-target.js";
+import { issueCommentPayload } from "./payload-schemas.js";
+import {
+  deniedReply,
+  errorReply,
+  failoverReply,
+  listReply,
+  statusReply,
+  usageReply,
+} from "./render-reply.js";
+import type { RestClient } from "./rest-client.js";
+
+export interface ChatOpsDeps {
+  readonly ctx: FailoverContext;
+  readonly target: GitOpsTarget;
+  /** Collaborator roles allowed to run commands (CHATOPS_PERMISSIONS). */
+  readonly allowedRoles: readonly string[];
+}
+
+export type ChatOpsOutcome = "ignored" | "replied" | "denied" | "failed";
+
+/**
+ * `/failover ...` in an issue or pull request comment of the GitOps repository: 👀 on
+ * receipt, the sender's role checked, the same use cases as the HTTP API, one reply, then
+ * 🚀 or 😕.
+ */
+export async function handleIssueComment(
+  client: RestClient,
+  rawPayload: unknown,
+  deps: ChatOpsDeps,
+  log: Logger,
+): Promise<ChatOpsOutcome> {
+  const parsed = issueCommentPayload.safeParse(rawPayload);
+  if (!parsed.success) {
+    log.warn({ issues: parsed.error.issues.slice(0, 5) }, "issue_comment payload not understood");
+    return "ignored";
+  }
+  const payload = parsed.data;
+  if (payload.action !== "created") return "ignored";
+  // Bots (this app first) never command: no loops, no replays through other bots.
+  if (payload.sender.type === "Bot" || payload.comment.user?.type === "Bot") return "ignored";
+  if (payload.comment.performed_via_github_app) return "ignored";
+  if (!isGitOpsRepository(deps.target, payload.repository.full_name)) return "ignored";
+  const command = parseCommand(payload.comment.body);
+  if (command === null) return "ignored";
+
+  const where = { owner: payload.repository.owner.login, repo: payload.repository.name };
+  const login = payload.sender.login;
+  const react = (content: "eyes" | "rocket" | "confused") =>
+    client
+      .request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", {
+        ...where,
+        comment_id: payload.comment.id,
+        content,
+      })
+      .catch((error: unknown) => log.warn({ err: error, content }, "reaction failed"));
+  const reply = (body: string) =>
+    client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      ...where,
+      issue_number: payload.issue.number,
+      body,
+    });
+
+  await react("eyes");
+  log.info({ command: command.kind, sender: login }, "chatops command");
+  if (command.kind === "help" || command.kind === "usage") {
+    await reply(usageReply(command.kind === "usage" ? command.problem : undefined));
+    await react(command.kind === "help" ? "rocket" : "confused");
+    return "replied";
+  }
+
+  const role = await collaboratorRole(client, deps.target, login);
+  if (!deps.allowedRoles.includes(role)) {
+    await reply(
+      deniedReply(login, role, deps.allowedRoles, `${deps.target.owner}/${deps.target.repo}`),
+    );
+    await react("confused");
+    return "denied";
+  }
+
+  try {
+    if (command.kind === "list") {
+      await reply(listReply(listServices(deps.ctx)));
+    } else if (command.kind === "status") {
+      await reply(statusReply(await getStatus(deps.ctx, command.service)));
+    } else {
+      const executed = await executeFailover(deps.ctx, {
+        service: command.service,
+        action: command.action,
+        dryRun: command.dryRun,
+        mode: command.mode,
+        trigger: "chatops",
+        requester: login,
+      });
+      await reply(failoverReply(executed, login));
+    }
+    await react("rocket");
+    return "replied";
+  } catch (error) {
+    log.warn({ err: error, command: command.kind }, "chatops command failed");
+    await reply(errorReply(login, error));
+    await react("confused");
+    return "failed";
+  }
+}

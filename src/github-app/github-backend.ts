@@ -1,0 +1,81 @@
+import type { Logger } from "pino";
+import { Probot, type ProbotOctokit } from "probot";
+import type { Env } from "../config/env.js";
+import { FailoverError } from "../domain/errors.js";
+import type { GitHubClient } from "../repo/github/client.js";
+import { failoverOctokit } from "./github-octokit.js";
+import type { GitOpsTarget } from "./gitops-target.js";
+
+export interface GitHubBackend {
+  readonly probot: Probot;
+  readonly target: GitOpsTarget;
+  /** Authenticated for the GitOps repository (its installation, or the token). */
+  readonly client: GitHubClient;
+  /** https://github.com, or the GitHub Enterprise host, for web links. */
+  readonly serverUrl: string;
+  /** Whether webhooks can be verified (a GitHub App with WEBHOOK_SECRET). */
+  readonly receivesWebhooks: boolean;
+}
+
+/**
+ * Probot configured from the standard Probot variables. HTTP triggers have no webhook
+ * context, so the GitOps repository's installation is looked up once (GET
+ * /repos/{owner}/{repo}/installation) and its client reused; Probot's auth renews the
+ * installation token as it expires.
+ */
+export function createGitHubBackend(
+  env: Env,
+  privateKey: string | undefined,
+  logger: Logger,
+): GitHubBackend {
+  const [owner = "", repo = ""] = (env.GITOPS_REPOSITORY ?? "").split("/");
+  const origin = env.GHE_HOST === undefined ? undefined : `${env.GHE_PROTOCOL}://${env.GHE_HOST}`;
+  const probot = new Probot({
+    ...(env.GITHUB_TOKEN !== undefined && env.APP_ID === undefined
+      ? { githubToken: env.GITHUB_TOKEN }
+      : { appId: Number(env.APP_ID), privateKey }),
+    secret: env.WEBHOOK_SECRET ?? "",
+    webhookPath: env.WEBHOOK_PATH,
+    baseUrl: origin === undefined ? "https://api.github.com" : `${origin}/api/v3`,
+    Octokit: failoverOctokit(),
+    log: logger.child({ name: "probot" }),
+  });
+
+  let installation: Promise<ProbotOctokit> | undefined;
+  const authenticated = (): Promise<ProbotOctokit> => {
+    installation ??= resolveClient(probot, env, owner, repo).catch((error: unknown) => {
+      installation = undefined; // try again on the next request
+      throw error;
+    });
+    return installation;
+  };
+  const client: GitHubClient = {
+    graphql: async (query, variables) => (await authenticated()).graphql(query, variables),
+    request: async (route, parameters) => (await authenticated()).request(route, parameters),
+  };
+  return {
+    probot,
+    target: { owner, repo },
+    client,
+    serverUrl: origin ?? "https://github.com",
+    receivesWebhooks: env.APP_ID !== undefined && env.WEBHOOK_SECRET !== undefined,
+  };
+}
+
+async function resolveClient(probot: Probot, env: Env, owner: string, repo: string) {
+  if (env.APP_ID === undefined) return probot.auth();
+  const app = await probot.auth();
+  try {
+    const { data } = await app.request("GET /repos/{owner}/{repo}/installation", { owner, repo });
+    return probot.auth(data.id);
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    throw new FailoverError(
+      status === 404 ? "config_invalid" : "upstream",
+      status === 404
+        ? `the GitHub App is not installed on ${owner}/${repo}: install it there (GITOPS_REPOSITORY)`
+        : `cannot find the GitHub App's installation on ${owner}/${repo} (HTTP ${status ?? "error"})`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,192 @@
+import { z } from "zod";
+import { FailoverError } from "../../domain/errors.js";
+import type {
+  AutoMergeResult,
+  ChangeRequestPort,
+  MergeMethod,
+  PullRequestInfo,
+} from "../change-requests.js";
+import type { GitHubClient } from "./client.js";
+import { graphqlErrors, httpStatus, toFailoverError } from "./errors.js";
+import { ENABLE_AUTO_MERGE_MUTATION } from "./pull-request-queries.js";
+
+const pullRequest = z.object({
+  number: z.number(),
+  node_id: z.string(),
+  html_url: z.string(),
+  head: z.object({ ref: z.string(), sha: z.string() }),
+  base: z.object({ ref: z.string() }),
+});
+const mergeResponse = z.object({ sha: z.string(), merged: z.boolean().optional() });
+const mergedPull = z.object({ merged: z.boolean(), merge_commit_sha: z.string().nullable() });
+const refResponse = z.object({ object: z.object({ sha: z.string() }) });
+const repoSettings = z.object({ delete_branch_on_merge: z.boolean().optional() });
+
+function toInfo(data: z.infer<typeof pullRequest>): PullRequestInfo {
+  return {
+    number: data.number,
+    nodeId: data.node_id,
+    url: data.html_url,
+    headRef: data.head.ref,
+    headSha: data.head.sha,
+    baseRef: data.base.ref,
+  };
+}
+
+/** GitHub's pull requests, branches and auto-merge, for PR mode. */
+export class GitHubChangeRequests implements ChangeRequestPort {
+  readonly #client: GitHubClient;
+  readonly #repo: { owner: string; repo: string };
+  #deletesBranch: Promise<boolean> | undefined;
+
+  constructor(options: { octokit: GitHubClient; owner: string; repo: string }) {
+    this.#client = options.octokit;
+    this.#repo = { owner: options.owner, repo: options.repo };
+  }
+
+  async findOpenPullRequest(head: string, base: string): Promise<PullRequestInfo | null> {
+    const data = await this.#call("pull request lookup", "GET /repos/{owner}/{repo}/pulls", {
+      state: "open",
+      head: `${this.#repo.owner}:${head}`,
+      base,
+      per_page: 1,
+    });
+    const first = z.array(pullRequest).parse(data)[0];
+    return first === undefined ? null : toInfo(first);
+  }
+
+  async branchHead(branch: string): Promise<string | null> {
+    try {
+      const data = await this.#client.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
+        ...this.#repo,
+        ref: `heads/${branch}`,
+      });
+      return refResponse.parse(data.data).object.sha;
+    } catch (error) {
+      if (httpStatus(error) === 404) return null;
+      throw toFailoverError(error, { action: "branch lookup", where: branch });
+    }
+  }
+
+  async createBranch(branch: string, sha: string): Promise<void> {
+    try {
+      await this.#client.request("POST /repos/{owner}/{repo}/git/refs", {
+        ...this.#repo,
+        ref: `refs/heads/${branch}`,
+        sha,
+      });
+    } catch (error) {
+      if (httpStatus(error) === 422) {
+        throw new FailoverError("conflict", `branch ${branch} already exists`, { cause: error });
+      }
+      throw toFailoverError(error, { action: "branch creation", where: branch });
+    }
+  }
+
+  async deleteBranch(branch: string): Promise<void> {
+    try {
+      await this.#client.request("DELETE /repos/{owner}/{repo}/git/refs/{ref}", {
+        ...this.#repo,
+        ref: `heads/${branch}`,
+      });
+    } catch (error) {
+      // Already gone (GitHub answers 422 "Reference does not exist", or 404).
+      const status = httpStatus(error);
+      if (status === 404 || status === 422) return;
+      throw toFailoverError(error, { action: "branch deletion", where: branch });
+    }
+  }
+
+  async openPullRequest(request: {
+    head: string;
+    base: string;
+    title: string;
+    body: string;
+  }): Promise<PullRequestInfo> {
+    const data = await this.#call("pull request creation", "POST /repos/{owner}/{repo}/pulls", {
+      ...request,
+      maintainer_can_modify: false,
+    });
+    return toInfo(pullRequest.parse(data));
+  }
+
+  async updatePullRequest(number: number, update: { title: string; body: string }): Promise<void> {
+    await this.#call("pull request update", "PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
+      pull_number: number,
+      ...update,
+    });
+  }
+
+  async enableAutoMerge(pr: PullRequestInfo, method: MergeMethod): Promise<AutoMergeResult> {
+    try {
+      await this.#client.graphql(ENABLE_AUTO_MERGE_MUTATION, {
+        pullRequestId: pr.nodeId,
+        mergeMethod: method.toUpperCase(),
+      });
+      return "armed";
+    } catch (error) {
+      const messages = (graphqlErrors(error) ?? []).map((e) => e.message).join("; ");
+      if (/auto merge is not allowed/i.test(messages)) return "not_allowed";
+      // Nothing to wait for: the PR can be merged now (GitHub will not arm auto-merge then).
+      if (/is in (clean|unstable|has_hooks) status/i.test(messages)) return "clean";
+      throw toFailoverError(error, { action: "auto-merge", where: `#${pr.number}` });
+    }
+  }
+
+  async merge(pr: PullRequestInfo, sha: string, method: MergeMethod): Promise<{ sha: string }> {
+    try {
+      const data = await this.#client.request(
+        "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge",
+        { ...this.#repo, pull_number: pr.number, sha, merge_method: method },
+      );
+      return { sha: mergeResponse.parse(data.data).sha };
+    } catch (error) {
+      // A retried merge whose first answer was lost finds the PR merged already.
+      const merged = await this.#mergedSha(pr.number).catch(() => undefined);
+      if (merged !== undefined) return { sha: merged };
+      const status = httpStatus(error);
+      if (status === 409 || status === 405) {
+        throw new FailoverError(
+          "conflict",
+          `pull request #${pr.number} cannot be merged now (${status === 409 ? "its head moved" : "not mergeable"}); it stays open: ${pr.url}`,
+          { cause: error, details: { pr: pr.number } },
+        );
+      }
+      throw toFailoverError(error, { action: "merge", where: `#${pr.number}` });
+    }
+  }
+
+  deletesBranchOnMerge(): Promise<boolean> {
+    this.#deletesBranch ??= this.#call("repository lookup", "GET /repos/{owner}/{repo}", {})
+      .then((data) => repoSettings.parse(data).delete_branch_on_merge === true)
+      .catch((error: unknown) => {
+        this.#deletesBranch = undefined;
+        throw error;
+      });
+    return this.#deletesBranch;
+  }
+
+  async #mergedSha(number: number): Promise<string | undefined> {
+    const data = await this.#call(
+      "pull request lookup",
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}",
+      {
+        pull_number: number,
+      },
+    );
+    const pull = mergedPull.parse(data);
+    return pull.merged && pull.merge_commit_sha !== null ? pull.merge_commit_sha : undefined;
+  }
+
+  async #call(
+    action: string,
+    route: string,
+    parameters: Record<string, unknown>,
+  ): Promise<unknown> {
+    try {
+      return (await this.#client.request(route, { ...this.#repo, ...parameters })).data;
+    } catch (error) {
+      throw toFailoverError(error, { action, where: `${this.#repo.owner}/${this.#repo.repo}` });
+    }
+  }
+}
