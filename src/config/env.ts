@@ -32,6 +32,10 @@ export const envSchema = z.object({
   GHE_HOST: optionalString,
   GHE_PROTOCOL: z.enum(["https", "http"]).default("https"),
   /** urgent: commit on the branch; pr: open an auto-merging pull request. */
+  /** GitHub asks integrators to space mutative requests by at least a second. */
+  GITHUB_WRITE_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /** Retries of a GitHub request that failed with 5xx or a network error (1 s, 4 s, 9 s, ...). */
+  GITHUB_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   FAILOVER_MODE: z.enum(["urgent", "pr"]).default("urgent"),
   FAILOVER_MERGE_METHOD: z.enum(["merge", "squash", "rebase"]).default("squash"),
   /** When auto-merge is unavailable: merge the PR directly, or leave it for a reviewer. */

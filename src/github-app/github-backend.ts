@@ -37,7 +37,10 @@ export function createGitHubBackend(
     secret: env.WEBHOOK_SECRET ?? "",
     webhookPath: env.WEBHOOK_PATH,
     baseUrl: origin === undefined ? "https://api.github.com" : `${origin}/api/v3`,
-    Octokit: failoverOctokit(),
+    Octokit: failoverOctokit({
+      pacing: { minWriteIntervalMs: env.GITHUB_WRITE_INTERVAL_MS },
+      retries: env.GITHUB_RETRIES,
+    }),
     log: logger.child({ name: "probot" }),
   });
 

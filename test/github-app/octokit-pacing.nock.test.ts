@@ -1,5 +1,7 @@
 import nock from "nock";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { Probot } from "probot";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { failoverOctokit } from "../../src/github-app/github-octokit.js";
 
 const API = "https://api.github.com";
@@ -80,5 +82,36 @@ describe("GitHub pacing on the wire", () => {
       octokit.request("GET /repos/{owner}/{repo}", { owner: "o", repo: "r" }),
     ).rejects.toMatchObject({ status: 429 });
     expect(sleeps).toEqual([]);
+  });
+});
+
+describe("through Probot", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    expect(nock.isDone()).toBe(true);
+    nock.cleanAll();
+  });
+
+  it("Probot's throttling stays off: writes never wait on a timer when pacing is 0", async () => {
+    nock.disableNetConnect();
+    const probot = new Probot({
+      githubToken: "ghs_test",
+      Octokit: failoverOctokit({ pacing: { minWriteIntervalMs: 0 } }),
+      log: pino({ level: "silent" }),
+    });
+    const octokit = await probot.auth();
+    nock(API).post("/repos/o/r/issues/1/comments").times(3).reply(201, { id: 1 });
+    // The throttling plugin would space these writes with ~1 s timers (Bottleneck minTime).
+    const timers = vi.spyOn(globalThis, "setTimeout");
+    for (const body of ["a", "b", "c"]) {
+      await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+        owner: "o",
+        repo: "r",
+        issue_number: 1,
+        body,
+      });
+    }
+    const longWaits = timers.mock.calls.filter(([, ms]) => typeof ms === "number" && ms >= 500);
+    expect(longWaits).toEqual([]);
   });
 });
