@@ -156,6 +156,11 @@ export class FakeGitHub {
     };
   }
 
+  /** The per-fake state route modules keep (pull requests, comments, settings), for tests. */
+  get context(): FakeContext {
+    return this.#context;
+  }
+
   /** GraphQL requests in the log (most tests count these). */
   get graphqlRequests(): LoggedRequest[] {
     return this.requests.filter((r) => r.path === "/graphql");
