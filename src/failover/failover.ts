@@ -2,10 +2,15 @@ import { FailoverError, StaleHeadError } from "../domain/errors.js";
 import type { Trigger } from "../domain/outcome.js";
 import { type FailoverPlan, planCommitMessage, planFailover } from "../domain/plan.js";
 import type { Action } from "../domain/service.js";
+import type { PullRequestInfo } from "../repo/change-requests.js";
 import type { CommitResult } from "../repo/port.js";
 import type { FailoverContext, FailoverMode } from "./context.js";
 import { findService } from "./find-service.js";
-import { deliverByPullRequest, type PullRequestOutcome } from "./pull-request-flow.js";
+import {
+  closeSupersededPullRequest,
+  deliverByPullRequest,
+  type PullRequestOutcome,
+} from "./pull-request-flow.js";
 import { readManifest } from "./read-manifest.js";
 
 export interface FailoverRequest {
@@ -23,6 +28,8 @@ interface Planned {
   readonly plan: FailoverPlan;
   readonly head: string;
   readonly mode: FailoverMode;
+  /** An open failover PR for the service that this request made obsolete, now closed. */
+  readonly superseded?: PullRequestInfo | undefined;
 }
 
 export type FailoverResult =
@@ -58,7 +65,10 @@ export async function runFailover(
     const plan = planFailover(spec, request.action, manifest.path, manifest.text);
     const planned = { plan, head: manifest.head, mode };
     if (request.dryRun) return { ...planned, outcome: "dry_run" };
-    if (!plan.changed) return { ...planned, outcome: "no_op" };
+    if (!plan.changed) {
+      const superseded = await supersede(ctx, plan, manifest.branch);
+      return { ...planned, superseded, outcome: "no_op" };
+    }
     if (mode === "pr" && ctx.pullRequests !== undefined) {
       const delivered = await deliverByPullRequest(
         ctx.repo,
@@ -76,7 +86,8 @@ export async function runFailover(
         message: planCommitMessage(plan, request),
         changes: [{ path: plan.path, text: plan.after }],
       });
-      return { ...planned, outcome: "applied", commit, attempts: attempt };
+      const superseded = await supersede(ctx, plan, manifest.branch);
+      return { ...planned, superseded, outcome: "applied", commit, attempts: attempt };
     } catch (error) {
       if (!(error instanceof StaleHeadError)) throw error;
     }
@@ -85,5 +96,20 @@ export async function runFailover(
     "conflict",
     `the branch kept moving: gave up after ${ctx.maxAttempts} attempts; try again`,
     { details: { service: request.service, attempts: ctx.maxAttempts } },
+  );
+}
+
+/** After the base reached the target by this request, no open failover PR may undo it. */
+async function supersede(
+  ctx: FailoverContext,
+  plan: FailoverPlan,
+  branch: string,
+): Promise<PullRequestInfo | undefined> {
+  if (ctx.pullRequests === undefined) return undefined;
+  return closeSupersededPullRequest(
+    ctx.pullRequests,
+    plan.service,
+    branch,
+    `${branch} now has ${plan.service} on ${plan.to} (${plan.action})`,
   );
 }

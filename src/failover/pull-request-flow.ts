@@ -61,8 +61,20 @@ export async function deliverByPullRequest(
   if (armed === "armed") return { outcome: "pr_armed", pr, reused };
   if (settings.fallback === "review") return { outcome: "pr_opened", pr, reused };
   const merge = await port.merge(pr, headSha, settings.mergeMethod);
-  if (!(await port.deletesBranchOnMerge())) await port.deleteBranch(branch);
+  await deleteMergedBranch(port, branch);
   return { outcome: "pr_merged", pr, reused, merge };
+}
+
+/**
+ * Best effort once merged: the failover is in the base branch, so a failed cleanup must not
+ * report it as failed (and invite a retry). A leftover branch is replaced by the next PR.
+ */
+async function deleteMergedBranch(port: ChangeRequestPort, branch: string): Promise<void> {
+  try {
+    if (!(await port.deletesBranchOnMerge())) await port.deleteBranch(branch);
+  } catch {
+    // Left for the next failover of this service (see "leftover of a closed PR" above).
+  }
 }
 
 /** Puts the planned file on an existing PR branch, unless it is already there. */
@@ -93,4 +105,26 @@ async function commitTo(
     message,
     changes: [{ path: plan.path, text: plan.after }],
   });
+}
+
+/**
+ * An open failover PR for a service that has just been moved by other means (an urgent
+ * failover, or a PR-mode request that found the base already there) would, once merged,
+ * move it again, possibly back. Close it, say why on it, and delete its branch.
+ */
+export async function closeSupersededPullRequest(
+  settings: PullRequestSettings,
+  service: string,
+  base: string,
+  why: string,
+): Promise<PullRequestInfo | undefined> {
+  const { port } = settings;
+  const pr = await port.findOpenPullRequest(failoverBranch(service), base);
+  if (pr === null) return undefined;
+  await port.closePullRequest(
+    pr.number,
+    `Closed by failover-api: ${why}, so merging this would move ${service} again.`,
+  );
+  await port.deleteBranch(pr.headRef).catch(() => undefined);
+  return pr;
 }

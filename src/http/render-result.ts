@@ -2,6 +2,15 @@ import type { FailoverResult } from "../failover/failover.js";
 
 /** The JSON body of a failover request's answer; every outcome has the same core fields. */
 export function renderFailoverResult(result: FailoverResult): Record<string, unknown> {
+  const body = renderOutcome(result);
+  if (result.superseded === undefined) return body;
+  return {
+    ...body,
+    message: `${String(body.message)}; closed pull request #${result.superseded.number}, which would have moved it again`,
+  };
+}
+
+function renderOutcome(result: FailoverResult): Record<string, unknown> {
   const { plan } = result;
   const base = {
     outcome: result.outcome,
@@ -14,6 +23,11 @@ export function renderFailoverResult(result: FailoverResult): Record<string, unk
     head: result.head,
     changes: plan.edits,
     warnings: plan.warnings,
+    ...(result.superseded === undefined
+      ? {}
+      : {
+          superseded_pull_request: { number: result.superseded.number, url: result.superseded.url },
+        }),
   };
   switch (result.outcome) {
     case "dry_run":

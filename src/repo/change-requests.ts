@@ -39,6 +39,8 @@ export interface ChangeRequestPort {
     body: string;
   }): Promise<PullRequestInfo>;
   updatePullRequest(number: number, update: { title: string; body: string }): Promise<void>;
+  /** Closes without merging (a failover PR another failover has made obsolete). */
+  closePullRequest(number: number, comment: string): Promise<void>;
   enableAutoMerge(pr: PullRequestInfo, method: MergeMethod): Promise<AutoMergeResult>;
   /** Merges if the head is still `sha`; FailoverError("conflict") when it moved or cannot merge. */
   merge(pr: PullRequestInfo, sha: string, method: MergeMethod): Promise<{ sha: string }>;

@@ -15,6 +15,14 @@ import {
 } from "graphql";
 import { StaleHeadError } from "../../src/domain/errors.js";
 import type { CommitInfo, TreeEntryInfo } from "./git-store.js";
+import {
+  type FakeMergeMethod,
+  type FakePullRequest,
+  findPullByNodeId,
+  nowIso,
+  pullsState,
+  refreshPull,
+} from "./pull-merge.js";
 import type { FakeContext } from "./rest.js";
 
 /** GitHub cuts `Blob.text` at this many bytes and sets `isTruncated`. */
@@ -179,6 +187,12 @@ class RootNode {
 
   async createCommitOnBranch(args: { input: CreateCommitOnBranchInput }): Promise<unknown> {
     return createCommitOnBranch(this.#fake, args.input);
+  }
+
+  async enablePullRequestAutoMerge(args: {
+    input: EnablePullRequestAutoMergeInput;
+  }): Promise<unknown> {
+    return enablePullRequestAutoMerge(this.#fake, args.input);
   }
 }
 
@@ -563,5 +577,120 @@ async function createCommitOnBranch(
     clientMutationId: input.clientMutationId ?? null,
     commit: await CommitNode.load(fake, sha),
     ref: new RefNode(fake, ref.qualifiedName, sha),
+  };
+}
+
+// ------------------------------------------------------------------------------------------
+
+interface EnablePullRequestAutoMergeInput {
+  pullRequestId: string;
+  mergeMethod?: "MERGE" | "SQUASH" | "REBASE" | null;
+  commitHeadline?: string | null;
+  commitBody?: string | null;
+  expectedHeadOid?: string | null;
+  clientMutationId?: string | null;
+}
+
+class PullRequestNode {
+  readonly __typename = "PullRequest";
+  readonly #fake: FakeContext;
+  readonly #pr: FakePullRequest;
+
+  constructor(fake: FakeContext, pr: FakePullRequest) {
+    this.#fake = fake;
+    this.#pr = pr;
+  }
+
+  get id(): string {
+    return this.#pr.nodeId;
+  }
+  get number(): number {
+    return this.#pr.number;
+  }
+  get title(): string {
+    return this.#pr.title;
+  }
+  get url(): string {
+    return `${this.#fake.webUrl}/${this.#fake.owner}/${this.#fake.repo}/pull/${this.#pr.number}`;
+  }
+  get state(): string {
+    return this.#pr.merged ? "MERGED" : this.#pr.state.toUpperCase();
+  }
+  get merged(): boolean {
+    return this.#pr.merged;
+  }
+  get closed(): boolean {
+    return this.#pr.state === "closed";
+  }
+  get headRefName(): string {
+    return this.#pr.headRef;
+  }
+  get headRefOid(): string {
+    return this.#pr.headSha;
+  }
+  get baseRefName(): string {
+    return this.#pr.baseRef;
+  }
+  get autoMergeRequest(): Record<string, unknown> | null {
+    const auto = this.#pr.autoMerge;
+    if (auto === null) return null;
+    return {
+      enabledAt: auto.enabledAt,
+      mergeMethod: auto.mergeMethod.toUpperCase(),
+      commitHeadline: auto.commitHeadline,
+      commitBody: auto.commitBody,
+      authorEmail: null,
+      enabledBy: null,
+      pullRequest: this,
+    };
+  }
+}
+
+/**
+ * GitHub's three answers, chosen by the fake's settings (configureRepo): arm auto-merge,
+ * or refuse because the repository does not allow it, or because the PR is mergeable now.
+ */
+async function enablePullRequestAutoMerge(
+  fake: FakeContext,
+  input: EnablePullRequestAutoMergeInput,
+): Promise<unknown> {
+  const pr = findPullByNodeId(fake, input.pullRequestId);
+  if (pr === undefined) {
+    throw new GitHubGraphQLError(
+      "NOT_FOUND",
+      `Could not resolve to a node with the global id of '${input.pullRequestId}'`,
+    );
+  }
+  await refreshPull(fake, pr);
+  if (pr.state !== "open") {
+    throw new GitHubGraphQLError("UNPROCESSABLE", "Pull request is closed");
+  }
+  const { settings } = pullsState(fake);
+  if (settings.autoMerge === "not_allowed") {
+    throw new GitHubGraphQLError(
+      "UNPROCESSABLE",
+      "Pull request Auto merge is not allowed for this repository",
+    );
+  }
+  if (settings.autoMerge === "clean") {
+    throw new GitHubGraphQLError("UNPROCESSABLE", "Pull request is in clean status");
+  }
+  if (
+    typeof input.expectedHeadOid === "string" &&
+    input.expectedHeadOid.toLowerCase() !== pr.headSha
+  ) {
+    throw new GitHubGraphQLError("UNPROCESSABLE", "Head sha didn't match expected head sha");
+  }
+  pr.autoMerge = {
+    mergeMethod: (input.mergeMethod ?? "MERGE").toLowerCase() as FakeMergeMethod,
+    enabledAt: nowIso(),
+    commitHeadline: input.commitHeadline ?? null,
+    commitBody: input.commitBody ?? null,
+  };
+  pr.updatedAt = nowIso();
+  return {
+    actor: null,
+    clientMutationId: input.clientMutationId ?? null,
+    pullRequest: new PullRequestNode(fake, pr),
   };
 }

@@ -7,8 +7,11 @@ import type {
   PullRequestInfo,
 } from "../change-requests.js";
 import type { GitHubClient } from "./client.js";
-import { graphqlErrors, httpStatus, toFailoverError } from "./errors.js";
+import { answerMayBeLost, graphqlErrors, httpStatus, toFailoverError } from "./errors.js";
 import { ENABLE_AUTO_MERGE_MUTATION } from "./pull-request-queries.js";
+
+/** PUT merge sends, when an answer is lost and the PR is not merged (see merge). */
+const MERGE_ATTEMPTS = 2;
 
 const pullRequest = z.object({
   number: z.number(),
@@ -117,6 +120,17 @@ export class GitHubChangeRequests implements ChangeRequestPort {
     });
   }
 
+  async closePullRequest(number: number, comment: string): Promise<void> {
+    await this.#call("comment", "POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      issue_number: number,
+      body: comment,
+    });
+    await this.#call("pull request close", "PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
+      pull_number: number,
+      state: "closed",
+    });
+  }
+
   async enableAutoMerge(pr: PullRequestInfo, method: MergeMethod): Promise<AutoMergeResult> {
     try {
       await this.#client.graphql(ENABLE_AUTO_MERGE_MUTATION, {
@@ -134,25 +148,37 @@ export class GitHubChangeRequests implements ChangeRequestPort {
   }
 
   async merge(pr: PullRequestInfo, sha: string, method: MergeMethod): Promise<{ sha: string }> {
-    try {
-      const data = await this.#client.request(
-        "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge",
-        { ...this.#repo, pull_number: pr.number, sha, merge_method: method },
-      );
-      return { sha: mergeResponse.parse(data.data).sha };
-    } catch (error) {
-      // A retried merge whose first answer was lost finds the PR merged already.
-      const merged = await this.#mergedSha(pr.number).catch(() => undefined);
-      if (merged !== undefined) return { sha: merged };
-      const status = httpStatus(error);
-      if (status === 409 || status === 405) {
-        throw new FailoverError(
-          "conflict",
-          `pull request #${pr.number} cannot be merged now (${status === 409 ? "its head moved" : "not mergeable"}); it stays open: ${pr.url}`,
-          { cause: error, details: { pr: pr.number } },
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const data = await this.#client.request(
+          "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge",
+          {
+            ...this.#repo,
+            pull_number: pr.number,
+            sha,
+            merge_method: method,
+            // Not the retry plugin's resend: it would repeat a 405/409 for 14 s, and a resent
+            // merge whose first answer was lost ends as 405. The PR itself says what happened.
+            request: { retries: 0 },
+          },
         );
+        return { sha: mergeResponse.parse(data.data).sha };
+      } catch (error) {
+        // A merge whose answer was lost (or a resend of one) finds the PR merged already.
+        const merged = await this.#mergedSha(pr.number).catch(() => undefined);
+        if (merged !== undefined) return { sha: merged };
+        const status = httpStatus(error);
+        if (status === 409 || status === 405) {
+          throw new FailoverError(
+            "conflict",
+            `pull request #${pr.number} cannot be merged now (${status === 409 ? "its head moved" : "not mergeable"}); it stays open: ${pr.url}`,
+            { cause: error, details: { pr: pr.number } },
+          );
+        }
+        // Not merged and the answer may be lost: sending it again is safe, `sha` pins the head.
+        if (attempt < MERGE_ATTEMPTS && answerMayBeLost(error)) continue;
+        throw toFailoverError(error, { action: "merge", where: `#${pr.number}` });
       }
-      throw toFailoverError(error, { action: "merge", where: `#${pr.number}` });
     }
   }
 
