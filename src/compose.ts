@@ -3,17 +3,21 @@ import { resolve } from "node:path";
 import { getPrivateKey } from "@probot/get-private-key";
 import type { Logger } from "pino";
 import { createNodeMiddleware } from "probot";
+import { ConfigStore } from "./config/config-store.js";
 import type { Env } from "./config/env.js";
-import { loadServicesConfig } from "./config/load-services.js";
 import { DEMO_CONFIG, ensureDemoRepo } from "./demo/demo-repo.js";
 import { FailoverError } from "./domain/errors.js";
 import type { AuditTrail } from "./failover/audit.js";
 import { type FailoverContext, memoBranch } from "./failover/context.js";
 import { ManifestLocator } from "./failover/locate-manifest.js";
 import type { PullRequestSettings } from "./failover/pull-request-flow.js";
+import { fluxReceiverPing } from "./flux/receiver-ping.js";
 import { failoverApp } from "./github-app/app-function.js";
 import { DeploymentAudit } from "./github-app/deployment-audit.js";
 import { createGitHubBackend } from "./github-app/github-backend.js";
+import { onGitHubRequest } from "./github-app/github-octokit.js";
+import type { Metrics } from "./observability/metrics.js";
+import { currentRequest, requestLogger } from "./observability/request-context.js";
 import { GitHubChangeRequests } from "./repo/github/change-requests.js";
 import { GitHubRepo } from "./repo/github/github-repo.js";
 import { LocalGitRepo } from "./repo/local/local-git-repo.js";
@@ -36,13 +40,28 @@ export interface Runtime {
   readonly repoLocation: string;
   /** Probot's webhook handler (GitHub App mode with WEBHOOK_SECRET), mounted at WEBHOOK_PATH. */
   readonly webhooks: WebhookMiddleware | undefined;
+  /** The services config, reloadable (`configStore.watch()` follows the file). */
+  readonly configStore: ConfigStore;
+  readonly metrics: Metrics | undefined;
+  /** Stops the config watcher and detaches the metrics hooks. */
+  close(): void;
+}
+
+export interface ComposeOptions {
+  /** Counts failovers, GitHub API requests and config reloads. */
+  readonly metrics?: Metrics | undefined;
 }
 
 /**
  * The composition root: picks the GitOps backend from the environment. With nothing set it
  * builds the embedded demo, so a fresh clone runs without credentials.
  */
-export async function composeRuntime(env: Env, logger: Logger): Promise<Runtime> {
+export async function composeRuntime(
+  env: Env,
+  logger: Logger,
+  options: ComposeOptions = {},
+): Promise<Runtime> {
+  const { metrics } = options;
   let repo: GitOpsRepo;
   let backend: Runtime["backend"];
   let repoLocation: string;
@@ -87,18 +106,41 @@ export async function composeRuntime(env: Env, logger: Logger): Promise<Runtime>
     defaultConfig = DEMO_CONFIG;
   }
   const configPath = resolve(env.FAILOVER_CONFIG ?? defaultConfig);
-  const config = await loadServicesConfig(configPath);
+  const configStore = await ConfigStore.open(configPath, {
+    logger,
+    ...(metrics === undefined ? {} : { onReload: (r, s) => metrics.observeConfig(r, s) }),
+  });
+  const detachGitHub =
+    metrics === undefined ? () => undefined : onGitHubRequest((e) => metrics.observeGitHub(e));
   const branchSetting = env.GITOPS_BRANCH;
   const ctx: FailoverContext = {
     repo,
     branch: memoBranch(async () => branchSetting ?? (await repo.defaultBranch())),
-    config: () => config,
+    config: () => configStore.current(),
     maxAttempts: env.FAILOVER_MAX_ATTEMPTS,
     locator: new ManifestLocator(),
     defaultMode: env.FAILOVER_MODE,
     pullRequests,
     audit,
     onAuditError: (error) => logger.warn({ err: error }, "audit record failed"),
+    requester: () => currentRequest()?.requester,
+    ...(metrics === undefined
+      ? {}
+      : {
+          observe: (event) =>
+            metrics.observeFailover(event, (s) => configStore.current().services.has(s)),
+        }),
+    ...(env.FLUX_RECEIVER_URL === undefined || env.FLUX_RECEIVER_SECRET === undefined
+      ? {}
+      : {
+          afterChange: fluxReceiverPing({
+            url: env.FLUX_RECEIVER_URL,
+            secret: env.FLUX_RECEIVER_SECRET,
+            timeoutMs: env.FLUX_RECEIVER_TIMEOUT_MS,
+            logger: requestLogger(logger),
+            ...(metrics === undefined ? {} : { onResult: (r) => metrics.observeFluxPing(r) }),
+          }),
+        }),
   };
   let webhooks: WebhookMiddleware | undefined;
   if (github?.receivesWebhooks) {
@@ -108,5 +150,17 @@ export async function composeRuntime(env: Env, logger: Logger): Promise<Runtime>
       webhooksPath: env.WEBHOOK_PATH,
     });
   }
-  return { ctx, backend, configPath, repoLocation, webhooks };
+  return {
+    ctx,
+    backend,
+    configPath,
+    repoLocation,
+    webhooks,
+    configStore,
+    metrics,
+    close: () => {
+      configStore.close();
+      detachGitHub();
+    },
+  };
 }

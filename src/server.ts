@@ -1,25 +1,44 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import type { WebhookMiddleware } from "./compose.js";
 import { FailoverError } from "./domain/errors.js";
 import type { FailoverContext } from "./failover/context.js";
+import { bodyLimit, urlLimit } from "./http/request-limits.js";
 import { apiRouter, jsonErrorHandler } from "./http/routes.js";
+import type { Operations } from "./observability/operations.js";
+import { requestLogging } from "./observability/request-logging.js";
 
 export function createHttpApp(
   ctx: FailoverContext,
   logger: Logger,
-  options: { webhooks?: WebhookMiddleware | undefined } = {},
+  options: {
+    webhooks?: WebhookMiddleware | undefined;
+    /** Auth, rate limit, readiness, metrics, in-flight tracking (docs/operations.md). */
+    operations?: Operations | undefined;
+  } = {},
 ): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  const { webhooks } = options;
+  const { webhooks, operations: ops } = options;
+  if (ops !== undefined) app.use(ops.inflight.middleware());
+  app.use(requestLogging(logger));
+  app.use(urlLimit());
   if (webhooks !== undefined) {
     // Before any body parser: Probot verifies the signature over the raw body.
     app.use((req, res, next) => {
       Promise.resolve(webhooks(req, res, next)).catch(next);
     });
+  }
+  app.use(bodyLimit());
+  if (ops !== undefined) {
+    const isWebhook = (path: string) => path === ops.webhookPath;
+    app.use(ops.rateLimiter.middleware(isWebhook));
+    app.use(ops.auth.middleware());
+    app.get("/metrics", ops.metrics.handler());
+    app.get("/api/ready", ops.readiness.handler());
   }
   app.use("/api", apiRouter(ctx));
   app.use((req, _res, next) => {
@@ -27,7 +46,10 @@ export function createHttpApp(
   });
   app.use(
     jsonErrorHandler((error, req) => {
-      logger.error({ err: error, method: req.method, path: req.path }, "request failed");
+      (req.log ?? logger).error(
+        { err: error, method: req.method, path: req.path },
+        "request failed",
+      );
     }),
   );
   return app;
@@ -36,6 +58,8 @@ export function createHttpApp(
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** The node:http server (graceful shutdown manages its connections). */
+  readonly server: Server;
   close(): Promise<void>;
 }
 
@@ -50,6 +74,7 @@ export async function listen(app: Express, port: number, host: string): Promise<
   return {
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
+    server,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -6,6 +6,18 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** `true`/`false` (also 1/0, yes/no); unset or empty is false. */
+const booleanFlag = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const value = v?.trim().toLowerCase() ?? "";
+    if (value === "" || value === "false" || value === "0" || value === "no") return false;
+    if (value === "true" || value === "1" || value === "yes") return true;
+    ctx.addIssue({ code: "custom", message: "must be true or false" });
+    return z.NEVER;
+  });
+
 /** Process settings from the environment (names in .env.example). */
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -51,6 +63,28 @@ export const envSchema = z.object({
         .filter((p) => p !== ""),
     )
     .pipe(z.array(z.enum(["read", "triage", "write", "maintain", "admin"])).min(1)),
+  // --- Operations (docs/operations.md) ---
+  /** HTTP API bearer tokens, comma-separated (`token` or `name:token`), several for rotation. */
+  FAILOVER_API_TOKENS: optionalString,
+  /** A mounted Secret with one token (or `name:token`) per line; re-read when it changes. */
+  FAILOVER_API_TOKENS_FILE: optionalString,
+  /** GET endpoints need a token too (health and readiness never do). */
+  FAILOVER_AUTH_READS: booleanFlag,
+  /** `/metrics` needs a token too. */
+  FAILOVER_AUTH_METRICS: booleanFlag,
+  /** POST requests a minute per client address (a token bucket); 0 disables the limit. */
+  FAILOVER_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(60),
+  /** Watch FAILOVER_CONFIG's directory and reload it when it changes (ConfigMap updates). */
+  FAILOVER_CONFIG_WATCH: booleanFlag.default(true),
+  /** Bound on waiting for requests in flight at SIGTERM/SIGINT. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
+  /** Time readiness is 503 while still accepting, before the server stops accepting. */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+  /** A Flux notification-controller Receiver (type generic-hmac) to ping after a change. */
+  FLUX_RECEIVER_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** The Receiver's secret token (the HMAC key). */
+  FLUX_RECEIVER_SECRET: optionalString,
+  FLUX_RECEIVER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
 });
 export type Env = z.infer<typeof envSchema>;
 
@@ -79,6 +113,12 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     throw new FailoverError(
       "config_invalid",
       "APP_ID is set: also set PRIVATE_KEY or PRIVATE_KEY_PATH",
+    );
+  }
+  if ((env.FLUX_RECEIVER_URL === undefined) !== (env.FLUX_RECEIVER_SECRET === undefined)) {
+    throw new FailoverError(
+      "config_invalid",
+      "FLUX_RECEIVER_URL and FLUX_RECEIVER_SECRET go together: a generic-hmac Receiver needs both",
     );
   }
   return env;

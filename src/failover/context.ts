@@ -23,6 +23,35 @@ export interface FailoverContext {
   /** Where applied failovers are recorded besides Git (GitHub Deployments). */
   readonly audit?: AuditTrail | undefined;
   readonly onAuditError?: ((error: unknown) => void) | undefined;
+  /**
+   * Who is asking, when the transport knows better than the request says (the name of the
+   * HTTP API token that authenticated the current request). Consulted by executeFailover.
+   */
+  readonly requester?: (() => string | undefined) | undefined;
+  /** Told about every executed failover (metrics); must not throw. */
+  readonly observe?: ((event: FailoverObservation) => void) | undefined;
+  /**
+   * Called after a failover changed the branch (`applied`, `pr_merged`), e.g. to ask Flux to
+   * reconcile at once. Best effort: its failure never fails the failover.
+   */
+  readonly afterChange?: ((event: BranchChange) => Promise<void>) | undefined;
+}
+
+export interface FailoverObservation {
+  readonly service: string;
+  readonly action: string;
+  readonly trigger: string;
+  /** The result's outcome, or the error code it failed with. */
+  readonly outcome: string;
+  readonly seconds: number;
+}
+
+export interface BranchChange {
+  readonly service: string;
+  readonly action: string;
+  readonly outcome: string;
+  /** The commit now on the branch, when known. */
+  readonly commit?: string | undefined;
 }
 
 /** Resolves the branch once, on first use, and remembers it. */

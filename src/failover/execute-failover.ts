@@ -15,12 +15,16 @@ export interface ExecutedFailover {
  */
 export async function executeFailover(
   ctx: FailoverContext,
-  request: FailoverRequest,
+  asked: FailoverRequest,
 ): Promise<ExecutedFailover> {
+  const started = performance.now();
+  const requester = ctx.requester?.();
+  const request = requester === undefined ? asked : { ...asked, requester };
   let result: FailoverResult;
   try {
     result = await runFailover(ctx, request);
   } catch (error) {
+    observe(ctx, request, error instanceof FailoverError ? error.code : "internal", started);
     if (error instanceof FailoverError && !request.dryRun && isAuditedFailure(error)) {
       await record(ctx, { request, error, branch: await ctx.branch().catch(() => "unknown") });
     }
@@ -28,7 +32,47 @@ export async function executeFailover(
   }
   const changed = result.outcome !== "dry_run" && result.outcome !== "no_op";
   const audit = changed ? await record(ctx, { request, result }) : undefined;
+  if (result.outcome === "applied" || result.outcome === "pr_merged") {
+    await afterChange(ctx, {
+      service: result.plan.service,
+      action: request.action,
+      outcome: result.outcome,
+      commit: result.outcome === "applied" ? result.commit.sha : result.merge.sha,
+    });
+  }
+  observe(ctx, request, result.outcome, started);
   return { result, audit };
+}
+
+function observe(
+  ctx: FailoverContext,
+  request: FailoverRequest,
+  outcome: string,
+  started: number,
+): void {
+  try {
+    ctx.observe?.({
+      service: request.service,
+      action: request.action,
+      trigger: request.trigger,
+      outcome,
+      seconds: (performance.now() - started) / 1000,
+    });
+  } catch {
+    // metrics never decide a failover
+  }
+}
+
+/** Best effort (a Flux reconcile ping): the branch already changed, whatever happens here. */
+async function afterChange(
+  ctx: FailoverContext,
+  change: Parameters<NonNullable<FailoverContext["afterChange"]>>[0],
+): Promise<void> {
+  try {
+    await ctx.afterChange?.(change);
+  } catch {
+    // the hook logs and counts its own failures
+  }
 }
 
 /** Failures worth a failed deployment: the service exists and the attempt was real. */

@@ -1,0 +1,41 @@
+import type { Logger } from "pino";
+import type { Runtime } from "../compose.js";
+import type { Env } from "../config/env.js";
+import { ApiAuth } from "../http/auth.js";
+import { RateLimiter } from "../http/rate-limit.js";
+import { InflightRequests } from "./inflight.js";
+import { Metrics } from "./metrics.js";
+import { Readiness } from "./readiness.js";
+
+/** What the HTTP server needs to be run in production: see docs/operations.md. */
+export interface Operations {
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
+  readonly inflight: InflightRequests;
+  readonly auth: ApiAuth;
+  readonly rateLimiter: RateLimiter;
+  readonly webhookPath: string;
+  /** Stops the tokens file watcher. */
+  close(): void;
+}
+
+/** Builds the operational parts from the environment. Throws when the tokens file is unreadable. */
+export function createOperations(env: Env, runtime: Runtime, logger: Logger): Operations {
+  const auth = new ApiAuth({
+    tokens: env.FAILOVER_API_TOKENS,
+    tokensFile: env.FAILOVER_API_TOKENS_FILE,
+    protectReads: env.FAILOVER_AUTH_READS,
+    protectMetrics: env.FAILOVER_AUTH_METRICS,
+    webhookPath: env.WEBHOOK_PATH,
+    logger,
+  });
+  return {
+    metrics: runtime.metrics ?? new Metrics(),
+    readiness: new Readiness(() => runtime.configStore.status(), runtime.backend),
+    inflight: new InflightRequests(),
+    auth,
+    rateLimiter: new RateLimiter(env.FAILOVER_RATE_LIMIT),
+    webhookPath: env.WEBHOOK_PATH,
+    close: () => auth.close(),
+  };
+}
