@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FailoverError } from "../domain/errors.js";
@@ -25,6 +25,16 @@ export async function ensureDemoRepo(dir: string): Promise<{ created: boolean }>
   const files: Record<string, string> = {};
   for (const file of await listTree(DEMO_SOURCE)) {
     files[relative(DEMO_SOURCE, file).split(sep).join("/")] = await readFile(file, "utf8");
+  }
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    // A read-only root filesystem reports EROFS (or ENOENT through a missing parent).
+    throw new FailoverError(
+      "config_invalid",
+      `cannot create the demo repository at ${dir} (${(error as NodeJS.ErrnoException).code ?? "error"}); set DEMO_REPO to a writable directory such as /tmp/demo-repo`,
+      { cause: error },
+    );
   }
   await initRepo(dir, files, { branch: "main", message: "Demo GitOps repository" });
   return { created: true };

@@ -1,0 +1,61 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const DEPLOY_DIR = fileURLToPath(new URL("../../deploy/", import.meta.url));
+
+/** Kubernetes objects as plain data: what `kubectl kustomize` printed, parsed. */
+export type KubeObject = {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+} & Record<string, unknown>;
+
+/** The kustomize of kubectl must be v5 or later: the one Flux's kustomize-controller embeds. */
+const MIN_KUSTOMIZE_MAJOR = 5;
+
+function kubectl(args: readonly string[]): string {
+  const run = spawnSync("kubectl", args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  if (run.error !== undefined) {
+    const missing = (run.error as NodeJS.ErrnoException).code === "ENOENT";
+    throw new Error(
+      missing
+        ? "kubectl is not installed: test/deploy renders deploy/ with kubectl's built-in kustomize (.ci/run installs it when missing)"
+        : `kubectl ${args.join(" ")} failed to start: ${run.error.message}`,
+    );
+  }
+  if (run.status !== 0) {
+    throw new Error(`kubectl ${args.join(" ")} exited ${String(run.status)}:\n${run.stderr}`);
+  }
+  return run.stdout;
+}
+
+/** The version of kustomize built into kubectl, e.g. "v5.5.0". */
+export function kustomizeVersion(): string {
+  const version = JSON.parse(kubectl(["version", "--client", "--output=json"])) as {
+    kustomizeVersion?: string;
+  };
+  return version.kustomizeVersion ?? "unknown";
+}
+
+/** Renders deploy/ with the real kustomize and parses every object. */
+export function renderDeploy(dir = DEPLOY_DIR): KubeObject[] {
+  const version = kustomizeVersion();
+  const major = Number(/^v(\d+)\./.exec(version)?.[1] ?? Number.NaN);
+  if (!(major >= MIN_KUSTOMIZE_MAJOR)) {
+    throw new Error(
+      `kubectl's kustomize is ${version}; deploy/ needs v${MIN_KUSTOMIZE_MAJOR} or later (as Flux uses): install a current kubectl`,
+    );
+  }
+  return parseYamlObjects(kubectl(["kustomize", dir]));
+}
+
+export function parseYamlObjects(text: string): KubeObject[] {
+  return parseAllDocuments(text)
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(doc.errors.map((e) => e.message).join("; "));
+      return doc.toJS() as unknown;
+    })
+    .filter((value): value is KubeObject => value !== null && value !== undefined);
+}
