@@ -20,11 +20,22 @@ import type { Action } from "./service.js";
  *   marks and overrides) and control characters are not whitespace: before `/failover` they
  *   make the line no command; after it the command is refused (`usage`), because what GitHub
  *   shows would not be what runs. A fullwidth slash (`／failover`) is no command.
- * - `list` and `help` are reserved first words: a service of that name is not addressable here.
+ * - `list`, `help`, `node`, `lock` and `unlock` are reserved first words: a service of that
+ *   name is not addressable here. A lock's reason is the rest of the line, as written.
  */
 export type FailoverMode = "urgent" | "pr";
 
-export const COMMAND_KINDS = ["failover", "status", "list", "help", "usage"] as const;
+export const COMMAND_KINDS = [
+  "failover",
+  "status",
+  "history",
+  "node",
+  "lock",
+  "unlock",
+  "list",
+  "help",
+  "usage",
+] as const;
 
 export type ParsedCommand =
   | {
@@ -36,6 +47,16 @@ export type ParsedCommand =
       readonly mode: FailoverMode | undefined;
     }
   | { readonly kind: "status"; readonly service: string }
+  | { readonly kind: "history"; readonly service: string }
+  | {
+      readonly kind: "node";
+      readonly node: string;
+      readonly action: Action;
+      readonly dryRun: boolean;
+      readonly mode: FailoverMode | undefined;
+    }
+  | { readonly kind: "lock"; readonly service: string; readonly reason: string }
+  | { readonly kind: "unlock"; readonly service: string }
   | { readonly kind: "list" }
   | { readonly kind: "help" }
   /** A `/failover` line that cannot run; `problem` says why, for the reply above USAGE. */
@@ -49,6 +70,10 @@ export const USAGE = [
   "| `/failover <service> promote [--dry-run] [--urgent\\|--pr]` | Move the service to its backup node and volume claim. | `/failover sonarr promote` |",
   "| `/failover <service> demote [--dry-run] [--urgent\\|--pr]` | Move the service back to its primary node and volume claim. | `/failover sonarr demote --pr` |",
   "| `/failover <service> status` | Show which side the service runs on, as its manifest says. | `/failover sonarr status` |",
+  "| `/failover <service> history` | List the service's past failovers. | `/failover sonarr history` |",
+  "| `/failover node <node> promote\\|demote [--dry-run] [--urgent\\|--pr]` | Move every service whose primary is that node, in one commit. | `/failover node k3s-w1 promote` |",
+  "| `/failover lock <service> [reason]` | Refuse failovers of the service until it is unlocked. | `/failover lock sonarr NAS maintenance` |",
+  "| `/failover unlock <service>` | Allow failovers of the service again. | `/failover unlock sonarr` |",
   "| `/failover list` | List the configured services and their state. | `/failover list` |",
   "| `/failover help` | Show this help. | `/failover help` |",
   "",
@@ -106,6 +131,8 @@ function parseArguments(rest: string): ParsedCommand {
     );
   }
   const sub = lowerAscii(first);
+  if (sub === "node") return parseNode(positionals.slice(1), flagWords);
+  if (sub === "lock" || sub === "unlock") return parseLock(sub, rest);
   if (sub === "list" || sub === "help") {
     const extra = [...positionals.slice(1), ...flagWords];
     if (extra.length > 0) return usage(`\`${sub}\` takes no arguments, found ${quoteList(extra)}`);
@@ -128,9 +155,9 @@ function parseArguments(rest: string): ParsedCommand {
   if (positionals.length > 2) {
     return usage(`unexpected extra words ${quoteList(positionals.slice(2))}`);
   }
-  if (verb === "status") {
-    if (flagWords.length > 0) return usage(`status takes no flags, found ${quoteList(flagWords)}`);
-    return { kind: "status", service: first };
+  if (verb === "status" || verb === "history") {
+    if (flagWords.length > 0) return usage(`${verb} takes no flags, found ${quoteList(flagWords)}`);
+    return { kind: verb, service: first };
   }
 
   const flags = parseFlags(flagWords);
@@ -177,10 +204,49 @@ function parseFlags(words: readonly string[]): Flags | string {
   return flags;
 }
 
-type Verb = Action | "status";
+type Verb = Action | "status" | "history";
 
 function isVerb(word: string): word is Verb {
-  return word === "promote" || word === "demote" || word === "status";
+  return word === "promote" || word === "demote" || word === "status" || word === "history";
+}
+
+const NODE_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** `/failover node <node> promote|demote [flags]`. */
+function parseNode(positionals: readonly string[], flagWords: readonly string[]): ParsedCommand {
+  const [node, action, ...extra] = positionals;
+  if (node === undefined) return usage("missing node: `/failover node <node> promote`");
+  if (node.length > 63 || !NODE_NAME.test(node)) {
+    return usage(`${quote(node)} is not a node name (a Kubernetes label value)`);
+  }
+  const verb = action === undefined ? undefined : lowerAscii(action);
+  if (verb !== "promote" && verb !== "demote") {
+    return usage(`a node takes promote or demote: \`/failover node ${node} promote\``);
+  }
+  if (extra.length > 0) return usage(`unexpected extra words ${quoteList(extra)}`);
+  const flags = parseFlags(flagWords);
+  if (typeof flags === "string") return usage(flags);
+  return { kind: "node", node, action: verb, dryRun: flags.dryRun ?? false, mode: flags.mode };
+}
+
+/** `/failover lock <service> [reason...]` and `/failover unlock <service>`. */
+function parseLock(sub: "lock" | "unlock", rest: string): ParsedCommand {
+  const words = rest.trim().split(/\s+/);
+  const service = words[1];
+  if (service === undefined) return usage(`missing service: \`/failover ${sub} <service>\``);
+  const problem = checkServiceName(service);
+  if (problem !== undefined) return usage(problem);
+  if (sub === "unlock") {
+    if (words.length > 2)
+      return usage(`unlock takes only the service, found ${quoteList(words.slice(2))}`);
+    return { kind: "unlock", service };
+  }
+  const reason = rest
+    .trim()
+    .slice(rest.trim().indexOf(service) + service.length)
+    .trim()
+    .slice(0, 300);
+  return { kind: "lock", service, reason };
 }
 
 const SERVICE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -1,68 +1,95 @@
 import { failoverCommitMessage } from "./commit-message.js";
-import { type FieldEdit, patchWorkload } from "./manifest/workload.js";
 import type { Trigger } from "./outcome.js";
 import { type Action, type ServiceSpec, type Side, targetSide } from "./service.js";
-import type { ObservedPlacement, WorkloadState } from "./state.js";
+import type { WorkloadState } from "./state.js";
+import { claimUsers } from "./targets/claim-users.js";
+import {
+  type FieldEdit,
+  type FileEdit,
+  type ObservedValue,
+  type PlacedTarget,
+  patchTargets,
+  type TargetFiles,
+} from "./targets/engine.js";
 import { unifiedDiff } from "./unified-diff.js";
 
-/** What a failover would change in one manifest, computed from its text alone. */
+/** What a failover of one service would change, computed from file texts alone. */
 export interface FailoverPlan {
   readonly service: string;
   readonly action: Action;
-  readonly path: string;
+  /** The service's target files (the first is its main manifest). */
+  readonly paths: readonly string[];
   readonly from: WorkloadState;
   readonly to: Side;
-  readonly observed: ObservedPlacement;
-  /** False when the manifest is already on the target side: nothing to commit. */
+  readonly observed: readonly ObservedValue[];
+  /** False when already on the target side: nothing to commit. */
   readonly changed: boolean;
-  readonly before: string;
-  readonly after: string;
+  /** Only the files that change, with before and after texts. */
+  readonly files: readonly FileEdit[];
   readonly edits: readonly FieldEdit[];
   readonly diff: string;
   readonly warnings: readonly string[];
 }
 
-export function planFailover(
-  spec: ServiceSpec,
-  action: Action,
-  path: string,
-  text: string,
-): FailoverPlan {
+export interface PlanInput {
+  readonly spec: ServiceSpec;
+  readonly targets: readonly PlacedTarget[];
+  readonly files: TargetFiles;
+  readonly siblings: readonly { path: string; text: string }[];
+}
+
+export function planFailover(input: PlanInput, action: Action): FailoverPlan {
   const to = targetSide(action);
-  const result = patchWorkload(text, spec.target, to, path);
+  const patch = patchTargets(input.files, input.targets, to);
+  const claims = patch.before.observed.filter((o) => o.role === "claim").map((o) => o.value);
+  const claimSet = [...new Set([...claims, ...claimsOf(input.spec)])];
+  const warnings = [
+    ...patch.before.warnings,
+    ...claimUsers(
+      claimSet,
+      input.siblings,
+      input.targets.map((t) => t.path),
+    ),
+  ];
   return {
-    service: spec.name,
+    service: input.spec.name,
     action,
-    path,
-    from: result.before.state,
+    paths: input.targets.map((t) => t.path),
+    from: patch.before.state,
     to,
-    observed: result.before.observed,
-    changed: result.changed,
-    before: text,
-    after: result.text,
-    edits: result.edits,
-    diff: unifiedDiff(path, text, result.text),
-    warnings: result.warnings,
+    observed: patch.before.observed,
+    changed: patch.files.length > 0,
+    files: patch.files,
+    edits: patch.files.flatMap((f) => f.edits),
+    diff: patch.files.map((f) => unifiedDiff(f.path, f.before, f.after)).join(""),
+    warnings,
   };
 }
 
-/** One line per edited value, e.g. "spec.template.spec.nodeSelector.role: primary -> backup". */
-export function describeEdits(edits: readonly FieldEdit[]): string[] {
-  return edits.map((e) => `${e.field}: ${e.from} -> ${e.to}`);
+function claimsOf(spec: ServiceSpec): string[] {
+  return spec.targets.flatMap((t) => {
+    if (t.type === "workload") return [t.workload.primary.claim, t.workload.backup.claim];
+    if (t.type === "helmrelease") return [t.release.primary.claim, t.release.backup.claim];
+    return [];
+  });
 }
 
-/** The commit message of a plan: headline, the edited fields, and the machine-readable trailers. */
+/** One line per edited value, e.g. "deployment.yaml spec.template.spec.nodeSelector.role: primary -> backup". */
+export function describeEdits(edits: readonly FieldEdit[]): string[] {
+  return edits.map((e) => `${e.file} ${e.field}: ${e.from} -> ${e.to}`);
+}
+
+/** The commit message of one service's plan: headline, edited fields, trailers. */
 export function planCommitMessage(
   plan: FailoverPlan,
-  request: { trigger: Trigger; requester: string },
+  request: { trigger: Trigger; requester: string; requestId?: string },
 ): string {
   return failoverCommitMessage({
-    service: plan.service,
-    action: plan.action,
-    from: plan.from,
-    to: plan.to,
+    ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+    headline: `failover(${plan.service}): ${plan.action} to ${plan.to}`,
+    services: [{ service: plan.service, action: plan.action, from: plan.from, to: plan.to }],
     trigger: request.trigger,
     requester: request.requester,
-    changes: describeEdits(plan.edits).map((e) => `${plan.path} ${e}`),
+    changes: describeEdits(plan.edits),
   });
 }

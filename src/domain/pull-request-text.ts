@@ -1,9 +1,9 @@
 import type { Trigger } from "./outcome.js";
 import type { FailoverPlan } from "./plan.js";
 
-/** The fixed branch of a service's failover PR: one open PR per service, reused. */
-export function failoverBranch(service: string): string {
-  return `failover/${service}`;
+/** The fixed branch of a failover PR (`failover/sonarr`, `failover/node-k3s-w1`): reused. */
+export function failoverBranch(key: string): string {
+  return `failover/${key}`;
 }
 
 export function pullRequestTitle(plan: FailoverPlan): string {
@@ -12,27 +12,29 @@ export function pullRequestTitle(plan: FailoverPlan): string {
 
 /** The PR body: the same facts as the commit trailers, plus the diff. */
 export function pullRequestBody(
-  plan: FailoverPlan,
+  plans: readonly FailoverPlan[],
   request: { trigger: Trigger; requester: string },
 ): string {
-  const warnings =
-    plan.warnings.length === 0
-      ? ""
-      : `\n**Warnings**\n${plan.warnings.map((w) => `- ${w}`).join("\n")}\n`;
-  return `Fails **${plan.service}** over: **${plan.from} → ${plan.to}** (\`${plan.action}\`).
+  const moves = plans.map(
+    (p) =>
+      `| \`${p.service}\` | \`${p.action}\` | \`${p.from}\` | \`${p.to}\` | ${p.paths.map((f) => `\`${f}\``).join("<br>")} |`,
+  );
+  const warnings = plans.flatMap((p) => p.warnings);
+  const diff = plans.map((p) => p.diff).join("");
+  const headline =
+    plans.length === 1 && plans[0] !== undefined
+      ? `Fails **${plans[0].service}** over: **${plans[0].from} → ${plans[0].to}** (\`${plans[0].action}\`).`
+      : `Fails ${plans.length} services over.`;
+  return `${headline}
 
-| | |
-| --- | --- |
-| service | \`${plan.service}\` |
-| action | \`${plan.action}\` |
-| from | \`${plan.from}\` |
-| to | \`${plan.to}\` |
-| requested by | ${escapeMarkdown(request.requester)} |
-| through | \`${request.trigger}\` |
-| manifest | \`${plan.path}\` |
-${warnings}
+| service | action | from | to | manifests |
+| --- | --- | --- | --- | --- |
+${moves.join("\n")}
+
+Requested by ${escapeMarkdown(request.requester)} through \`${request.trigger}\`.
+${warnings.length === 0 ? "" : `\n**Warnings**\n${warnings.map((w) => `- ${w}`).join("\n")}\n`}
 \`\`\`diff
-${plan.diff.replace(/```/g, "ʼʼʼ")}
+${diff.replace(/```/g, "ʼʼʼ")}
 \`\`\`
 
 Opened by failover-api. Merging applies it through Flux.
@@ -40,5 +42,5 @@ Opened by failover-api. Merging applies it through Flux.
 }
 
 function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>@]/g, (c) => `\\${c}`);
+  return text.replace(/[\\`*_{}[\]<>|@#]/g, (c) => `\\${c}`);
 }

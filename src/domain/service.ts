@@ -34,10 +34,48 @@ export interface SidePlacement {
   readonly node: string;
 }
 
-/** A configured service: a workload target plus where its manifest lives. */
+/** An app-template (bjw-s) HelmRelease: claim in values.persistence, node in pod options. */
+export interface HelmReleaseTarget {
+  readonly name: string;
+  readonly namespace?: string;
+  /** The key under spec.values.persistence whose existingClaim is swapped. */
+  readonly persistence: string;
+  /** The controller under spec.values.controllers whose pod options place it; any when absent. */
+  readonly controller?: string;
+  readonly nodeLabelKey: string;
+  readonly primary: SidePlacement;
+  readonly backup: SidePlacement;
+}
+
+/** Anything else: one scalar at a path in a document of a file, with its two values. */
+export interface FieldTarget {
+  /** Picks the document in a multi-document file; the only document when absent. */
+  readonly document?: { readonly kind?: string; readonly name?: string };
+  /** Dotted path with [index] for lists, e.g. "spec.values.nodeName" or "spec.x[0].y". */
+  readonly field: string;
+  readonly primary: string;
+  readonly backup: string;
+}
+
+/** One place a failover edits. `path` is the repository file; searched for when undefined. */
+export type TargetSpec =
+  | {
+      readonly type: "workload";
+      readonly path: string | undefined;
+      readonly workload: WorkloadTarget;
+    }
+  | {
+      readonly type: "helmrelease";
+      readonly path: string | undefined;
+      readonly release: HelmReleaseTarget;
+    }
+  | { readonly type: "field"; readonly path: string; readonly target: FieldTarget };
+
+/** A configured service: where it runs on each side, and every place that says so. */
 export interface ServiceSpec {
   readonly name: string;
-  /** Repository path of the manifest; found by search when the config leaves it out. */
-  readonly path: string | undefined;
-  readonly target: WorkloadTarget;
+  readonly namespace: string;
+  /** The node values of each side (node-wide failover groups services by primary node). */
+  readonly nodes: { readonly primary: string; readonly backup: string };
+  readonly targets: readonly TargetSpec[];
 }

@@ -350,11 +350,51 @@ describe("USAGE", () => {
 
   it("shows examples that parse", () => {
     const examples = [...USAGE.matchAll(/\| `(\/failover [^`]*)` \|$/gm)].map((m) => m[1] ?? "");
-    expect(examples.length).toBe(5);
+    expect(examples.length).toBe(9);
     for (const example of examples) {
       const result = parseCommand(example);
       expect(result).not.toBeNull();
       expect(result?.kind).not.toBe("usage");
     }
+  });
+});
+
+describe("node, lock, unlock and history commands", () => {
+  it.each([
+    [
+      "/failover node k3s-w1 promote",
+      { kind: "node", node: "k3s-w1", action: "promote", dryRun: false, mode: undefined },
+    ],
+    [
+      "/failover node primary demote --dry-run --pr",
+      { kind: "node", node: "primary", action: "demote", dryRun: true, mode: "pr" },
+    ],
+    [
+      "/failover node k3s-w1 status",
+      { kind: "usage", problem: expect.stringMatching(/promote or demote/) },
+    ],
+    ["/failover node", { kind: "usage", problem: expect.stringMatching(/missing node/) }],
+    [
+      "/failover node bad/name promote",
+      { kind: "usage", problem: expect.stringMatching(/not a node name/) },
+    ],
+    [
+      "/failover lock sonarr NAS maintenance until 18:00",
+      { kind: "lock", service: "sonarr", reason: "NAS maintenance until 18:00" },
+    ],
+    ["/failover lock sonarr", { kind: "lock", service: "sonarr", reason: "" }],
+    ["/failover unlock sonarr", { kind: "unlock", service: "sonarr" }],
+    [
+      "/failover unlock sonarr now",
+      { kind: "usage", problem: expect.stringMatching(/only the service/) },
+    ],
+    ["/failover lock Sonarr", { kind: "usage", problem: expect.stringMatching(/lowercase/) }],
+    ["/failover sonarr history", { kind: "history", service: "sonarr" }],
+    [
+      "/failover sonarr history --dry-run",
+      { kind: "usage", problem: expect.stringMatching(/history takes no flags/) },
+    ],
+  ])("%s", (body, expected) => {
+    expect(parseCommand(body)).toEqual(expected);
   });
 });

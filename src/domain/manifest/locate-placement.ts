@@ -1,6 +1,7 @@
-import { isMap, isSeq, type Scalar, type YAMLMap } from "yaml";
+import { isMap, isScalar, isSeq, type Scalar, type YAMLMap } from "yaml";
 import { ManifestRefusal } from "../errors.js";
 import type { WorkloadTarget } from "../service.js";
+import { substitutionVariable } from "../targets/types.js";
 import { childPath } from "./field-path.js";
 import type { FoundWorkload } from "./find-workload.js";
 import {
@@ -20,6 +21,13 @@ export interface ValueField {
   readonly field: string;
   readonly node: Scalar<string> & { range: [number, number, number] };
   readonly value: string;
+  /** Set when the value is a Flux substitution `${VAR}` (only with `substitutions: "collect"`). */
+  readonly variable?: string;
+}
+
+/** How a `${VAR}` value is treated: refused (one file alone), or collected for resolving. */
+export interface LocateOptions {
+  readonly substitutions: "refuse" | "collect";
 }
 
 export interface PlacementFields {
@@ -50,6 +58,7 @@ function nodeSelectorField(
   target: WorkloadTarget,
   text: string,
   where: Where,
+  options: LocateOptions,
 ): ValueField | undefined {
   const selectorPath = `${POD_SPEC}.nodeSelector`;
   const selector = mapAt(podSpec, "nodeSelector", selectorPath, where, true);
@@ -57,8 +66,7 @@ function nodeSelectorField(
   const node = valueAt(selector, target.nodeLabelKey);
   if (node === undefined) return undefined;
   const field = childPath(selectorPath, target.nodeLabelKey);
-  const scalar = editableString(node, field, text, where);
-  return { role: "node", field, node: scalar, value: scalar.value };
+  return { role: "node", field, ...editableValue(node, field, text, where, options) };
 }
 
 function nodeAffinityFields(
@@ -66,6 +74,7 @@ function nodeAffinityFields(
   target: WorkloadTarget,
   text: string,
   where: Where,
+  options: LocateOptions,
 ): ValueField[] {
   let path = `${POD_SPEC}.affinity`;
   const affinity = mapAt(podSpec, "affinity", path, where, true);
@@ -107,8 +116,11 @@ function nodeAffinityFields(
       }
       for (const [v, valueNode] of values.items.entries()) {
         const field = `${valuesPath}[${v}]`;
-        const scalar = editableString(valueNode, field, text, where);
-        fields.push({ role: "node", field, node: scalar, value: scalar.value });
+        fields.push({
+          role: "node",
+          field,
+          ...editableValue(valueNode, field, text, where, options),
+        });
       }
     }
   }
@@ -132,6 +144,7 @@ function claimField(
   target: WorkloadTarget,
   text: string,
   where: Where,
+  options: LocateOptions,
 ): ValueField {
   const { file } = where;
   const volumesPath = `${POD_SPEC}.volumes`;
@@ -178,8 +191,7 @@ function claimField(
       field,
     });
   }
-  const scalar = editableString(node, field, text, where);
-  return { role: "claim", field, node: scalar, value: scalar.value };
+  return { role: "claim", field, ...editableValue(node, field, text, where, options) };
 }
 
 function mapNameOf(item: unknown): string | undefined {
@@ -192,17 +204,41 @@ export function locatePlacement(
   target: WorkloadTarget,
   text: string,
   file: string,
+  options: LocateOptions = { substitutions: "refuse" },
 ): PlacementFields {
   const where: Where = { file };
   const podSpec = podSpecOf(workload, file);
-  const nodeSelector = nodeSelectorField(podSpec, target, text, where);
-  const nodeAffinity = nodeAffinityFields(podSpec, target, text, where);
+  const nodeSelector = nodeSelectorField(podSpec, target, text, where, options);
+  const nodeAffinity = nodeAffinityFields(podSpec, target, text, where, options);
   if (nodeSelector === undefined && nodeAffinity.length === 0) {
     throw new ManifestRefusal(
       `no nodeSelector ${target.nodeLabelKey} or required nodeAffinity on ${target.nodeLabelKey} in ${file} (${workload.kind} ${workload.name}): add \`nodeSelector: {${target.nodeLabelKey}: ${target.primary.node}}\` to ${POD_SPEC}.`,
       { file, field: `${POD_SPEC}.nodeSelector` },
     );
   }
-  const claim = claimField(workload, podSpec, target, text, where);
+  const claim = claimField(workload, podSpec, target, text, where, options);
   return { podSpec, nodeSelector, nodeAffinity, claim };
+}
+
+/** A literal string value, or (when collecting) a `${VAR}` to resolve in a Flux Kustomization. */
+export function editableValue(
+  node: unknown,
+  field: string,
+  text: string,
+  where: Where,
+  options: LocateOptions,
+): {
+  node: Scalar<string> & { range: [number, number, number] };
+  value: string;
+  variable?: string;
+} {
+  if (options.substitutions === "collect" && isScalar(node) && typeof node.value === "string") {
+    const variable = substitutionVariable(node.value);
+    if (variable !== undefined && node.range && node.anchor === undefined) {
+      const scalar = node as Scalar<string> & { range: [number, number, number] };
+      return { node: scalar, value: scalar.value, variable };
+    }
+  }
+  const scalar = editableString(node, field, text, where);
+  return { node: scalar, value: scalar.value };
 }

@@ -1,0 +1,378 @@
+import { type Document, isMap, isScalar, type YAMLMap } from "yaml";
+import { ManifestRefusal } from "../errors.js";
+import { childPath } from "../manifest/field-path.js";
+import { parseManifest } from "../manifest/parse-manifest.js";
+import { mapAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
+import type { HelmReleaseTarget } from "../service.js";
+import { inExpressionValues, type PathValue, requiredTerms } from "./affinity-helpers.js";
+import type { Located, LocatedValue, SubstitutionRef, ValueRole } from "./types.js";
+import {
+  isHelmRelease,
+  metadataOf,
+  placementValue,
+  substitutionDisabled,
+} from "./value-helpers.js";
+
+/**
+ * An app-template (bjw-s common library) HelmRelease.
+ *
+ * Claim: `spec.values.persistence.<persistence>.existingClaim`.
+ * Node: for each controller, the placement the chart renders. The chart's `getOption` takes a
+ * pod option from `controllers.<c>.pod` over `defaultPodOptions`; with the default
+ * `defaultPodOptionsStrategy: overwrite` a map in `pod` (nodeSelector, affinity) replaces the
+ * default map wholesale, with `merge` it is deep-merged (lists replaced).
+ */
+export function locateHelmRelease(text: string, file: string, target: HelmReleaseTarget): Located {
+  const docs = parseManifest(text, file);
+  const release = findRelease(docs, target, file);
+  const where: Where = { file };
+  const ctx: Context = {
+    text,
+    where,
+    target,
+    label: `HelmRelease ${target.name}`,
+    substitutions: substitutionDisabled(release) ? "disabled" : "collect",
+  };
+  const { spec, values } = valuesOf(release, ctx);
+  const warnings: string[] = [];
+  const claim = claimValue(values, ctx, warnings);
+  const nodes = nodeValues(values, ctx, warnings);
+
+  const located: LocatedValue[] = [];
+  const substitutions: SubstitutionRef[] = [];
+  const seen = new Set<number>();
+  const all: [ValueRole, PathValue][] = [
+    ...nodes.map((n): [ValueRole, PathValue] => ["node", n]),
+    ["claim", claim],
+  ];
+  all.sort((a, b) => a[1].node.range[0] - b[1].node.range[0]);
+  for (const [role, v] of all) {
+    if (seen.has(v.node.range[0])) continue;
+    seen.add(v.node.range[0]);
+    const sides =
+      role === "claim"
+        ? { primary: target.primary.claim, backup: target.backup.claim }
+        : { primary: target.primary.node, backup: target.backup.node };
+    if (v.variable !== undefined) {
+      substitutions.push({ file, field: v.field, role, variable: v.variable, ...sides });
+    } else {
+      located.push({ file, field: v.field, role, value: v.value, scalar: v.node, ...sides });
+    }
+  }
+  if (valueAt(spec, "valuesFrom") !== undefined) {
+    warnings.push(
+      `${file}: ${ctx.label} also takes values from spec.valuesFrom, which Helm merges over spec.values; failover edits spec.values only, so a placement or claim set there wins.`,
+    );
+  }
+  return { values: located, substitutions, warnings };
+}
+
+interface Context {
+  readonly text: string;
+  readonly where: Where;
+  readonly target: HelmReleaseTarget;
+  readonly label: string;
+  readonly substitutions: "collect" | "disabled";
+}
+
+const VALUES = "spec.values";
+
+function findRelease(
+  docs: readonly Document.Parsed[],
+  target: HelmReleaseTarget,
+  file: string,
+): YAMLMap {
+  const found: YAMLMap[] = [];
+  for (const doc of docs) {
+    const root = doc.contents;
+    if (!isMap(root) || !isHelmRelease(root)) continue;
+    const { name, namespace } = metadataOf(root);
+    if (name !== target.name) continue;
+    if (target.namespace !== undefined && namespace !== undefined && namespace !== target.namespace)
+      continue;
+    found.push(root);
+  }
+  const note = target.namespace === undefined ? "" : ` (namespace ${target.namespace})`;
+  const [only, second] = found;
+  if (only === undefined) {
+    throw new ManifestRefusal(
+      `no HelmRelease (helm.toolkit.fluxcd.io/v2) named ${target.name} in ${file}${note}: check the service's manifest path and the release name and namespace.`,
+      { file },
+    );
+  }
+  if (second !== undefined) {
+    throw new ManifestRefusal(
+      `${found.length} documents in ${file} declare HelmRelease ${target.name}${note}; exactly one is required. Remove the duplicates or set the target's namespace to tell them apart.`,
+      { file },
+    );
+  }
+  return only;
+}
+
+function valuesOf(release: YAMLMap, ctx: Context): { spec: YAMLMap; values: YAMLMap } {
+  const { where } = ctx;
+  const spec = mapAt(release, "spec", "spec", where, true);
+  const values = spec && mapAt(spec, "values", VALUES, where, true);
+  if (spec === undefined || values === undefined) {
+    const from = spec !== undefined && valueAt(spec, "valuesFrom") !== undefined;
+    throw new ManifestRefusal(
+      `${where.file}: ${ctx.label} has no ${VALUES}${from ? " (its values come from spec.valuesFrom, which failover cannot edit)" : ""}. Put persistence and placement in ${VALUES}, or use "field" targets on the files that hold them.`,
+      { file: where.file, field: VALUES },
+    );
+  }
+  return { spec, values };
+}
+
+function keysOf(map: YAMLMap | undefined): string[] {
+  return (map?.items ?? []).flatMap((pair) =>
+    isScalar(pair.key) && typeof pair.key.value === "string" ? [pair.key.value] : [],
+  );
+}
+
+const PVC = "persistentVolumeClaim";
+
+/** `type` of a persistence item (the chart's default is persistentVolumeClaim). */
+function persistenceType(item: YAMLMap): string {
+  const node = valueAt(item, "type");
+  if (node === undefined || (isScalar(node) && node.value === null)) return PVC;
+  return stringOf(node) ?? String(isScalar(node) ? node.value : node);
+}
+
+function isEnabled(item: YAMLMap): boolean {
+  const node = valueAt(item, "enabled");
+  return !(isScalar(node) && node.value === false);
+}
+
+function claimValue(values: YAMLMap, ctx: Context, warnings: string[]): PathValue {
+  const { where, target, text } = ctx;
+  const { file } = where;
+  const persistencePath = `${VALUES}.persistence`;
+  const persistence = mapAt(values, "persistence", persistencePath, where, true);
+  const itemPath = childPath(persistencePath, target.persistence);
+  const item = persistence && mapAt(persistence, target.persistence, itemPath, where, true);
+  if (persistence === undefined || item === undefined) {
+    const names = keysOf(persistence);
+    throw new ManifestRefusal(
+      `${file}: ${ctx.label} has no ${itemPath} (persistence items: ${names.length > 0 ? names.join(", ") : "none"}). Set the service's persistence to one of them, or add it with existingClaim: ${target.primary.claim}.`,
+      { file, field: itemPath, persistence: names },
+    );
+  }
+  const type = persistenceType(item);
+  if (type !== PVC) {
+    throw new ManifestRefusal(
+      `${file}: ${itemPath} is of type ${type}; failover swaps the existingClaim of a ${PVC} item only. Use type ${PVC} with existingClaim: ${target.primary.claim}, or pick another persistence item.`,
+      { file, field: `${itemPath}.type` },
+    );
+  }
+  const field = `${itemPath}.existingClaim`;
+  const node = valueAt(item, "existingClaim");
+  if (node === undefined || (isScalar(node) && node.value === null)) {
+    throw new ManifestRefusal(
+      `${file}: ${field} is missing, so the chart creates a claim of its own and failover has nothing to swap. Set ${field}: ${target.primary.claim}.`,
+      { file, field },
+    );
+  }
+  if (!isEnabled(item)) {
+    warnings.push(
+      `${file}: ${itemPath} is disabled (enabled: false); the claim failover swaps is not mounted.`,
+    );
+  }
+  if (target.controller !== undefined) {
+    const mounts = mountingControllers(item);
+    if (mounts !== undefined && !mounts.includes(target.controller)) {
+      warnings.push(
+        `${file}: ${itemPath} is mounted only by controller(s) ${mounts.join(", ") || "none"} (advancedMounts), not by ${target.controller}, whose placement failover moves.`,
+      );
+    }
+  }
+  for (const name of keysOf(persistence)) {
+    if (name === target.persistence) continue;
+    const other = valueAt(persistence, name);
+    if (!isMap(other) || !isEnabled(other)) continue;
+    const otherPath = childPath(persistencePath, name);
+    const otherType = persistenceType(other);
+    if (otherType === PVC) {
+      const claim = stringOf(valueAt(other, "existingClaim"));
+      warnings.push(
+        `${file}: ${otherPath} uses ${claim === undefined ? "a claim the chart creates" : `claim ${claim}`}, which failover does not change; a ReadWriteOnce volume stays with its node.`,
+      );
+    } else if (otherType === "hostPath") {
+      warnings.push(
+        `${file}: ${otherPath} is a hostPath volume; its data stays on the node the pod leaves.`,
+      );
+    }
+  }
+  return { field, ...placementValue(node, field, text, where, ctx.substitutions) };
+}
+
+/** Controllers an item is mounted into when it only has advancedMounts; undefined when global. */
+function mountingControllers(item: YAMLMap): string[] | undefined {
+  const globalMounts = valueAt(item, "globalMounts");
+  if (globalMounts !== undefined && !(isScalar(globalMounts) && globalMounts.value === null)) {
+    return undefined;
+  }
+  const advanced = valueAt(item, "advancedMounts");
+  return isMap(advanced) ? keysOf(advanced) : undefined;
+}
+
+type Strategy = "overwrite" | "merge";
+
+function podOptionsStrategy(values: YAMLMap, where: Where): Strategy {
+  const field = `${VALUES}.defaultPodOptionsStrategy`;
+  const node = valueAt(values, "defaultPodOptionsStrategy");
+  if (node === undefined || (isScalar(node) && node.value === null)) return "overwrite";
+  const value = stringOf(node);
+  if (value === "overwrite" || value === "merge") return value;
+  throw new ManifestRefusal(
+    `${where.file}: ${field} is ${value ?? "not a string"}; failover knows the chart's overwrite and merge strategies only, so it cannot tell which placement takes effect. Set it to overwrite or merge.`,
+    { file: where.file, field },
+  );
+}
+
+interface ControllerRef {
+  readonly name: string;
+  readonly path: string;
+  readonly pod: YAMLMap | undefined;
+}
+
+function controllersOf(values: YAMLMap, ctx: Context, warnings: string[]): ControllerRef[] {
+  const { where, target } = ctx;
+  const { file } = where;
+  const controllersPath = `${VALUES}.controllers`;
+  const controllers = mapAt(values, "controllers", controllersPath, where, true);
+  const names = keysOf(controllers);
+  const refOf = (name: string): ControllerRef => {
+    const path = childPath(controllersPath, name);
+    const controller = controllers && mapAt(controllers, name, path, where, true);
+    const pod = controller && mapAt(controller, "pod", `${path}.pod`, where, true);
+    if (controller !== undefined) controllerWarnings(controller, name, path, ctx, warnings);
+    return { name, path, pod };
+  };
+  if (target.controller !== undefined) {
+    if (!names.includes(target.controller)) {
+      throw new ManifestRefusal(
+        `${file}: ${ctx.label} has no controller ${target.controller} under ${controllersPath} (controllers: ${names.length > 0 ? names.join(", ") : "none"}). Set the service's controller to one of them, or leave it out to move every controller.`,
+        { file, field: controllersPath, controllers: names },
+      );
+    }
+    const controller = controllers && valueAt(controllers, target.controller);
+    if (isMap(controller) && !isEnabled(controller)) {
+      warnings.push(
+        `${file}: ${childPath(controllersPath, target.controller)} is disabled (enabled: false).`,
+      );
+    }
+    return [refOf(target.controller)];
+  }
+  const enabled = names.filter((name) => {
+    const node = controllers && valueAt(controllers, name);
+    return !isMap(node) || isEnabled(node);
+  });
+  // No controllers: the defaults are all there is to move.
+  if (enabled.length === 0) return [{ name: "", path: "", pod: undefined }];
+  return enabled.map(refOf);
+}
+
+function controllerWarnings(
+  controller: YAMLMap,
+  name: string,
+  path: string,
+  ctx: Context,
+  warnings: string[],
+): void {
+  const { file } = ctx.where;
+  const type = stringOf(valueAt(controller, "type")) ?? "deployment";
+  const strategy = stringOf(valueAt(controller, "strategy"));
+  // The chart's default for Deployments is Recreate; StatefulSets replace pods one at a time.
+  if (type === "deployment" && strategy === "RollingUpdate") {
+    warnings.push(
+      `${file}: ${ctx.label} controller ${name} uses strategy RollingUpdate; with a ReadWriteOnce claim the new pod cannot attach the volume while the old one holds it (Multi-Attach). Set ${path}.strategy: Recreate (the chart's default).`,
+    );
+  }
+  const replicas = valueAt(controller, "replicas");
+  const count = isScalar(replicas) ? replicas.value : undefined;
+  if (typeof count === "number" && count > 1) {
+    warnings.push(
+      `${file}: ${ctx.label} controller ${name} has ${count} replicas sharing one claim; a ReadWriteOnce claim attaches to one node at a time. Set ${path}.replicas: 1.`,
+    );
+  }
+}
+
+function nodeValues(values: YAMLMap, ctx: Context, warnings: string[]): PathValue[] {
+  const { where, target, text } = ctx;
+  const key = target.nodeLabelKey;
+  const strategy = podOptionsStrategy(values, where);
+  const defaultsPath = `${VALUES}.defaultPodOptions`;
+  const defaults = mapAt(values, "defaultPodOptions", defaultsPath, where, true);
+  const defaultSelector =
+    defaults && mapAt(defaults, "nodeSelector", `${defaultsPath}.nodeSelector`, where, true);
+  const defaultAffinity =
+    defaults && mapAt(defaults, "affinity", `${defaultsPath}.affinity`, where, true);
+
+  const controllers = controllersOf(values, ctx, warnings);
+  const found: PathValue[] = [];
+  const overriding: string[] = [];
+  const without: string[] = [];
+  for (const c of controllers) {
+    const podPath = `${c.path}.pod`;
+    const podSelector =
+      c.pod && mapAt(c.pod, "nodeSelector", `${podPath}.nodeSelector`, where, true);
+    const podAffinity = c.pod && mapAt(c.pod, "affinity", `${podPath}.affinity`, where, true);
+    const mine: PathValue[] = [];
+
+    // nodeSelector
+    let selector: { map: YAMLMap; path: string } | undefined;
+    if (
+      podSelector !== undefined &&
+      (strategy === "overwrite" || valueAt(podSelector, key) !== undefined)
+    ) {
+      selector = { map: podSelector, path: `${podPath}.nodeSelector` };
+      if (strategy === "overwrite" && valueAt(podSelector, key) === undefined) {
+        overriding.push(`${podPath}.nodeSelector`);
+      }
+    } else if (defaultSelector !== undefined) {
+      selector = { map: defaultSelector, path: `${defaultsPath}.nodeSelector` };
+    }
+    const selectorNode = selector && valueAt(selector.map, key);
+    if (selector !== undefined && selectorNode !== undefined) {
+      const field = childPath(selector.path, key);
+      mine.push({ field, ...placementValue(selectorNode, field, text, where, ctx.substitutions) });
+    }
+
+    // required nodeAffinity
+    const podTerms = podAffinity && requiredTerms(podAffinity, `${podPath}.affinity`, where);
+    const defaultTerms =
+      defaultAffinity && requiredTerms(defaultAffinity, `${defaultsPath}.affinity`, where);
+    const terms =
+      strategy === "overwrite"
+        ? podAffinity !== undefined
+          ? podTerms
+          : defaultTerms
+        : podTerms !== undefined && podTerms.terms.items.length > 0
+          ? podTerms
+          : defaultTerms;
+    if (terms !== undefined) {
+      mine.push(
+        ...inExpressionValues(terms, key, target.primary.node, text, where, ctx.substitutions),
+      );
+    }
+    if (mine.length === 0 && c.name !== "") without.push(c.name);
+    found.push(...mine);
+  }
+
+  if (found.length === 0) {
+    const overridden =
+      overriding.length > 0
+        ? ` (${overriding.join(", ")} replaces the default nodeSelector: add the key there)`
+        : "";
+    throw new ManifestRefusal(
+      `no nodeSelector ${key} or required nodeAffinity on ${key} takes effect in ${where.file} (${ctx.label}): add \`${defaultsPath}.nodeSelector.${key}: ${target.primary.node}\`${overridden}.`,
+      { file: where.file, field: `${defaultsPath}.nodeSelector` },
+    );
+  }
+  for (const name of without) {
+    warnings.push(
+      `${where.file}: ${ctx.label} controller ${name} has no nodeSelector ${key} or required nodeAffinity on ${key}; failover does not move it.`,
+    );
+  }
+  return found;
+}
