@@ -122,9 +122,11 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
   });
   const where = { owner: fake.owner, repo: fake.repoName, branch: fake.branch };
   const spec = (name: string): FileTarget => {
-    const s = ctx.config().services.get(name);
-    if (s?.path === undefined) throw new Error(`bench: service ${name} has no path`);
-    return { path: s.path, target: s.target };
+    const main = ctx.config().services.get(name)?.targets[0];
+    if (main?.type !== "workload" || main.path === undefined) {
+      throw new Error(`bench: service ${name} needs a workload target with a path`);
+    }
+    return { path: main.path, target: main.workload };
   };
   const single = "radarr";
   // Where the single service stands, read before each run so every run changes something.

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import type { Logger } from "pino";
 import { composeRuntime, type Runtime } from "./compose.js";
-import { parseEnv } from "./config/env.js";
+import { type Env, parseEnv } from "./config/env.js";
 import { FailoverError } from "./domain/errors.js";
 import { ACTIONS, type Action } from "./domain/service.js";
 import { runFailover } from "./failover/failover.js";
@@ -10,6 +10,9 @@ import { listServices } from "./failover/list.js";
 import { getStatus } from "./failover/status.js";
 import { renderFailoverResult } from "./http/render-result.js";
 import { createLogger } from "./logger.js";
+import { Metrics } from "./observability/metrics.js";
+import { createOperations } from "./observability/operations.js";
+import { gracefulShutdown } from "./observability/shutdown.js";
 import { createHttpApp, listen } from "./server.js";
 
 const USAGE = `usage: failover-api <command> [options]
@@ -47,18 +50,19 @@ async function main(argv: string[]): Promise<number> {
   const env = parseEnv(process.env);
   const serving = command === "serve";
   const logger = createLogger(serving ? env.LOG_LEVEL : "warn", serving ? 1 : 2);
-  const runtime = await composeRuntime(env, logger);
+  const runtime = await composeRuntime(env, logger, serving ? { metrics: new Metrics() } : {});
   const print = (value: unknown, text: string) =>
     process.stdout.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
 
-  if (serving) return serve(runtime, env.PORT, env.HOST, logger);
+  if (serving) return serve(runtime, env, logger);
   if (command === "list") {
     const services = listServices(runtime.ctx);
     print(
       { services },
       services
         .map(
-          (s) => `${s.name}\t${s.namespace}/${s.deployment}\t${s.primary_pvc} <-> ${s.backup_pvc}`,
+          (s) =>
+            `${s.name}\t${s.namespace}/${s.deployment ?? s.helmrelease}\t${s.primary_pvc} <-> ${s.backup_pvc}`,
         )
         .join("\n"),
     );
@@ -69,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     const status = await getStatus(runtime.ctx, service);
     print(
       status,
-      `${status.service}: ${status.state} (node ${status.observed.nodeSelector ?? status.observed.nodeAffinity.join(",")}, claim ${status.observed.claim}) in ${status.path}@${status.head.slice(0, 12)}`,
+      `${status.service}: ${status.state} (node ${status.observed.nodes.join(",")}, claim ${status.observed.claims.join(",")}) in ${status.paths.join(", ")}@${status.head.slice(0, 12)}${status.locked === undefined ? "" : ` (locked by ${status.locked.by})`}`,
     );
     return 0;
   }
@@ -89,13 +93,21 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function serve(runtime: Runtime, port: number, host: string | undefined, logger: Logger) {
-  const app = createHttpApp(runtime.ctx, logger, { webhooks: runtime.webhooks });
+async function serve(runtime: Runtime, env: Env, logger: Logger) {
+  const operations = createOperations(env, runtime, logger);
+  if (env.FAILOVER_CONFIG_WATCH) runtime.configStore.watch();
+  operations.auth.watch();
+  if (!operations.auth.enabled && runtime.backend !== "demo") {
+    logger.warn(
+      "no API token configured (FAILOVER_API_TOKENS, FAILOVER_API_TOKENS_FILE): anyone who reaches the HTTP API can fail services over",
+    );
+  }
+  const app = createHttpApp(runtime.ctx, logger, { webhooks: runtime.webhooks, operations });
   // The demo binds to loopback: its API writes without authentication.
   const server = await listen(
     app,
-    port,
-    host ?? (runtime.backend === "demo" ? "127.0.0.1" : "0.0.0.0"),
+    env.PORT,
+    env.HOST ?? (runtime.backend === "demo" ? "127.0.0.1" : "0.0.0.0"),
   );
   logger.info(
     {
@@ -103,18 +115,33 @@ async function serve(runtime: Runtime, port: number, host: string | undefined, l
       backend: runtime.backend,
       repo: runtime.repoLocation,
       config: runtime.configPath,
+      auth: operations.auth.enabled ? `${operations.auth.tokenCount} token(s)` : "off",
+      rateLimitPerMinute: env.FAILOVER_RATE_LIMIT,
+      configWatch: env.FAILOVER_CONFIG_WATCH,
+      flux: env.FLUX_RECEIVER_URL === undefined ? "off" : "receiver ping",
     },
     "failover-api listening",
   );
   if (runtime.backend === "demo") {
     process.stdout.write(demoBanner(server.url, runtime));
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
   });
-  await server.close();
+  logger.info({ signal }, "signal received");
+  await gracefulShutdown({
+    server: server.server,
+    readiness: operations.readiness,
+    inflight: operations.inflight,
+    timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    delayMs: env.SHUTDOWN_DELAY_MS,
+    logger,
+    close: () => {
+      operations.close();
+      runtime.close();
+    },
+  });
   return 0;
 }
 

@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import type { z } from "zod";
 import { FailoverError } from "../domain/errors.js";
-import type { ServiceSpec } from "../domain/service.js";
+import type { ServiceSpec, TargetSpec } from "../domain/service.js";
 import { type ServiceConfig, type ServicesFile, servicesFileSchema } from "./services-schema.js";
 
 /** The seed's nodeSelector key: `primary_node_label: primary` means `role: primary`. */
@@ -69,18 +69,85 @@ function toServiceSpec(
   if (svc.primary_pvc === svc.backup_pvc) {
     throw fail("backup_pvc", `must differ from primary_pvc ("${svc.primary_pvc}")`);
   }
+  const sides = {
+    nodeLabelKey: primary.key,
+    primary: { claim: svc.primary_pvc, node: primary.value },
+    backup: { claim: svc.backup_pvc, node: backup.value },
+  };
+  const main: TargetSpec =
+    svc.helmrelease !== undefined
+      ? {
+          type: "helmrelease",
+          path: svc.path,
+          release: {
+            name: svc.helmrelease,
+            namespace: svc.namespace,
+            persistence: svc.volume_name,
+            ...(svc.controller === undefined ? {} : { controller: svc.controller }),
+            ...sides,
+          },
+        }
+      : {
+          type: "workload",
+          path: svc.path,
+          workload: {
+            ...(svc.kind === undefined ? {} : { kind: svc.kind }),
+            name: svc.deployment ?? name,
+            namespace: svc.namespace,
+            volumeName: svc.volume_name,
+            ...sides,
+          },
+        };
+  const extra = (svc.targets ?? []).map((t): TargetSpec => {
+    if ("field" in t) {
+      return {
+        type: "field",
+        path: t.path,
+        target: {
+          field: t.field,
+          primary: t.primary,
+          backup: t.backup,
+          ...(t.document === undefined
+            ? {}
+            : {
+                document: {
+                  ...(t.document.kind === undefined ? {} : { kind: t.document.kind }),
+                  ...(t.document.name === undefined ? {} : { name: t.document.name }),
+                },
+              }),
+        },
+      };
+    }
+    if (t.kind === "HelmRelease") {
+      return {
+        type: "helmrelease",
+        path: t.path,
+        release: {
+          name: t.name,
+          namespace: svc.namespace,
+          persistence: t.persistence ?? svc.volume_name,
+          ...(t.controller === undefined ? {} : { controller: t.controller }),
+          ...sides,
+        },
+      };
+    }
+    return {
+      type: "workload",
+      path: t.path,
+      workload: {
+        kind: t.kind,
+        name: t.name,
+        namespace: svc.namespace,
+        volumeName: t.volume_name ?? svc.volume_name,
+        ...sides,
+      },
+    };
+  });
   return {
     name,
-    path: svc.path,
-    target: {
-      ...(svc.kind === undefined ? {} : { kind: svc.kind }),
-      name: svc.deployment,
-      namespace: svc.namespace,
-      volumeName: svc.volume_name,
-      nodeLabelKey: primary.key,
-      primary: { claim: svc.primary_pvc, node: primary.value },
-      backup: { claim: svc.backup_pvc, node: backup.value },
-    },
+    namespace: svc.namespace,
+    nodes: { primary: primary.value, backup: backup.value },
+    targets: [main, ...extra],
   };
 }
 

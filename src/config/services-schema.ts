@@ -29,6 +29,42 @@ const repoPath = z
 
 export const FAILOVER_MODES = ["urgent", "pr"] as const;
 
+const document = z
+  .object({ kind: z.string().min(1).optional(), name: z.string().min(1).optional() })
+  .strict();
+
+/** Extra places a service's placement is written, besides its main workload. */
+export const targetConfigSchema = z.union([
+  z
+    .object({
+      kind: z.enum(["Deployment", "StatefulSet"]),
+      name: name("name"),
+      path: repoPath.optional(),
+      /** Defaults to the service's volume_name. */
+      volume_name: name("volume_name").optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("HelmRelease"),
+      name: name("name"),
+      path: repoPath.optional(),
+      /** The key under spec.values.persistence; defaults to the service's volume_name. */
+      persistence: z.string().min(1).optional(),
+      controller: z.string().min(1).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      path: repoPath,
+      field: z.string().min(1).max(512),
+      document: document.optional(),
+      primary: z.string().min(1),
+      backup: z.string().min(1),
+    })
+    .strict(),
+]);
+
 /**
  * One service, in the seed's format. The seed's seven fields are required; the rest are
  * optional additions with documented defaults (docs/configuration.md).
@@ -36,7 +72,9 @@ export const FAILOVER_MODES = ["urgent", "pr"] as const;
 export const serviceConfigSchema = z
   .object({
     namespace: name("namespace"),
-    deployment: name("deployment"),
+    /** The seed's field; `helmrelease` instead for an app-template HelmRelease. */
+    deployment: name("deployment").optional(),
+    helmrelease: name("helmrelease").optional(),
     volume_name: name("volume_name"),
     primary_pvc: name("primary_pvc"),
     backup_pvc: name("backup_pvc"),
@@ -50,8 +88,16 @@ export const serviceConfigSchema = z
     node_label_key: z.string().regex(LABEL_KEY, "node_label_key must be a label key").optional(),
     /** How changes land for this service (urgent: commit on the branch; pr: a pull request). */
     mode: z.enum(FAILOVER_MODES).optional(),
+    /** HelmRelease only: the controller whose pod options place it (any when absent). */
+    controller: z.string().min(1).optional(),
+    /** More places that say where the service runs (other workloads, generic fields). */
+    targets: z.array(targetConfigSchema).max(20).optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => (s.deployment === undefined) !== (s.helmrelease === undefined), {
+    message: "set exactly one of deployment (a Deployment or StatefulSet) or helmrelease",
+    path: ["deployment"],
+  });
 
 export const servicesFileSchema = z
   .object({
@@ -76,4 +122,5 @@ export const servicesFileSchema = z
   .strict();
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+export type TargetConfig = z.infer<typeof targetConfigSchema>;
 export type ServicesFile = z.infer<typeof servicesFileSchema>;

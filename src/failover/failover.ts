@@ -1,6 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { FailoverError, StaleHeadError } from "../domain/errors.js";
+import { describeLock } from "../domain/lock.js";
 import type { Trigger } from "../domain/outcome.js";
 import { type FailoverPlan, planCommitMessage, planFailover } from "../domain/plan.js";
+import { pullRequestBody, pullRequestTitle } from "../domain/pull-request-text.js";
 import type { Action } from "../domain/service.js";
 import type { PullRequestInfo } from "../repo/change-requests.js";
 import type { CommitResult } from "../repo/port.js";
@@ -11,7 +14,7 @@ import {
   deliverByPullRequest,
   type PullRequestOutcome,
 } from "./pull-request-flow.js";
-import { readManifest } from "./read-manifest.js";
+import { readServices } from "./read-service.js";
 
 export interface FailoverRequest {
   readonly service: string;
@@ -42,55 +45,94 @@ export type FailoverResult =
     })
   | (Planned & PullRequestOutcome);
 
-/**
- * Plan and (unless a dry run) deliver one failover. Urgent mode commits on the branch with a
- * compare-and-swap on the head the plan was computed from; when the branch moved, it
- * re-reads and re-plans, so a concurrent identical request ends as no_op instead of a second
- * commit. PR mode hands the plan to the pull-request flow.
- */
-export async function runFailover(
+export function resolveMode(
   ctx: FailoverContext,
-  request: FailoverRequest,
-): Promise<FailoverResult> {
-  const spec = findService(ctx, request.service);
-  const mode = request.mode ?? ctx.config().modes.get(spec.name) ?? ctx.defaultMode;
+  service: string,
+  requested: FailoverMode | undefined,
+): FailoverMode {
+  const mode = requested ?? ctx.config().modes.get(service) ?? ctx.defaultMode;
   if (mode === "pr" && ctx.pullRequests === undefined) {
     throw new FailoverError(
       "invalid_input",
       `PR mode needs a GitHub repository (${ctx.repo.description} has no pull requests); use mode urgent`,
     );
   }
+  return mode;
+}
+
+/**
+ * Plan and (unless a dry run) deliver one failover. Urgent mode commits on the branch with a
+ * compare-and-swap on the head the plan was computed from; when the branch moved, it
+ * re-reads and re-plans, so a concurrent identical request ends as no_op instead of a second
+ * commit. PR mode hands the plan to the pull-request flow. A locked service is refused.
+ */
+export async function runFailover(
+  ctx: FailoverContext,
+  request: FailoverRequest,
+): Promise<FailoverResult> {
+  const spec = findService(ctx, request.service);
+  const mode = resolveMode(ctx, spec.name, request.mode);
+  const facts = { ...request, requestId: randomUUID() };
   for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
-    const manifest = await readManifest(ctx, spec);
-    const plan = planFailover(spec, request.action, manifest.path, manifest.text);
-    const planned = { plan, head: manifest.head, mode };
-    if (request.dryRun) return { ...planned, outcome: "dry_run" };
+    const at = await readServices(ctx, [spec]);
+    const files = at.services[0];
+    if (files === undefined) throw new FailoverError("internal", "no files read");
+    const plan = planFailover(files, request.action);
+    const planned = { plan, head: at.head, mode };
+    if (request.dryRun) {
+      if (files.lock === undefined) return { ...planned, outcome: "dry_run" };
+      const warned = {
+        ...plan,
+        warnings: [...plan.warnings, `${describeLock(files.lock)}; unlock it first`],
+      };
+      return { ...planned, plan: warned, outcome: "dry_run" };
+    }
+    if (files.lock !== undefined) {
+      throw new FailoverError(
+        "locked",
+        `${describeLock(files.lock)}; unlock it first (/failover unlock ${spec.name})`,
+        {
+          details: { service: spec.name, lock: files.lock },
+        },
+      );
+    }
     if (!plan.changed) {
-      const superseded = await supersede(ctx, plan, manifest.branch);
+      const superseded = await supersede(ctx, spec.name, at.branch, plan);
       return { ...planned, superseded, outcome: "no_op" };
     }
     if (mode === "pr" && ctx.pullRequests !== undefined) {
       const delivered = await deliverByPullRequest(
         ctx.repo,
         ctx.pullRequests,
-        { branch: manifest.branch, head: manifest.head },
-        plan,
-        request,
+        { branch: at.branch, head: at.head },
+        {
+          key: spec.name,
+          title: pullRequestTitle(plan),
+          body: pullRequestBody([plan], request),
+          message: planCommitMessage(plan, facts),
+          files: plan.files,
+        },
       );
       return { ...planned, ...delivered };
     }
+    let commit: CommitResult;
     try {
-      const commit = await ctx.repo.commit({
-        branch: manifest.branch,
-        expectedHead: manifest.head,
-        message: planCommitMessage(plan, request),
-        changes: [{ path: plan.path, text: plan.after }],
+      commit = await ctx.repo.commit({
+        branch: at.branch,
+        expectedHead: at.head,
+        message: planCommitMessage(plan, facts),
+        changes: plan.files.map((f) => ({ path: f.path, text: f.after })),
       });
-      const superseded = await supersede(ctx, plan, manifest.branch);
-      return { ...planned, superseded, outcome: "applied", commit, attempts: attempt };
     } catch (error) {
       if (!(error instanceof StaleHeadError)) throw error;
+      continue;
     }
+    // The failover is in Git now: nothing after this may report it as failed.
+    const superseded = await supersede(ctx, spec.name, at.branch, plan).catch((error: unknown) => {
+      ctx.onAuditError?.(error);
+      return undefined;
+    });
+    return { ...planned, superseded, outcome: "applied", commit, attempts: attempt };
   }
   throw new FailoverError(
     "conflict",
@@ -100,15 +142,16 @@ export async function runFailover(
 }
 
 /** After the base reached the target by this request, no open failover PR may undo it. */
-async function supersede(
+export async function supersede(
   ctx: FailoverContext,
-  plan: FailoverPlan,
+  key: string,
   branch: string,
+  plan: { service: string; to: string; action: string },
 ): Promise<PullRequestInfo | undefined> {
   if (ctx.pullRequests === undefined) return undefined;
   return closeSupersededPullRequest(
     ctx.pullRequests,
-    plan.service,
+    key,
     branch,
     `${branch} now has ${plan.service} on ${plan.to} (${plan.action})`,
   );

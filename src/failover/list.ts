@@ -3,7 +3,8 @@ import type { FailoverContext } from "./context.js";
 export interface ServiceSummary {
   readonly name: string;
   readonly namespace: string;
-  readonly deployment: string;
+  readonly deployment: string | undefined;
+  readonly helmrelease: string | undefined;
   readonly volume_name: string;
   readonly primary_pvc: string;
   readonly backup_pvc: string;
@@ -19,6 +20,7 @@ export function listServices(ctx: FailoverContext): ServiceSummary[] {
       name,
       namespace: s.namespace,
       deployment: s.deployment,
+      helmrelease: s.helmrelease,
       volume_name: s.volume_name,
       primary_pvc: s.primary_pvc,
       backup_pvc: s.backup_pvc,

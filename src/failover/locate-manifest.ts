@@ -1,37 +1,75 @@
 import { FailoverError } from "../domain/errors.js";
 import { manifestCandidates } from "../domain/manifest-path.js";
-import type { ServiceSpec } from "../domain/service.js";
+import type { ServiceSpec, TargetSpec } from "../domain/service.js";
+import type { PlacedTarget } from "../domain/targets/engine.js";
 import type { GitOpsRepo } from "../repo/port.js";
 
 /**
- * Where a service's manifest lives: the configured path, else the seed's search. Search
- * results are remembered per service and forgotten when the file disappears, so a
- * failover costs a tree listing only the first time.
+ * Where each target's file lives: the configured path, else the seed's search over the
+ * repository tree. The tree and the search results are remembered, and forgotten when a
+ * file turns out to be missing, so a failover lists the tree only the first time.
  */
 export class ManifestLocator {
+  #tree: { branch: string; files: Promise<string[]> } | undefined;
   readonly #found = new Map<string, string>();
 
-  async locate(repo: GitOpsRepo, branch: string, spec: ServiceSpec): Promise<string> {
-    if (spec.path !== undefined) return spec.path;
-    const cached = this.#found.get(spec.name);
+  /** All file paths of the branch (remembered). */
+  tree(repo: GitOpsRepo, branch: string): Promise<string[]> {
+    if (this.#tree?.branch !== branch) {
+      const files = repo.listFiles(branch, "").catch((error: unknown) => {
+        this.#tree = undefined;
+        throw error;
+      });
+      this.#tree = { branch, files };
+    }
+    return this.#tree.files;
+  }
+
+  async place(repo: GitOpsRepo, branch: string, spec: ServiceSpec): Promise<PlacedTarget[]> {
+    return Promise.all(
+      spec.targets.map(async (target, index) => ({
+        spec: target,
+        path: await this.#locate(repo, branch, spec, target, index),
+      })),
+    );
+  }
+
+  async #locate(
+    repo: GitOpsRepo,
+    branch: string,
+    spec: ServiceSpec,
+    target: TargetSpec,
+    index: number,
+  ): Promise<string> {
+    if (target.path !== undefined) return target.path;
+    if (target.type === "field") return target.path;
+    const key = `${spec.name}#${index}`;
+    const cached = this.#found.get(key);
     if (cached !== undefined) return cached;
-    const files = await repo.listFiles(branch, "");
-    const candidates = manifestCandidates(spec, files);
+    const candidates = manifestCandidates(target, spec.namespace, await this.tree(repo, branch));
     const [only, ...rest] = candidates;
+    const what =
+      target.type === "workload"
+        ? `${target.workload.name}/deployment.yaml`
+        : `${target.release.name}/helmrelease.yaml`;
     if (only === undefined || rest.length > 0) {
       throw new FailoverError(
         "refused",
         only === undefined
-          ? `no manifest found for service "${spec.name}": looked for */${spec.target.name}/deployment.yaml in ${repo.description}; set "path" for the service in the config`
+          ? `no manifest found for service "${spec.name}": looked for */${what} in ${repo.description}; set "path" for the service in the config`
           : `several manifests could be service "${spec.name}": ${candidates.join(", ")}; set "path" for the service in the config`,
         { details: { service: spec.name, candidates } },
       );
     }
-    this.#found.set(spec.name, only);
+    this.#found.set(key, only);
     return only;
   }
 
+  /** A located file was missing: search again next time (and list the tree anew). */
   forget(service: string): void {
-    this.#found.delete(service);
+    for (const key of [...this.#found.keys()]) {
+      if (key.startsWith(`${service}#`)) this.#found.delete(key);
+    }
+    this.#tree = undefined;
   }
 }

@@ -1,15 +1,22 @@
-import { FailoverError } from "../domain/errors.js";
-import { type FailoverPlan, planCommitMessage } from "../domain/plan.js";
-import { failoverBranch, pullRequestBody, pullRequestTitle } from "../domain/pull-request-text.js";
+import { failoverBranch } from "../domain/pull-request-text.js";
 import type { ChangeRequestPort, MergeMethod, PullRequestInfo } from "../repo/change-requests.js";
 import type { CommitResult, GitOpsRepo } from "../repo/port.js";
-import type { FailoverRequest } from "./failover.js";
 
 export interface PullRequestSettings {
   readonly port: ChangeRequestPort;
   readonly mergeMethod: MergeMethod;
   /** When GitHub cannot auto-merge: merge directly, or leave the PR for a reviewer. */
   readonly fallback: "merge" | "review";
+}
+
+/** One failover's file changes, ready to go on a branch: a service's, or a node's. */
+export interface ChangeSet {
+  /** Names the fixed branch, `failover/<key>`: a service name, or `node-<node>`. */
+  readonly key: string;
+  readonly title: string;
+  readonly body: string;
+  readonly message: string;
+  readonly files: readonly { readonly path: string; readonly after: string }[];
 }
 
 export type PullRequestOutcome =
@@ -23,38 +30,36 @@ export type PullRequestOutcome =
     };
 
 /**
- * PR mode: the planned change goes on the service's fixed branch, a PR carries it, and
- * GitHub merges it (auto-merge), or we merge it when auto-merge is not possible. An open PR
- * for the service is reused, so asking twice gives one PR, not two.
+ * PR mode: the change goes on the fixed branch `failover/<key>`, a PR carries it, and GitHub
+ * merges it (auto-merge), or we merge it when auto-merge is not possible. An open PR for the
+ * same key is reused, so asking twice gives one PR, not two.
  */
 export async function deliverByPullRequest(
   repo: GitOpsRepo,
   settings: PullRequestSettings,
   base: { branch: string; head: string },
-  plan: FailoverPlan,
-  request: FailoverRequest,
+  change: ChangeSet,
 ): Promise<PullRequestOutcome> {
   const { port } = settings;
-  const branch = failoverBranch(plan.service);
-  const title = pullRequestTitle(plan);
-  const body = pullRequestBody(plan, request);
-  const message = planCommitMessage(plan, request);
-
+  const branch = failoverBranch(change.key);
   let pr = await port.findOpenPullRequest(branch, base.branch);
   const reused = pr !== null;
   let headSha: string;
   if (pr !== null) {
-    headSha = await updateBranch(repo, branch, plan, message);
-    await port.updatePullRequest(pr.number, { title, body });
+    headSha = await updateBranch(repo, branch, change);
+    await port.updatePullRequest(pr.number, { title: change.title, body: change.body });
     pr = { ...pr, headSha };
   } else {
     if ((await port.branchHead(branch)) !== null) await port.deleteBranch(branch); // leftover of a closed PR
     await port.createBranch(branch, base.head);
-    headSha = (await commitTo(repo, branch, base.head, plan, message)).sha;
-    pr = {
-      ...(await port.openPullRequest({ head: branch, base: base.branch, title, body })),
-      headSha,
-    };
+    headSha = (await commitTo(repo, branch, base.head, change)).sha;
+    const opened = await port.openPullRequest({
+      head: branch,
+      base: base.branch,
+      title: change.title,
+      body: change.body,
+    });
+    pr = { ...opened, headSha };
   }
 
   const armed = await port.enableAutoMerge(pr, settings.mergeMethod);
@@ -73,57 +78,51 @@ async function deleteMergedBranch(port: ChangeRequestPort, branch: string): Prom
   try {
     if (!(await port.deletesBranchOnMerge())) await port.deleteBranch(branch);
   } catch {
-    // Left for the next failover of this service (see "leftover of a closed PR" above).
+    // Left for the next failover with this key (see "leftover of a closed PR" above).
   }
 }
 
-/** Puts the planned file on an existing PR branch, unless it is already there. */
-async function updateBranch(
-  repo: GitOpsRepo,
-  branch: string,
-  plan: FailoverPlan,
-  message: string,
-): Promise<string> {
-  const snapshot = await repo.read(branch, [plan.path]);
-  if (snapshot.files.get(plan.path) === plan.after) return snapshot.head;
-  return (await commitTo(repo, branch, snapshot.head, plan, message)).sha;
+/** Puts the planned files on an existing PR branch, unless they are already there. */
+async function updateBranch(repo: GitOpsRepo, branch: string, change: ChangeSet): Promise<string> {
+  const snapshot = await repo.read(
+    branch,
+    change.files.map((f) => f.path),
+  );
+  if (change.files.every((f) => snapshot.files.get(f.path) === f.after)) return snapshot.head;
+  return (await commitTo(repo, branch, snapshot.head, change)).sha;
 }
 
-async function commitTo(
+function commitTo(
   repo: GitOpsRepo,
   branch: string,
   expectedHead: string,
-  plan: FailoverPlan,
-  message: string,
+  change: ChangeSet,
 ): Promise<CommitResult> {
-  if (!plan.changed) {
-    throw new FailoverError("internal", "a pull request needs a change");
-  }
   return repo.commit({
     branch,
     expectedHead,
-    message,
-    changes: [{ path: plan.path, text: plan.after }],
+    message: change.message,
+    changes: change.files.map((f) => ({ path: f.path, text: f.after })),
   });
 }
 
 /**
- * An open failover PR for a service that has just been moved by other means (an urgent
+ * An open failover PR that a failover by other means has made obsolete (an urgent
  * failover, or a PR-mode request that found the base already there) would, once merged,
- * move it again, possibly back. Close it, say why on it, and delete its branch.
+ * move things again, possibly back. Close it, say why on it, and delete its branch.
  */
 export async function closeSupersededPullRequest(
   settings: PullRequestSettings,
-  service: string,
+  key: string,
   base: string,
   why: string,
 ): Promise<PullRequestInfo | undefined> {
   const { port } = settings;
-  const pr = await port.findOpenPullRequest(failoverBranch(service), base);
+  const pr = await port.findOpenPullRequest(failoverBranch(key), base);
   if (pr === null) return undefined;
   await port.closePullRequest(
     pr.number,
-    `Closed by failover-api: ${why}, so merging this would move ${service} again.`,
+    `Closed by failover-api: ${why}, so merging this would move it again.`,
   );
   await port.deleteBranch(pr.headRef).catch(() => undefined);
   return pr;

@@ -2,7 +2,10 @@ import type { Logger } from "pino";
 import { parseCommand } from "../domain/command.js";
 import type { FailoverContext } from "../failover/context.js";
 import { executeFailover } from "../failover/execute-failover.js";
+import { getHistory } from "../failover/history.js";
 import { listServices } from "../failover/list.js";
+import { setLock } from "../failover/locks.js";
+import { runNodeFailover } from "../failover/node-failover.js";
 import { getStatus } from "../failover/status.js";
 import { collaboratorRole } from "./collaborator-permission.js";
 import { type GitOpsTarget, isGitOpsRepository } from "./gitops-target.js";
@@ -11,7 +14,10 @@ import {
   deniedReply,
   errorReply,
   failoverReply,
+  historyReply,
   listReply,
+  lockReply,
+  nodeReply,
   statusReply,
   usageReply,
 } from "./render-reply.js";
@@ -90,6 +96,26 @@ export async function handleIssueComment(
       await reply(listReply(listServices(deps.ctx)));
     } else if (command.kind === "status") {
       await reply(statusReply(await getStatus(deps.ctx, command.service)));
+    } else if (command.kind === "history") {
+      await reply(historyReply(command.service, await getHistory(deps.ctx, command.service, 20)));
+    } else if (command.kind === "lock" || command.kind === "unlock") {
+      const result = await setLock(deps.ctx, {
+        service: command.service,
+        lock: command.kind === "lock",
+        reason: command.kind === "lock" ? command.reason : "",
+        requester: login,
+      });
+      await reply(lockReply(command.service, result, login));
+    } else if (command.kind === "node") {
+      const result = await runNodeFailover(deps.ctx, {
+        node: command.node,
+        action: command.action,
+        dryRun: command.dryRun,
+        mode: command.mode,
+        trigger: "chatops",
+        requester: login,
+      });
+      await reply(nodeReply(result, login));
     } else {
       const executed = await executeFailover(deps.ctx, {
         service: command.service,

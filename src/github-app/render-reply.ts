@@ -1,9 +1,12 @@
 import { USAGE } from "../domain/command.js";
 import { FailoverError } from "../domain/errors.js";
 import type { ExecutedFailover } from "../failover/execute-failover.js";
+import type { HistoryItem } from "../failover/history.js";
 import type { ServiceSummary } from "../failover/list.js";
+import type { LockResult } from "../failover/locks.js";
+import type { NodeFailoverResult } from "../failover/node-failover.js";
 import type { ServiceStatus } from "../failover/status.js";
-import { renderFailoverResult } from "../http/render-result.js";
+import { renderFailoverResult, renderLockResult, renderNodeResult } from "../http/render-result.js";
 
 /** Marks the app's own comments (and keeps them recognisable in a thread). */
 export const REPLY_MARKER = "<!-- failover-api -->";
@@ -37,7 +40,7 @@ export function failoverReply(executed: ExecutedFailover, requester: string): st
   const diff =
     result.plan.diff === ""
       ? ""
-      : `\n\n<details${result.outcome === "dry_run" ? " open" : ""}><summary>Diff of <code>${result.plan.path}</code></summary>\n\n${fence(result.plan.diff, "diff")}\n\n</details>`;
+      : `\n\n<details${result.outcome === "dry_run" ? " open" : ""}><summary>Diff of ${result.plan.files.map((f) => `<code>${f.path}</code>`).join(", ")}</summary>\n\n${fence(result.plan.diff, "diff")}\n\n</details>`;
   const audit =
     executed.audit?.url === undefined
       ? ""
@@ -46,15 +49,17 @@ export function failoverReply(executed: ExecutedFailover, requester: string): st
 }
 
 export function statusReply(status: ServiceStatus): string {
-  const node = status.observed.nodeSelector ?? status.observed.nodeAffinity.join(", ");
-  return `${REPLY_MARKER}\n**${status.service}** is on **${status.state}**: node \`${node}\`, claim \`${status.observed.claim}\` (\`${status.path}\` at ${status.head.slice(0, 7)})${warningsOf(status.warnings)}`;
+  const node = status.observed.nodes.join(", ");
+  const claim = status.observed.claims.join(", ");
+  const files = status.paths.map((p) => `\`${p}\``).join(", ");
+  return `${REPLY_MARKER}\n**${status.service}** is on **${status.state}**: node \`${node}\`, claim \`${claim}\` (${files} at ${status.head.slice(0, 7)})${warningsOf(status.warnings)}`;
 }
 
 export function listReply(services: readonly ServiceSummary[]): string {
   if (services.length === 0) return `${REPLY_MARKER}\nNo services are configured.`;
   const rows = services.map(
     (s) =>
-      `| \`${s.name}\` | ${s.namespace}/${s.deployment} | \`${s.primary_pvc}\` ↔ \`${s.backup_pvc}\` | ${s.primary_node_label} ↔ ${s.backup_node_label} |`,
+      `| \`${s.name}\` | ${s.namespace}/${s.deployment ?? `HelmRelease ${s.helmrelease ?? "?"}`} | \`${s.primary_pvc}\` ↔ \`${s.backup_pvc}\` | ${s.primary_node_label} ↔ ${s.backup_node_label} |`,
   );
   return `${REPLY_MARKER}\n| service | workload | claims | nodes |\n| --- | --- | --- | --- |\n${rows.join("\n")}\n\nAsk \`/failover <service> status\` for where one runs now.`;
 }
@@ -90,4 +95,36 @@ export function errorReply(login: string, error: unknown): string {
     return `${REPLY_MARKER}\n😕 @${login}: ${error.code}: ${error.message}${hint === "" ? "" : `\n\n${hint}`}`;
   }
   return `${REPLY_MARKER}\n😕 @${login}: the command failed with an internal error; see the app's logs. Nothing is known to have changed.`;
+}
+
+export function nodeReply(result: NodeFailoverResult, requester: string): string {
+  const body = renderNodeResult(result);
+  const rows = result.services.map((s) =>
+    "plan" in s
+      ? `| \`${s.service}\` | ${s.result === "changed" ? `${s.plan.from} → ${s.plan.to}` : `already ${s.plan.to}`} |`
+      : `| \`${s.service}\` | ${s.result}: ${s.message.replace(/\|/g, "\\|").slice(0, 300)} |`,
+  );
+  let link = "";
+  if (result.outcome === "applied" && result.commit.url !== undefined)
+    link = ` — [${result.commit.sha.slice(0, 7)}](${result.commit.url})`;
+  else if ("pr" in result) link = ` — ${result.pr.url}`;
+  const diff =
+    result.diff === ""
+      ? ""
+      : `\n\n<details${result.outcome === "dry_run" ? " open" : ""}><summary>Diff</summary>\n\n${fence(result.diff, "diff")}\n\n</details>`;
+  return `${REPLY_MARKER}\n${result.outcome === "dry_run" ? "🔍" : "🚀"} @${requester}: ${String(body.message)}${link}\n\n| service | result |\n| --- | --- |\n${rows.join("\n")}${diff}`;
+}
+
+export function lockReply(service: string, result: LockResult, requester: string): string {
+  return `${REPLY_MARKER}\n${result.outcome === "locked" ? "🔒" : "🔓"} @${requester}: ${String(renderLockResult(service, result).message)}`;
+}
+
+export function historyReply(service: string, items: readonly HistoryItem[]): string {
+  if (items.length === 0)
+    return `${REPLY_MARKER}\nNo failovers of **${service}** in the history of its manifests.`;
+  const rows = items.map(
+    (i) =>
+      `| ${i.date} | ${i.action} | ${i.from ?? "?"} → ${i.to ?? "?"} | ${i.requester ?? "?"} | ${i.trigger ?? "?"}${i.node === undefined ? "" : ` (node ${i.node})`} | ${i.url === undefined ? i.sha.slice(0, 7) : `[${i.sha.slice(0, 7)}](${i.url})`} |`,
+  );
+  return `${REPLY_MARKER}\nFailovers of **${service}**, newest first:\n\n| when | action | move | who | through | commit |\n| --- | --- | --- | --- | --- | --- |\n${rows.join("\n")}`;
 }

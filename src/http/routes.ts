@@ -2,11 +2,29 @@ import { type NextFunction, type Request, type Response, Router } from "express"
 import { FailoverError } from "../domain/errors.js";
 import type { FailoverContext } from "../failover/context.js";
 import { executeFailover } from "../failover/execute-failover.js";
+import { getHistory } from "../failover/history.js";
 import { listServices } from "../failover/list.js";
+import { setLock } from "../failover/locks.js";
+import { runNodeFailover } from "../failover/node-failover.js";
 import { getStatus } from "../failover/status.js";
+import { currentRequest } from "../observability/request-context.js";
 import { errorResponse } from "./error-response.js";
-import { renderFailoverResult } from "./render-result.js";
-import { parseDryRun, parseMode, parseServiceParam, parseVerb } from "./request-schemas.js";
+import { renderFailoverResult, renderLockResult, renderNodeResult } from "./render-result.js";
+import {
+  parseAction,
+  parseDryRun,
+  parseLimit,
+  parseMode,
+  parseNodeParam,
+  parseReason,
+  parseServiceParam,
+  parseVerb,
+} from "./request-schemas.js";
+
+/** `token <name>` when a named API token authenticated the request, else the client address. */
+function requesterOf(req: Request): string {
+  return currentRequest()?.requester ?? `http ${req.ip ?? "unknown"}`;
+}
 
 /** The seed's API, under /api. Each route parses its input and calls one use case. */
 export function apiRouter(ctx: FailoverContext): Router {
@@ -24,9 +42,25 @@ export function apiRouter(ctx: FailoverContext): Router {
     const service = parseServiceParam(req.params.service);
     const verb = parseVerb(req.params.verb);
     const method = req.method === "HEAD" ? "GET" : req.method;
-    if (verb === "status") {
-      if (method !== "GET") throw methodNotAllowed("GET", `GET /api/failover/${service}/status`);
-      res.json(await getStatus(ctx, service));
+    if (verb === "status" || verb === "history") {
+      if (method !== "GET") throw methodNotAllowed("GET", `GET /api/failover/${service}/${verb}`);
+      res.json(
+        verb === "status"
+          ? await getStatus(ctx, service)
+          : { service, history: await getHistory(ctx, service, parseLimit(req.query)) },
+      );
+      return;
+    }
+    if (verb === "lock" || verb === "unlock") {
+      if (method !== "POST")
+        throw methodNotAllowed("POST", `POST /api/failover/${service}/${verb}`);
+      const result = await setLock(ctx, {
+        service,
+        lock: verb === "lock",
+        reason: parseReason(req.query),
+        requester: requesterOf(req),
+      });
+      res.json(renderLockResult(service, result));
       return;
     }
     const dryRun = parseDryRun(req.query);
@@ -46,12 +80,38 @@ export function apiRouter(ctx: FailoverContext): Router {
       dryRun,
       mode,
       trigger: "http",
-      requester: `http ${req.ip ?? "unknown"}`,
+      requester: requesterOf(req),
     });
     res.json({
       ...renderFailoverResult(result),
       ...(audit === undefined ? {} : { deployment: audit }),
     });
+  });
+
+  router.all("/nodes/:node/:verb", async (req, res) => {
+    const node = parseNodeParam(req.params.node);
+    const action = parseAction(req.params.verb);
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const dryRun = parseDryRun(req.query);
+    const mode = parseMode(req.query);
+    if (method === "GET" && !dryRun) {
+      throw methodNotAllowed(
+        "POST",
+        `a node-wide ${action} changes Git: use POST /api/nodes/${node}/${action}, or GET with ?dry-run=true to preview it`,
+      );
+    }
+    if (method !== "GET" && method !== "POST") {
+      throw methodNotAllowed("POST", `use POST /api/nodes/${node}/${action}`);
+    }
+    const result = await runNodeFailover(ctx, {
+      node,
+      action,
+      dryRun,
+      mode,
+      trigger: "http",
+      requester: requesterOf(req),
+    });
+    res.json(renderNodeResult(result));
   });
 
   router.use((req, _res, next) => {
@@ -82,11 +142,10 @@ export function jsonErrorHandler(
   };
 }
 
+/** Errors express and its parsers raise for bad requests (a body, a malformed %-escape). */
 function isBodyParserError(error: unknown): error is { status: number; message: string } {
   return (
-    typeof error === "object" &&
-    error !== null &&
-    "type" in error &&
+    (error instanceof URIError || (error instanceof Error && "type" in error)) &&
     "status" in error &&
     typeof error.status === "number" &&
     error.status >= 400 &&

@@ -40,15 +40,22 @@ describe("parseServicesConfig", () => {
     expect([...config.services.keys()]).toEqual(["sonarr", "radarr"]);
     expect(config.services.get("sonarr")).toEqual({
       name: "sonarr",
-      path: undefined,
-      target: {
-        name: "sonarr",
-        namespace: "media",
-        volumeName: "sonarr-data",
-        nodeLabelKey: "role",
-        primary: { claim: "pvc-sonarr", node: "primary" },
-        backup: { claim: "pvc-sonarr-backup", node: "backup" },
-      },
+      namespace: "media",
+      nodes: { primary: "primary", backup: "backup" },
+      targets: [
+        {
+          type: "workload",
+          path: undefined,
+          workload: {
+            name: "sonarr",
+            namespace: "media",
+            volumeName: "sonarr-data",
+            nodeLabelKey: "role",
+            primary: { claim: "pvc-sonarr", node: "primary" },
+            backup: { claim: "pvc-sonarr-backup", node: "backup" },
+          },
+        },
+      ],
     });
   });
 
@@ -61,7 +68,8 @@ describe("parseServicesConfig", () => {
     ) as { data: { "services.yaml": string } };
     const config = parseServicesConfig(configMap.data["services.yaml"], "configmap");
     expect([...config.services.keys()]).toEqual(["sonarr"]);
-    expect(config.services.get("sonarr")?.target.volumeName).toBe("sonarr-data");
+    const [target] = config.services.get("sonarr")?.targets ?? [];
+    expect(target?.type === "workload" && target.workload.volumeName).toBe("sonarr-data");
   });
 
   it("accepts key=value node labels, a path, a kind, a mode and file defaults", () => {
@@ -83,12 +91,16 @@ services:
       "x",
     );
     const plex = config.services.get("plex");
-    expect(plex?.path).toBe("apps/plex/app.yaml");
-    expect(plex?.target).toMatchObject({
-      kind: "StatefulSet",
-      nodeLabelKey: "kubernetes.io/hostname",
-      primary: { node: "k3s-w1" },
-      backup: { node: "k3s-w2" },
+    expect(plex?.nodes).toEqual({ primary: "k3s-w1", backup: "k3s-w2" });
+    expect(plex?.targets[0]).toMatchObject({
+      type: "workload",
+      path: "apps/plex/app.yaml",
+      workload: {
+        kind: "StatefulSet",
+        nodeLabelKey: "kubernetes.io/hostname",
+        primary: { node: "k3s-w1" },
+        backup: { node: "k3s-w2" },
+      },
     });
     expect(config.modes.get("plex")).toBe("pr");
   });

@@ -184,8 +184,8 @@ describe("PR mode through the real server against the fake GitHub", () => {
 
     // The body carries the move, the requester and the diff.
     expect(pr?.body).toContain("**primary → backup**");
-    expect(pr?.body).toContain("| requested by | http 127\\.0\\.0\\.1 |");
-    expect(pr?.body).toContain("| through | `http` |");
+    expect(pr?.body).toContain("| `sonarr` | `promote` | `primary` | `backup` |");
+    expect(pr?.body).toContain("Requested by http 127.0.0.1 through `http`.");
     expect(pr?.body).toContain("```diff\n");
     expect(pr?.body).toContain("+            claimName: pvc-sonarr-backup");
     expect(res.body.diff).toBeDefined();

@@ -62,7 +62,7 @@ describe("the homelab-gitops repository, unchanged, with its own ConfigMap", () 
       string,
       unknown
     >;
-    expect(body).toMatchObject({ state: "primary", path: SONARR });
+    expect(body).toMatchObject({ state: "primary", paths: [SONARR] });
     // The fixture's Deployment has no strategy (RollingUpdate) and an RWO claim.
     expect(body.warnings).toEqual([expect.stringMatching(/RollingUpdate.*Recreate/s)]);
   });

@@ -112,13 +112,13 @@ describe("the seed guide's curl examples", () => {
     expect((await call("GET", "/api/failover/sonarr/status")).body).toMatchObject({
       service: "sonarr",
       state: "primary",
-      observed: { nodeSelector: "primary", claim: "pvc-sonarr" },
-      path: SONARR,
+      observed: { nodes: ["primary"], claims: ["pvc-sonarr"] },
+      paths: [SONARR],
     });
     await call("POST", "/api/failover/sonarr/promote");
     expect((await call("GET", "/api/failover/sonarr/status")).body).toMatchObject({
       state: "backup",
-      observed: { nodeSelector: "backup", claim: "pvc-sonarr-backup" },
+      observed: { nodes: ["backup"], claims: ["pvc-sonarr-backup"] },
     });
   });
 

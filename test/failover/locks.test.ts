@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadServicesConfig } from "../../src/config/load-services.js";
+import { DEMO_CONFIG, ensureDemoRepo } from "../../src/demo/demo-repo.js";
+import { FailoverError } from "../../src/domain/errors.js";
+import type { FailoverContext } from "../../src/failover/context.js";
+import { runFailover } from "../../src/failover/failover.js";
+import { ManifestLocator } from "../../src/failover/locate-manifest.js";
+import { setLock } from "../../src/failover/locks.js";
+import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
+import { commitCount } from "../helpers/git.js";
+
+describe("locks", () => {
+  let root: string;
+  let dir: string;
+  let ctx: FailoverContext;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "locks-"));
+    dir = join(root, "repo");
+    await ensureDemoRepo(dir);
+    const config = await loadServicesConfig(DEMO_CONFIG);
+    ctx = {
+      repo: new LocalGitRepo({ dir }),
+      branch: async () => "main",
+      config: () => config,
+      maxAttempts: 20,
+      locator: new ManifestLocator(),
+      defaultMode: "urgent",
+      pullRequests: undefined,
+    };
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("ten people racing for one lock: exactly one gets it, in one commit; the rest are told who holds it", async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        setLock(ctx, { service: "sonarr", lock: true, reason: `job ${i}`, requester: `user${i}` }),
+      ),
+    );
+    const won = results.filter((r) => r.status === "fulfilled");
+    const lost = results.flatMap((r) =>
+      r.status === "rejected" ? [r.reason as FailoverError] : [],
+    );
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(9);
+    for (const error of lost) {
+      expect(error).toBeInstanceOf(FailoverError);
+      expect(error.code).toBe("locked");
+      expect(error.message).toMatch(/^sonarr is locked by user\d/);
+    }
+    expect(commitCount(dir)).toBe(2);
+  });
+
+  it("every trigger honours the lock; a dry run still plans, with a warning; unlock restores", async () => {
+    await setLock(ctx, { service: "sonarr", lock: true, reason: "NAS", requester: "alice" });
+    const request = {
+      service: "sonarr",
+      action: "promote",
+      dryRun: false,
+      trigger: "chatops",
+      requester: "bob",
+    } as const;
+    await expect(runFailover(ctx, request)).rejects.toMatchObject({ code: "locked" });
+    const dry = await runFailover(ctx, { ...request, dryRun: true });
+    expect(dry.plan.warnings).toContainEqual(
+      expect.stringMatching(/sonarr is locked by alice since .*: NAS; unlock it first/),
+    );
+    await setLock(ctx, { service: "sonarr", lock: false, reason: "", requester: "bob" });
+    expect((await runFailover(ctx, request)).outcome).toBe("applied");
+    expect(
+      (await setLock(ctx, { service: "sonarr", lock: false, reason: "", requester: "bob" }))
+        .outcome,
+    ).toBe("no_op");
+  });
+});
