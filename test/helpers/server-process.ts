@@ -1,0 +1,138 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+/** The repository root: `node --import tsx src/cli.ts` runs from here. */
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface ServerProcessOptions {
+  /** host:port of the fake GitHub (GHE_HOST; GHE_PROTOCOL is http). */
+  readonly gheHost: string;
+  /** FAILOVER_CONFIG: the services file. */
+  readonly configPath: string;
+  /** Anything else for the environment (FAILOVER_MAX_ATTEMPTS, GITHUB_RETRIES, ...). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Bound on the wait for GET /api/health (default 30 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Resolves once the process has exited (never rejects). */
+  readonly exited: Promise<Exit>;
+  /** Sends a signal (default SIGTERM) and waits for the exit; a no-op once exited. */
+  kill(signal?: NodeJS.Signals): Promise<Exit>;
+  /** What the process wrote so far. */
+  stdout(): string;
+  stderr(): string;
+}
+
+/** A port that was free a moment ago: listen on 0 on loopback, read it, close. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error("no port assigned"))));
+    });
+  });
+}
+
+/**
+ * The real server as a separate OS process: `node --import tsx src/cli.ts serve` in GitHub
+ * mode against a fake GitHub, on loopback. Resolves once `GET /api/health` answers 200;
+ * rejects (and kills the process) when it exits first or the bounded wait runs out.
+ */
+export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      ...(process.env.TMPDIR === undefined ? {} : { TMPDIR: process.env.TMPDIR }),
+      GITOPS_REPOSITORY: "acme/gitops",
+      GITHUB_TOKEN: "x",
+      GHE_HOST: options.gheHost,
+      GHE_PROTOCOL: "http",
+      FAILOVER_CONFIG: options.configPath,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      GITHUB_WRITE_INTERVAL_MS: "0",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out: string[] = [];
+  const err: string[] = [];
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => out.push(chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => err.push(chunk));
+  const exited = new Promise<Exit>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("error", () => resolve({ code: null, signal: null }));
+  });
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const handle: ServerProcess = {
+    url,
+    port,
+    pid: child.pid ?? -1,
+    exited,
+    kill: (signal = "SIGTERM") => {
+      if (!done) sendSignal(child, signal);
+      return exited;
+    },
+    stdout: () => out.join(""),
+    stderr: () => err.join(""),
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (done) {
+      const exit = await exited;
+      throw new Error(
+        `server process exited before answering (code ${exit.code}, signal ${exit.signal}):\n${handle.stderr()}${handle.stdout()}`,
+      );
+    }
+    if (await healthy(url)) return handle;
+    await sleep(100);
+  }
+  await handle.kill("SIGKILL");
+  throw new Error(`server process did not answer /api/health in time:\n${handle.stderr()}`);
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function sendSignal(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
