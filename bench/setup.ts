@@ -1,14 +1,15 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { pino } from "pino";
 import { composeRuntime, type Runtime } from "../src/compose.js";
 import { parseEnv } from "../src/config/env.js";
-import { DEMO_CONFIG, EXAMPLES_DIR } from "../src/demo/demo-repo.js";
+import { DEMO_CONFIG } from "../src/demo/demo-repo.js";
 import { createHttpApp, listen, type RunningServer } from "../src/server.js";
 import { DEFAULT_ROUTES, type FakeGitHub, startFakeGitHub } from "../test/fake-github/index.js";
 import { contentRoutes } from "../test/fake-github/routes/contents.js";
+import { demoRepoFiles } from "../test/helpers/files.js";
 
 /** The demo repository's radarr manifest: the shape every generated service copies. */
 const TEMPLATE_PATH = "clusters/homelab/apps/media/radarr/deployment.yaml";
@@ -30,20 +31,7 @@ export interface BenchEnvironment {
   close(): Promise<void>;
 }
 
-/** examples/gitops-repo as path -> text. */
-export function demoRepoFiles(): Record<string, string> {
-  const root = join(EXAMPLES_DIR, "gitops-repo");
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else out[relative(root, path).split("\\").join("/")] = readFileSync(path, "utf8");
-    }
-  };
-  walk(root);
-  return out;
-}
+export { demoRepoFiles };
 
 export function generatedServices(count: number): GeneratedService[] {
   const width = Math.max(2, String(count).length);

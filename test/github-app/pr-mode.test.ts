@@ -1,10 +1,8 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { composeRuntime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
-import { DEMO_CONFIG, EXAMPLES_DIR } from "../../src/demo/demo-repo.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { createHttpApp, listen } from "../../src/server.js";
 import { type FakeGitHub, type LoggedRequest, startFakeGitHub } from "../fake-github/index.js";
 import {
@@ -13,6 +11,7 @@ import {
   type FakeRepoSettings,
   pullsState,
 } from "../fake-github/pull-merge.js";
+import { demoRepoFiles } from "../helpers/files.js";
 import { commitCount, fileAt, git } from "../helpers/git.js";
 
 const MANIFEST = "clusters/homelab/apps/media/sonarr/deployment.yaml";
@@ -24,19 +23,7 @@ const FAILOVER_LINES = [
   "+            claimName: pvc-sonarr-backup",
 ];
 
-function exampleFiles(): Record<string, string> {
-  const root = join(EXAMPLES_DIR, "gitops-repo");
-  const out: Record<string, string> = {};
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else out[relative(root, path).split("\\").join("/")] = readFileSync(path, "utf8");
-    }
-  };
-  walk(root);
-  return out;
-}
+const exampleFiles = demoRepoFiles;
 
 interface Harness {
   readonly fake: FakeGitHub;

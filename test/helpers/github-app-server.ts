@@ -1,14 +1,13 @@
 import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
 import { pino } from "pino";
 import { composeRuntime, type Runtime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
-import { DEMO_CONFIG, EXAMPLES_DIR } from "../../src/demo/demo-repo.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { issuesState } from "../fake-github/routes/issues.js";
+import { demoRepoFiles } from "./files.js";
 
 export const WEBHOOK_SECRET = "it's a secret to everybody";
 const keys = generateKeyPairSync("rsa", {
@@ -17,19 +16,7 @@ const keys = generateKeyPairSync("rsa", {
   privateKeyEncoding: { type: "pkcs8", format: "pem" },
 });
 
-export function demoFiles(): Record<string, string> {
-  const root = join(EXAMPLES_DIR, "gitops-repo");
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else out[relative(root, path).split("\\").join("/")] = readFileSync(path, "utf8");
-    }
-  };
-  walk(root);
-  return out;
-}
+export const demoFiles = demoRepoFiles;
 
 export interface AppServer {
   readonly fake: FakeGitHub;
@@ -45,9 +32,18 @@ export interface AppServer {
  * fake GitHub, reached the way GitHub Enterprise is (GHE_HOST, GHE_PROTOCOL=http).
  */
 export async function startAppServer(
-  options: { env?: Record<string, string>; roles?: Record<string, string> } = {},
+  options: {
+    env?: Record<string, string>;
+    roles?: Record<string, string>;
+    /** The GitOps repository's files (default: the demo repository). */
+    files?: Record<string, string>;
+  } = {},
 ): Promise<AppServer> {
-  const fake = await startFakeGitHub({ files: demoFiles(), owner: "acme", repo: "gitops" });
+  const fake = await startFakeGitHub({
+    files: options.files ?? demoFiles(),
+    owner: "acme",
+    repo: "gitops",
+  });
   const settings = appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]);
   settings.publicKeyPem = keys.publicKey;
   const roles = issuesState({ fake: fake.context }).roles;

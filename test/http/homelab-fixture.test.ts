@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -9,24 +9,12 @@ import { composeRuntime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
 import { initRepo } from "../../src/repo/local/local-git-repo.js";
 import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
+import { filesUnder } from "../helpers/files.js";
 import { fileAt, lastCommitChangedLines } from "../helpers/git.js";
 
 /** The real GitOps repository the seed was written for, read in place from ../shared. */
 const FIXTURE = "../shared/fixtures/homelab-gitops";
 const SONARR = "clusters/homelab/apps/media/sonarr/deployment.yaml";
-
-function filesUnder(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d)) {
-      const path = join(d, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else out[relative(dir, path)] = readFileSync(path, "utf8");
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe("the homelab-gitops repository, unchanged, with its own ConfigMap", () => {
   let root: string;

@@ -1,13 +1,13 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { composeRuntime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
 import { initRepo } from "../../src/repo/local/local-git-repo.js";
 import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
+import { filesUnder } from "../helpers/files.js";
 import { commitCount, fileAt, git } from "../helpers/git.js";
 
 const SHAPES = "test/fixtures/gitops-shapes";
@@ -52,20 +52,6 @@ const CONFIG = `services:
         backup: node-b
 `;
 
-function filesUnder(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d)) {
-      const path = join(d, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (entry !== "README.md")
-        out[relative(dir, path).split("\\").join("/")] = readFileSync(path, "utf8");
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 /** Changed +/- lines of one commit range, per file. */
 function changed(dir: string, from: string, to: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -86,7 +72,7 @@ describe("real GitOps shapes through the HTTP API (local Git backend)", () => {
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), "shapes-"));
     dir = join(root, "repo");
-    await initRepo(dir, filesUnder(SHAPES));
+    await initRepo(dir, filesUnder(SHAPES, ["README.md"]));
     await writeFile(join(root, "services.yaml"), CONFIG);
     const logger = pino({ level: "silent" });
     const runtime = await composeRuntime(

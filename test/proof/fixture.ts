@@ -1,13 +1,14 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { pino } from "pino";
 import { composeRuntime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
-import { DEMO_CONFIG, EXAMPLES_DIR } from "../../src/demo/demo-repo.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { createHttpApp, listen } from "../../src/server.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
+import { demoRepoFiles } from "../helpers/files.js";
 import { fileAt, git } from "../helpers/git.js";
 
 /** Shared by the proofs: a fake GitHub holding the demo repository plus N generated services. */
@@ -37,19 +38,7 @@ export function serviceFile(name: string, path: string, primary: string): Servic
   return { name, path, primary, backup };
 }
 
-export function demoRepoFiles(): Record<string, string> {
-  const root = join(EXAMPLES_DIR, "gitops-repo");
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else out[relative(root, path).split("\\").join("/")] = readFileSync(path, "utf8");
-    }
-  };
-  walk(root);
-  return out;
-}
+export { demoRepoFiles };
 
 /** Services svc-01..svc-N from radarr's manifest, as bench/setup.ts generates them. */
 export function generatedServices(count: number, template: string): ServiceFile[] {

@@ -1,6 +1,7 @@
 import { isMap, isScalar, isSeq, type Scalar, type YAMLMap } from "yaml";
 import { ManifestRefusal } from "../errors.js";
 import type { WorkloadTarget } from "../service.js";
+import { inExpressionValues, requiredTerms } from "../targets/affinity-helpers.js";
 import { substitutionVariable } from "../targets/types.js";
 import { childPath } from "./field-path.js";
 import type { FoundWorkload } from "./find-workload.js";
@@ -76,55 +77,13 @@ function nodeAffinityFields(
   where: Where,
   options: LocateOptions,
 ): ValueField[] {
-  let path = `${POD_SPEC}.affinity`;
+  const path = `${POD_SPEC}.affinity`;
   const affinity = mapAt(podSpec, "affinity", path, where, true);
-  path += ".nodeAffinity";
-  const nodeAffinity = affinity && mapAt(affinity, "nodeAffinity", path, where, true);
-  path += ".requiredDuringSchedulingIgnoredDuringExecution";
-  const required =
-    nodeAffinity &&
-    mapAt(nodeAffinity, "requiredDuringSchedulingIgnoredDuringExecution", path, where, true);
-  path += ".nodeSelectorTerms";
-  const terms = required && seqAt(required, "nodeSelectorTerms", path, where, true);
-  if (terms === undefined) return [];
-
-  const fields: ValueField[] = [];
-  for (const [t, termNode] of terms.items.entries()) {
-    const termPath = `${path}[${t}]`;
-    const term = mapItem(termNode, termPath, where);
-    const exprsPath = `${termPath}.matchExpressions`;
-    const exprs = seqAt(term, "matchExpressions", exprsPath, where, true);
-    for (const [e, exprNode] of (exprs?.items ?? []).entries()) {
-      const exprPath = `${exprsPath}[${e}]`;
-      const expr = mapItem(exprNode, exprPath, where);
-      if (stringOf(valueAt(expr, "key")) !== target.nodeLabelKey) continue;
-      const operator = stringOf(valueAt(expr, "operator"));
-      if (operator === "Exists") continue;
-      if (operator !== "In") {
-        throw new ManifestRefusal(
-          `${where.file}: ${exprPath}.operator is ${operator ?? "not a string"} on ${target.nodeLabelKey}; failover can only rewrite required nodeAffinity expressions with operator In. Use operator In (or nodeSelector) for ${target.nodeLabelKey}.`,
-          { file: where.file, field: `${exprPath}.operator` },
-        );
-      }
-      const valuesPath = `${exprPath}.values`;
-      const values = seqAt(expr, "values", valuesPath, where, true);
-      if (values === undefined || values.items.length === 0) {
-        throw new ManifestRefusal(
-          `${where.file}: ${valuesPath} is empty; an In expression on ${target.nodeLabelKey} needs values. Add values: [${target.primary.node}].`,
-          { file: where.file, field: valuesPath },
-        );
-      }
-      for (const [v, valueNode] of values.items.entries()) {
-        const field = `${valuesPath}[${v}]`;
-        fields.push({
-          role: "node",
-          field,
-          ...editableValue(valueNode, field, text, where, options),
-        });
-      }
-    }
-  }
-  return fields;
+  const found = affinity && requiredTerms(affinity, path, where);
+  if (found === undefined) return [];
+  return inExpressionValues(found, target.nodeLabelKey, target.primary.node, where, (node, field) =>
+    editableValue(node, field, text, where, options),
+  ).map((v) => ({ role: "node", ...v }));
 }
 
 function volumeClaimTemplateNamed(workload: FoundWorkload, volumeName: string): boolean {

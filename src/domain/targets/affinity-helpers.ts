@@ -1,7 +1,7 @@
 import type { YAMLMap, YAMLSeq } from "yaml";
 import { ManifestRefusal } from "../errors.js";
 import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
-import { type PlacementValue, placementValue } from "./value-helpers.js";
+import type { PlacementValue } from "./value-helpers.js";
 
 /** A located value with its YAML path. */
 export interface PathValue extends PlacementValue {
@@ -33,9 +33,8 @@ export function inExpressionValues(
   found: { terms: YAMLSeq; path: string },
   key: string,
   primary: string,
-  text: string,
   where: Where,
-  substitutions: "collect" | "disabled",
+  extract: (node: unknown, field: string) => PlacementValue,
 ): PathValue[] {
   const values: PathValue[] = [];
   for (const [t, termNode] of found.terms.items.entries()) {
@@ -65,7 +64,7 @@ export function inExpressionValues(
       }
       for (const [v, valueNode] of list.items.entries()) {
         const field = `${valuesPath}[${v}]`;
-        values.push({ field, ...placementValue(valueNode, field, text, where, substitutions) });
+        values.push({ field, ...extract(valueNode, field) });
       }
     }
   }

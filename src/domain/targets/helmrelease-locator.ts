@@ -352,7 +352,9 @@ function nodeValues(values: YAMLMap, ctx: Context, warnings: string[]): PathValu
           : defaultTerms;
     if (terms !== undefined) {
       mine.push(
-        ...inExpressionValues(terms, key, target.primary.node, text, where, ctx.substitutions),
+        ...inExpressionValues(terms, key, target.primary.node, where, (node, field) =>
+          placementValue(node, field, text, where, ctx.substitutions),
+        ),
       );
     }
     if (mine.length === 0 && c.name !== "") without.push(c.name);
