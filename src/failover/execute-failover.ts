@@ -2,6 +2,11 @@ import { FailoverError } from "../domain/errors.js";
 import type { AuditRecord } from "./audit.js";
 import type { FailoverContext } from "./context.js";
 import { type FailoverRequest, type FailoverResult, runFailover } from "./failover.js";
+import {
+  type NodeFailoverRequest,
+  type NodeFailoverResult,
+  runNodeFailover,
+} from "./node-failover.js";
 
 export interface ExecutedFailover {
   readonly result: FailoverResult;
@@ -61,6 +66,51 @@ function observe(
   } catch {
     // metrics never decide a failover
   }
+}
+
+/**
+ * The node-wide counterpart: run it, then record a Deployment for every service it moved,
+ * count it, and ping Flux once for the one commit.
+ */
+export async function executeNodeFailover(
+  ctx: FailoverContext,
+  asked: NodeFailoverRequest,
+): Promise<NodeFailoverResult> {
+  const started = performance.now();
+  const requester = ctx.requester?.();
+  const request = requester === undefined ? asked : { ...asked, requester };
+  const result = await runNodeFailover(ctx, request);
+  const moved = result.services.flatMap((s) => (s.result === "changed" ? [s.plan] : []));
+  const base = { head: result.head, mode: result.mode };
+  for (const plan of moved) {
+    const perService = { ...request, service: plan.service };
+    let single: FailoverResult | undefined;
+    if (result.outcome === "applied") {
+      single = { ...base, plan, outcome: "applied", commit: result.commit, attempts: 1 };
+    } else if (result.outcome === "pr_merged") {
+      single = {
+        ...base,
+        plan,
+        outcome: result.outcome,
+        pr: result.pr,
+        reused: result.reused,
+        merge: result.merge,
+      };
+    } else if (result.outcome === "pr_armed" || result.outcome === "pr_opened") {
+      single = { ...base, plan, outcome: result.outcome, pr: result.pr, reused: result.reused };
+    }
+    if (single !== undefined) await record(ctx, { request: perService, result: single });
+    observe(ctx, perService, result.outcome, started);
+  }
+  if (result.outcome === "applied" || result.outcome === "pr_merged") {
+    await afterChange(ctx, {
+      service: `node ${result.node}`,
+      action: request.action,
+      outcome: result.outcome,
+      commit: result.outcome === "applied" ? result.commit.sha : result.merge.sha,
+    });
+  }
+  return result;
 }
 
 /** Best effort (a Flux reconcile ping): the branch already changed, whatever happens here. */

@@ -1,11 +1,10 @@
 import type { Logger } from "pino";
 import { parseCommand } from "../domain/command.js";
 import type { FailoverContext } from "../failover/context.js";
-import { executeFailover } from "../failover/execute-failover.js";
+import { executeFailover, executeNodeFailover } from "../failover/execute-failover.js";
 import { getHistory } from "../failover/history.js";
 import { listServices } from "../failover/list.js";
 import { setLock } from "../failover/locks.js";
-import { runNodeFailover } from "../failover/node-failover.js";
 import { getStatus } from "../failover/status.js";
 import { collaboratorRole } from "./collaborator-permission.js";
 import { type GitOpsTarget, isGitOpsRepository } from "./gitops-target.js";
@@ -107,7 +106,7 @@ export async function handleIssueComment(
       });
       await reply(lockReply(command.service, result, login));
     } else if (command.kind === "node") {
-      const result = await runNodeFailover(deps.ctx, {
+      const result = await executeNodeFailover(deps.ctx, {
         node: command.node,
         action: command.action,
         dryRun: command.dryRun,

@@ -1,11 +1,10 @@
 import { type NextFunction, type Request, type Response, Router } from "express";
 import { FailoverError } from "../domain/errors.js";
 import type { FailoverContext } from "../failover/context.js";
-import { executeFailover } from "../failover/execute-failover.js";
+import { executeFailover, executeNodeFailover } from "../failover/execute-failover.js";
 import { getHistory } from "../failover/history.js";
 import { listServices } from "../failover/list.js";
 import { setLock } from "../failover/locks.js";
-import { runNodeFailover } from "../failover/node-failover.js";
 import { getStatus } from "../failover/status.js";
 import { currentRequest } from "../observability/request-context.js";
 import { errorResponse } from "./error-response.js";
@@ -103,7 +102,7 @@ export function apiRouter(ctx: FailoverContext): Router {
     if (method !== "GET" && method !== "POST") {
       throw methodNotAllowed("POST", `use POST /api/nodes/${node}/${action}`);
     }
-    const result = await runNodeFailover(ctx, {
+    const result = await executeNodeFailover(ctx, {
       node,
       action,
       dryRun,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pullsState } from "../fake-github/pull-merge.js";
+import { deploymentsState } from "../fake-github/routes/deployments.js";
 import { issuesState } from "../fake-github/routes/issues.js";
 import { commitCount, git } from "../helpers/git.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
@@ -35,6 +36,14 @@ describe("node-wide failover, locks and history in GitHub mode", () => {
       (r) => `${r.operationType} ${(r.rootFields ?? []).join(",")}`,
     );
     expect(graphql).toEqual(["query repository", "mutation createCommitOnBranch"]);
+    // The audit trail: one Deployment per moved service, both at the one commit.
+    const head = git(app.fake.dir, "rev-parse", "main").trim();
+    expect(deploymentsState({ fake: app.fake.context }).map((d) => [d.environment, d.sha])).toEqual(
+      [
+        ["failover-radarr", head],
+        ["failover-sonarr", head],
+      ],
+    );
     console.info(
       `node-wide urgent failover of 2 services: ${app.fake.requests.length} API calls in all (${graphql.length} GraphQL)`,
     );
