@@ -5,10 +5,12 @@ import { composeRuntime, type Runtime } from "./compose.js";
 import { type Env, parseEnv } from "./config/env.js";
 import { FailoverError } from "./domain/errors.js";
 import { ACTIONS, type Action } from "./domain/service.js";
-import { runFailover } from "./failover/failover.js";
+import { executeFailover, executeNodeFailover } from "./failover/execute-failover.js";
+import { getHistory } from "./failover/history.js";
 import { listServices } from "./failover/list.js";
+import { setLock } from "./failover/locks.js";
 import { getStatus } from "./failover/status.js";
-import { renderFailoverResult } from "./http/render-result.js";
+import { renderFailoverResult, renderLockResult, renderNodeResult } from "./http/render-result.js";
 import { createLogger } from "./logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { createOperations } from "./observability/operations.js";
@@ -23,6 +25,11 @@ commands:
   status <service>             show where a service runs now
   promote <service> [--dry-run] fail over to the backup node and claim
   demote <service> [--dry-run]  fail back to the primary node and claim
+  node <node> promote|demote [--dry-run]
+                               every service whose primary is <node>, in one commit
+  lock <service> [reason...]   refuse failovers of the service until unlocked
+  unlock <service>             allow them again
+  history <service>            past failovers of the service, from Git
 
 options:
   --dry-run   show the plan and diff, write nothing
@@ -46,7 +53,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (extra.length > 0) return usageError(`unexpected arguments: ${extra.join(" ")}`);
+  const takesMore = command === "node" || command === "lock";
+  if (extra.length > (command === "node" ? 1 : 0) && !takesMore) {
+    return usageError(`unexpected arguments: ${extra.join(" ")}`);
+  }
   const env = parseEnv(process.env);
   const serving = command === "serve";
   const logger = createLogger(serving ? env.LOG_LEVEL : "warn", serving ? 1 : 2);
@@ -77,14 +87,60 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  const requester = `cli ${process.env.USER ?? "unknown"}`;
+  if (command === "node") {
+    const [action, ...rest] = extra;
+    if ((action !== "promote" && action !== "demote") || rest.length > 0) {
+      return usageError("node takes: node <node> promote|demote [--dry-run]");
+    }
+    const result = await executeNodeFailover(runtime.ctx, {
+      node: service,
+      action,
+      dryRun: values["dry-run"],
+      trigger: "cli",
+      requester,
+    });
+    const body = renderNodeResult(result);
+    const lines = result.services.map((s) =>
+      "plan" in s
+        ? `  ${s.service}: ${s.result} (${s.plan.from} -> ${s.plan.to})`
+        : `  ${s.service}: ${s.result}: ${s.message}`,
+    );
+    print(body, [String(body.message), ...lines, result.diff].filter((l) => l !== "").join("\n"));
+    return 0;
+  }
+  if (command === "lock" || command === "unlock") {
+    const result = await setLock(runtime.ctx, {
+      service,
+      lock: command === "lock",
+      reason: extra.join(" "),
+      requester,
+    });
+    const body = renderLockResult(service, result);
+    print(body, String(body.message));
+    return 0;
+  }
+  if (command === "history") {
+    const history = await getHistory(runtime.ctx, service, 20);
+    print(
+      { service, history },
+      history
+        .map(
+          (h) =>
+            `${h.date}\t${h.action}\t${h.from ?? "?"} -> ${h.to ?? "?"}\t${h.requester ?? "?"}\t${h.trigger ?? "?"}\t${h.sha.slice(0, 12)}`,
+        )
+        .join("\n") || `no failovers of ${service} in its manifests' history`,
+    );
+    return 0;
+  }
   if (!(ACTIONS as readonly string[]).includes(command))
     return usageError(`unknown command "${command}"`);
-  const result = await runFailover(runtime.ctx, {
+  const { result } = await executeFailover(runtime.ctx, {
     service,
     action: command as Action,
     dryRun: values["dry-run"],
     trigger: "cli",
-    requester: `cli ${process.env.USER ?? "unknown"}`,
+    requester,
   });
   const body = renderFailoverResult(result);
   const diff = typeof body.diff === "string" && body.diff !== "" ? `\n${body.diff}` : "";

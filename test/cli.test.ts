@@ -56,3 +56,38 @@ describe("cli", () => {
     expect(flag.code).toBe(2);
   });
 });
+
+describe("cli: node-wide, locks, history", () => {
+  let root: string;
+  let demo: string;
+  const cli = (...args: string[]) =>
+    run("node", ["--import", "tsx", "src/cli.ts", ...args], {
+      env: { ...process.env, DEMO_REPO: demo, LOG_LEVEL: "silent", USER: "ops" },
+    }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "cli-node-"));
+    demo = join(root, "demo");
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("locks a service, moves the rest of the node in one commit, and lists the history", async () => {
+    expect((await cli("lock", "radarr", "disk", "swap")).stdout).toMatch(
+      /^radarr locked by cli ops: disk swap/,
+    );
+    const node = await cli("node", "primary", "promote");
+    expect(node.stdout).toMatch(
+      /^node primary: 1 service\(s\) moved to backup in commit [0-9a-f]{12}\n {2}radarr: locked: radarr is locked by cli ops/,
+    );
+    expect(node.stdout).toContain("  sonarr: changed (primary -> backup)");
+    expect(commitCount(demo)).toBe(3);
+    expect((await cli("history", "sonarr")).stdout).toMatch(
+      /\tpromote\tprimary -> backup\tcli ops\tcli\t[0-9a-f]{12}$/m,
+    );
+    expect((await cli("node", "primary", "sideways")).code).toBe(2);
+  });
+});
