@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import { type FSWatcher, watch } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
-import { FailoverError } from "../domain/errors.js";
+import { readServicesText } from "./load-services.js";
 import { parseServicesConfig, type ServicesConfig } from "./services-config.js";
 
 export interface ConfigStatus {
@@ -66,7 +65,7 @@ export class ConfigStore {
 
   /** Loads the config once; an unreadable or invalid file fails startup (config_invalid). */
   static async open(source: string, options: ConfigStoreOptions): Promise<ConfigStore> {
-    const text = await readConfigText(source);
+    const text = await readServicesText(source);
     const store = new ConfigStore(source, text, parseServicesConfig(text, source), options);
     options.onReload?.("success", store.status());
     return store;
@@ -132,7 +131,7 @@ export class ConfigStore {
     const { logger, onReload } = this.#options;
     let text: string;
     try {
-      text = await readConfigText(this.source);
+      text = await readServicesText(this.source);
     } catch (error) {
       this.#digest = undefined;
       return this.#fail(error);
@@ -176,18 +175,6 @@ export class ConfigStore {
     );
     safely(() => this.#options.onReload?.("failure", this.status()));
     return "failure";
-  }
-}
-
-async function readConfigText(path: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    throw new FailoverError(
-      "config_invalid",
-      `cannot read services config ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; set FAILOVER_CONFIG to the services.yaml file`,
-      { cause: error },
-    );
   }
 }
 

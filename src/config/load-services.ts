@@ -2,10 +2,10 @@ import { readFile } from "node:fs/promises";
 import { FailoverError } from "../domain/errors.js";
 import { parseServicesConfig, type ServicesConfig } from "./services-config.js";
 
-export async function loadServicesConfig(path: string): Promise<ServicesConfig> {
-  let text: string;
+/** The services file's text; a missing or unreadable file is a config error saying what to set. */
+export async function readServicesText(path: string): Promise<string> {
   try {
-    text = await readFile(path, "utf8");
+    return await readFile(path, "utf8");
   } catch (error) {
     throw new FailoverError(
       "config_invalid",
@@ -13,5 +13,8 @@ export async function loadServicesConfig(path: string): Promise<ServicesConfig> 
       { cause: error },
     );
   }
-  return parseServicesConfig(text, path);
+}
+
+export async function loadServicesConfig(path: string): Promise<ServicesConfig> {
+  return parseServicesConfig(await readServicesText(path), path);
 }
