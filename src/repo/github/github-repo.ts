@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { FailoverError, StaleHeadError } from "../../domain/errors.js";
-import { validateBranch, validateRepoPath, validateSha } from "../local/validate.js";
+import {
+  validateBranch,
+  validateHistoryRequest,
+  validateRepoPath,
+  validateSha,
+} from "../local/validate.js";
 import type {
   CommitRequest,
   CommitResult,
@@ -202,17 +207,7 @@ export class GitHubRepo implements GitOpsRepo {
     branch: string,
     options: { path?: string; limit: number },
   ): Promise<HistoryEntry[]> {
-    validateBranch(branch);
-    const { limit } = options;
-    if (!Number.isSafeInteger(limit) || limit < 0) {
-      throw new FailoverError("invalid_input", `invalid history limit ${String(limit)}`);
-    }
-    let path: string | undefined;
-    if (options.path !== undefined) {
-      path = validateRepoPath(
-        options.path.endsWith("/") ? options.path.slice(0, -1) : options.path,
-      );
-    }
+    const { limit, path } = validateHistoryRequest(branch, options);
     if (limit === 0) return [];
     const perPage = Math.min(limit, MAX_PER_PAGE);
     const entries: HistoryEntry[] = [];

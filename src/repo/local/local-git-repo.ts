@@ -11,7 +11,12 @@ import type {
   Snapshot,
 } from "../port.js";
 import { DEFAULT_GIT_TIMEOUT_MS, GitRunner, gitFailure } from "./git-cli.js";
-import { validateBranch, validateRepoPath, validateSha } from "./validate.js";
+import {
+  validateBranch,
+  validateHistoryRequest,
+  validateRepoPath,
+  validateSha,
+} from "./validate.js";
 
 export const DEFAULT_AUTHOR_NAME = "failover-api";
 export const DEFAULT_AUTHOR_EMAIL = "failover-api@localhost";
@@ -91,17 +96,7 @@ export class LocalGitRepo implements GitOpsRepo {
     branch: string,
     options: { path?: string; limit: number },
   ): Promise<HistoryEntry[]> {
-    validateBranch(branch);
-    const { limit } = options;
-    if (!Number.isSafeInteger(limit) || limit < 0) {
-      throw new FailoverError("invalid_input", `invalid history limit ${String(limit)}`);
-    }
-    let path: string | undefined;
-    if (options.path !== undefined) {
-      path = validateRepoPath(
-        options.path.endsWith("/") ? options.path.slice(0, -1) : options.path,
-      );
-    }
+    const { limit, path } = validateHistoryRequest(branch, options);
     const head = await this.#requireHead(branch);
     if (limit === 0) return [];
     const args = [

@@ -59,3 +59,20 @@ export function validateSha(sha: unknown, what = "expectedHead"): string {
   }
   return sha.toLowerCase();
 }
+
+/** A history request's branch, limit and optional path (a trailing `/` allowed), checked. */
+export function validateHistoryRequest(
+  branch: unknown,
+  options: { path?: string; limit: number },
+): { branch: string; limit: number; path: string | undefined } {
+  const valid = validateBranch(branch);
+  const { limit } = options;
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new FailoverError("invalid_input", `invalid history limit ${String(limit)}`);
+  }
+  const path =
+    options.path === undefined
+      ? undefined
+      : validateRepoPath(options.path.endsWith("/") ? options.path.slice(0, -1) : options.path);
+  return { branch: valid, limit, path };
+}
