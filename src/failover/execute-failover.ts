@@ -35,8 +35,8 @@ export async function executeFailover(
     }
     throw error;
   }
-  const changed = result.outcome !== "dry_run" && result.outcome !== "no_op";
-  const audit = changed ? await record(ctx, { request, result }) : undefined;
+  // Flux first: the reconcile ping is what makes the failover happen sooner; the audit's
+  // GitHub writes are paced a second apart and must not hold it back.
   if (result.outcome === "applied" || result.outcome === "pr_merged") {
     await afterChange(ctx, {
       service: result.plan.service,
@@ -45,6 +45,8 @@ export async function executeFailover(
       commit: result.outcome === "applied" ? result.commit.sha : result.merge.sha,
     });
   }
+  const changed = result.outcome !== "dry_run" && result.outcome !== "no_op";
+  const audit = changed ? await record(ctx, { request, result }) : undefined;
   observe(ctx, request, result.outcome, started);
   return { result, audit };
 }
@@ -80,6 +82,14 @@ export async function executeNodeFailover(
   const requester = ctx.requester?.();
   const request = requester === undefined ? asked : { ...asked, requester };
   const result = await runNodeFailover(ctx, request);
+  if (result.outcome === "applied" || result.outcome === "pr_merged") {
+    await afterChange(ctx, {
+      service: `node ${result.node}`,
+      action: request.action,
+      outcome: result.outcome,
+      commit: result.outcome === "applied" ? result.commit.sha : result.merge.sha,
+    });
+  }
   const moved = result.services.flatMap((s) => (s.result === "changed" ? [s.plan] : []));
   const base = { head: result.head, mode: result.mode };
   for (const plan of moved) {
@@ -101,14 +111,6 @@ export async function executeNodeFailover(
     }
     if (single !== undefined) await record(ctx, { request: perService, result: single });
     observe(ctx, perService, result.outcome, started);
-  }
-  if (result.outcome === "applied" || result.outcome === "pr_merged") {
-    await afterChange(ctx, {
-      service: `node ${result.node}`,
-      action: request.action,
-      outcome: result.outcome,
-      commit: result.outcome === "applied" ? result.commit.sha : result.merge.sha,
-    });
   }
   return result;
 }

@@ -116,6 +116,14 @@ export function toFailoverError(
       details: { status },
     });
   }
+  if ((status === 403 || status === 429) && /rate limit/i.test(detail)) {
+    // Not a permission problem: GitHub wants us to slow down. Retrying later is the fix.
+    return new FailoverError(
+      "upstream",
+      `GitHub rate-limited ${context.action} on ${context.where} (${status}): try again in a minute`,
+      { cause: error, details: { status, rateLimited: true } },
+    );
+  }
   if (status === 403) {
     return new FailoverError(
       "forbidden",
