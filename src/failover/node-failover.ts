@@ -12,7 +12,11 @@ import type { CommitResult } from "../repo/port.js";
 import type { FailoverContext, FailoverMode } from "./context.js";
 import { resolveMode, supersede } from "./failover.js";
 import { servicesOnNode } from "./find-service.js";
-import { deliverByPullRequest, type PullRequestOutcome } from "./pull-request-flow.js";
+import {
+  closeSupersededPullRequests,
+  deliverByPullRequest,
+  type PullRequestOutcome,
+} from "./pull-request-flow.js";
 import { readServices } from "./read-service.js";
 
 export interface NodeFailoverRequest {
@@ -140,22 +144,33 @@ export async function runNodeFailover(
       });
       return { ...planned, ...delivered };
     }
+    let commit: CommitResult;
     try {
-      const commit = await ctx.repo.commit({
+      commit = await ctx.repo.commit({
         branch: at.branch,
         expectedHead: at.head,
         message,
         changes,
       });
-      const superseded: PullRequestInfo[] = [];
-      for (const p of moved) {
-        const closed = await supersede(ctx, p.service, at.branch, p);
-        if (closed !== undefined) superseded.push(closed);
-      }
-      return { ...planned, superseded, outcome: "applied", commit };
     } catch (error) {
       if (!(error instanceof StaleHeadError)) throw error;
+      continue;
     }
+    // Best effort, with one listing of the open PRs: the failover is in Git already.
+    const superseded =
+      ctx.pullRequests === undefined
+        ? []
+        : await closeSupersededPullRequests(
+            ctx.pullRequests,
+            moved.map((p) => p.service),
+            at.branch,
+            (service) =>
+              `${at.branch} now has ${service} on ${planned.to} (node ${request.node} ${request.action})`,
+          ).catch((error: unknown) => {
+            ctx.onAuditError?.(error);
+            return [];
+          });
+    return { ...planned, superseded, outcome: "applied", commit };
   }
   throw new FailoverError(
     "conflict",

@@ -117,13 +117,32 @@ export async function closeSupersededPullRequest(
   base: string,
   why: string,
 ): Promise<PullRequestInfo | undefined> {
-  const { port } = settings;
-  const pr = await port.findOpenPullRequest(failoverBranch(key), base);
+  const pr = await settings.port.findOpenPullRequest(failoverBranch(key), base);
   if (pr === null) return undefined;
+  await closeWithReason(settings.port, pr, why);
+  return pr;
+}
+
+/** The same for several keys (a node-wide failover), with one listing of the open PRs. */
+export async function closeSupersededPullRequests(
+  settings: PullRequestSettings,
+  keys: readonly string[],
+  base: string,
+  why: (key: string) => string,
+): Promise<PullRequestInfo[]> {
+  const wanted = new Map(keys.map((key) => [failoverBranch(key), key]));
+  const open = (await settings.port.listOpenPullRequests(base)).filter((pr) =>
+    wanted.has(pr.headRef),
+  );
+  for (const pr of open)
+    await closeWithReason(settings.port, pr, why(wanted.get(pr.headRef) ?? ""));
+  return open;
+}
+
+async function closeWithReason(port: ChangeRequestPort, pr: PullRequestInfo, why: string) {
   await port.closePullRequest(
     pr.number,
     `Closed by failover-api: ${why}, so merging this would move it again.`,
   );
   await port.deleteBranch(pr.headRef).catch(() => undefined);
-  return pr;
 }

@@ -24,6 +24,8 @@ export type AutoMergeResult =
   | "clean";
 
 export interface ChangeRequestPort {
+  /** Every open pull request into `base` (the first 100). */
+  listOpenPullRequests(base: string): Promise<PullRequestInfo[]>;
   /** The open pull request from `head` into `base`, if any. */
   findOpenPullRequest(head: string, base: string): Promise<PullRequestInfo | null>;
   /** Head sha of a branch, or null when it does not exist. */

@@ -49,6 +49,22 @@ describe("node-wide failover, locks and history in GitHub mode", () => {
     );
   });
 
+  it("an urgent node-wide failover closes a pending service PR it supersedes, with one PR listing", async () => {
+    const armed = await call("POST", "/api/failover/sonarr/promote?mode=pr");
+    expect(armed.body.outcome).toBe("pr_armed");
+    app.fake.resetLog();
+    const res = await call("POST", "/api/nodes/primary/promote");
+    expect(res.body).toMatchObject({
+      outcome: "applied",
+      superseded_pull_requests: [{ number: 1 }],
+    });
+    expect(pullsState(app.fake).pulls[0]?.state).toBe("closed");
+    const listings = app.fake.requests.filter(
+      (r) => r.method === "GET" && r.path === "/repos/acme/gitops/pulls",
+    );
+    expect(listings).toHaveLength(1);
+  });
+
   it("PR-mode node-wide failover: one PR from failover/node-primary carrying both services", async () => {
     const res = await call("POST", "/api/nodes/primary/promote?mode=pr");
     expect(res.body).toMatchObject({ outcome: expect.stringMatching(/^pr_/) });

@@ -47,6 +47,15 @@ export class GitHubChangeRequests implements ChangeRequestPort {
     this.#repo = { owner: options.owner, repo: options.repo };
   }
 
+  async listOpenPullRequests(base: string): Promise<PullRequestInfo[]> {
+    const data = await this.#call("pull request list", "GET /repos/{owner}/{repo}/pulls", {
+      state: "open",
+      base,
+      per_page: 100,
+    });
+    return z.array(pullRequest).parse(data).map(toInfo);
+  }
+
   async findOpenPullRequest(head: string, base: string): Promise<PullRequestInfo | null> {
     const data = await this.#call("pull request lookup", "GET /repos/{owner}/{repo}/pulls", {
       state: "open",
