@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +8,11 @@ import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { createHttpApp, listen } from "../../src/server.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { demoRepoFiles } from "../helpers/files.js";
+import {
+  generatedServices as generated,
+  generatedConfig,
+  generatedManifest,
+} from "../helpers/generated-services.js";
 import { fileAt, git } from "../helpers/git.js";
 
 /** Shared by the proofs: a fake GitHub holding the demo repository plus N generated services. */
@@ -42,30 +46,9 @@ export { demoRepoFiles };
 
 /** Services svc-01..svc-N from radarr's manifest, as bench/setup.ts generates them. */
 export function generatedServices(count: number, template: string): ServiceFile[] {
-  const width = Math.max(2, String(count).length);
-  return Array.from({ length: count }, (_, i) => {
-    const name = `svc-${String(i + 1).padStart(width, "0")}`;
-    const path = `${GENERATED_DIR}/${name}/deployment.yaml`;
-    return serviceFile(name, path, template.replaceAll("radarr", name));
-  });
-}
-
-function generatedConfig(services: readonly ServiceFile[]): string {
-  const entries = services.map((s) =>
-    [
-      `  ${s.name}:`,
-      "    namespace: media",
-      `    deployment: ${s.name}`,
-      `    volume_name: ${s.name}-data`,
-      `    primary_pvc: pvc-${s.name}`,
-      `    backup_pvc: pvc-${s.name}-backup`,
-      "    primary_node_label: primary",
-      "    backup_node_label: backup",
-      `    path: ${s.path}`,
-    ].join("\n"),
+  return generated(count, GENERATED_DIR).map(({ name, path }) =>
+    serviceFile(name, path, generatedManifest(template, name)),
   );
-  const demo = readFileSync(DEMO_CONFIG, "utf8").trimEnd();
-  return entries.length === 0 ? `${demo}\n` : `${demo}\n\n${entries.join("\n")}\n`;
 }
 
 export interface ProofRepo {

@@ -5,9 +5,9 @@ import { parseServicesConfig } from "../../src/config/services-config.js";
 import { parseCommand } from "../../src/domain/command.js";
 import { FailoverError } from "../../src/domain/errors.js";
 import { inspectWorkload, patchWorkload } from "../../src/domain/manifest/workload.js";
-import type { WorkloadTarget } from "../../src/domain/service.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+import { SONARR_TARGET } from "../helpers/targets.js";
 import { issueComment } from "../helpers/webhook-payloads.js";
 import {
   demoRepoFiles,
@@ -721,14 +721,7 @@ describe("fuzz (c): services configs", () => {
 
 describe("fuzz (d): manifests", () => {
   // sonarr's workload as the config describes it (written out: independent of the config code).
-  const target: WorkloadTarget = {
-    name: "sonarr",
-    namespace: "media",
-    volumeName: "sonarr-data",
-    nodeLabelKey: "role",
-    primary: { claim: "pvc-sonarr", node: "primary" },
-    backup: { claim: "pvc-sonarr-backup", node: "backup" },
-  };
+  const target = SONARR_TARGET;
 
   /** A result, or a FailoverError: never another exception. */
   function manifestOutcome(text: string): string {

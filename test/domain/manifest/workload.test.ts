@@ -3,15 +3,9 @@ import { structuredPatch } from "diff";
 import { describe, expect, it } from "vitest";
 import { inspectWorkload, patchWorkload } from "../../../src/domain/manifest/workload.js";
 import type { WorkloadTarget } from "../../../src/domain/service.js";
+import { SONARR_TARGET } from "../../helpers/targets.js";
 
-const target: WorkloadTarget = {
-  name: "sonarr",
-  namespace: "media",
-  volumeName: "sonarr-data",
-  nodeLabelKey: "role",
-  primary: { claim: "pvc-sonarr", node: "primary" },
-  backup: { claim: "pvc-sonarr-backup", node: "backup" },
-};
+const target = SONARR_TARGET;
 
 function fixture(name: string): string {
   return readFileSync(new URL(`../../fixtures/manifests/${name}`, import.meta.url), "utf8");
