@@ -17,7 +17,7 @@ import { DeploymentAudit } from "./github-app/deployment-audit.js";
 import { createGitHubBackend } from "./github-app/github-backend.js";
 import { onGitHubRequest } from "./github-app/github-octokit.js";
 import type { Metrics } from "./observability/metrics.js";
-import { currentRequest, requestLogger } from "./observability/request-context.js";
+import { requestLogger } from "./observability/request-context.js";
 import { GitHubChangeRequests } from "./repo/github/change-requests.js";
 import { GitHubRepo } from "./repo/github/github-repo.js";
 import { LocalGitRepo } from "./repo/local/local-git-repo.js";
@@ -123,7 +123,6 @@ export async function composeRuntime(
     pullRequests,
     audit,
     onAuditError: (error) => logger.warn({ err: error }, "audit record failed"),
-    requester: () => currentRequest()?.requester,
     ...(metrics === undefined
       ? {}
       : {

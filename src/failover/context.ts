@@ -23,11 +23,6 @@ export interface FailoverContext {
   /** Where applied failovers are recorded besides Git (GitHub Deployments). */
   readonly audit?: AuditTrail | undefined;
   readonly onAuditError?: ((error: unknown) => void) | undefined;
-  /**
-   * Who is asking, when the transport knows better than the request says (the name of the
-   * HTTP API token that authenticated the current request). Consulted by executeFailover.
-   */
-  readonly requester?: (() => string | undefined) | undefined;
   /** Told about every executed failover (metrics); must not throw. */
   readonly observe?: ((event: FailoverObservation) => void) | undefined;
   /**

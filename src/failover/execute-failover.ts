@@ -20,11 +20,9 @@ export interface ExecutedFailover {
  */
 export async function executeFailover(
   ctx: FailoverContext,
-  asked: FailoverRequest,
+  request: FailoverRequest,
 ): Promise<ExecutedFailover> {
   const started = performance.now();
-  const requester = ctx.requester?.();
-  const request = requester === undefined ? asked : { ...asked, requester };
   let result: FailoverResult;
   try {
     result = await runFailover(ctx, request);
@@ -76,11 +74,9 @@ function observe(
  */
 export async function executeNodeFailover(
   ctx: FailoverContext,
-  asked: NodeFailoverRequest,
+  request: NodeFailoverRequest,
 ): Promise<NodeFailoverResult> {
   const started = performance.now();
-  const requester = ctx.requester?.();
-  const request = requester === undefined ? asked : { ...asked, requester };
   const result = await runNodeFailover(ctx, request);
   if (result.outcome === "applied" || result.outcome === "pr_merged") {
     await afterChange(ctx, {

@@ -26,6 +26,8 @@ export async function getHistory(
   limit: number,
 ): Promise<HistoryItem[]> {
   const spec = findService(ctx, service);
+  // One read, not just the paths: it is what finds out whether the service uses `${VAR}`,
+  // and so whether its Flux Kustomization's history belongs to it too.
   const at = await readServices(ctx, [spec]);
   const files = at.services[0];
   const paths = [

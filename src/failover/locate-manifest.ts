@@ -12,6 +12,16 @@ import type { GitOpsRepo } from "../repo/port.js";
 export class ManifestLocator {
   #tree: { branch: string; files: Promise<string[]> } | undefined;
   readonly #found = new Map<string, string>();
+  /** Services whose manifests use `${VAR}`: their Flux Kustomizations are read with them. */
+  readonly #substituting = new Set<string>();
+
+  usesSubstitution(service: string): boolean {
+    return this.#substituting.has(service);
+  }
+
+  markSubstitution(service: string): void {
+    this.#substituting.add(service);
+  }
 
   /** All file paths of the branch (remembered). */
   tree(repo: GitOpsRepo, branch: string): Promise<string[]> {

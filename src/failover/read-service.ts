@@ -22,9 +22,6 @@ export interface ServiceFiles {
   readonly lock: Lock | undefined;
 }
 
-/** Services whose manifests use `${VAR}`: their Flux Kustomizations are read with them. */
-const needsKustomizations = new WeakMap<FailoverContext, Set<string>>();
-
 /**
  * Reads the head and every file the services' plans need in ONE repository read: target
  * manifests, their sibling YAML, the services' lock files and, for services using Flux
@@ -36,8 +33,6 @@ export async function readServices(
   specs: readonly ServiceSpec[],
 ): Promise<ServicesAtHead> {
   const branch = await ctx.branch();
-  const flagged = needsKustomizations.get(ctx) ?? new Set<string>();
-  needsKustomizations.set(ctx, flagged);
   for (let attempt = 0; attempt < 3; attempt++) {
     const tree = await ctx.locator.tree(ctx.repo, branch);
     const placed = await Promise.all(
@@ -49,7 +44,7 @@ export async function readServices(
       const siblings = [...new Set(targetPaths.flatMap((p) => siblingsOf(p, tree)))].filter(
         (p) => !targetPaths.includes(p) && !p.startsWith(`${LOCKS_DIR}/`),
       );
-      const kustomizations = flagged.has(spec.name)
+      const kustomizations = ctx.locator.usesSubstitution(spec.name)
         ? fluxKustomizationCandidates(targetPaths, tree)
         : [];
       return { spec, targets, targetPaths, siblings, kustomizations };
@@ -86,11 +81,11 @@ export async function readServices(
     }
     const substituting = plan.filter(
       (p) =>
-        !flagged.has(p.spec.name) &&
+        !ctx.locator.usesSubstitution(p.spec.name) &&
         p.targetPaths.some((path) => snapshot.files.get(path)?.includes("${")),
     );
     if (substituting.length > 0) {
-      for (const p of substituting) flagged.add(p.spec.name);
+      for (const p of substituting) ctx.locator.markSubstitution(p.spec.name);
       continue; // read again, with their Flux Kustomizations
     }
     const texts = snapshot.files;
