@@ -74,6 +74,7 @@ function toServiceSpec(
     primary: { claim: svc.primary_pvc, node: primary.value },
     backup: { claim: svc.backup_pvc, node: backup.value },
   };
+  const fieldOnly = svc.deployment === undefined && svc.helmrelease === undefined;
   const main: TargetSpec =
     svc.helmrelease !== undefined
       ? {
@@ -82,8 +83,9 @@ function toServiceSpec(
           release: {
             name: svc.helmrelease,
             namespace: svc.namespace,
-            persistence: svc.volume_name,
+            persistence: svc.persistence ?? svc.volume_name,
             ...(svc.controller === undefined ? {} : { controller: svc.controller }),
+            ...(svc.chart === undefined ? {} : { chart: svc.chart }),
             ...sides,
           },
         }
@@ -147,7 +149,8 @@ function toServiceSpec(
     name,
     namespace: svc.namespace,
     nodes: { primary: primary.value, backup: backup.value },
-    targets: [main, ...extra],
+    targets: fieldOnly ? extra : [main, ...extra],
+    ...(svc.flux_kustomization === undefined ? {} : { fluxKustomization: svc.flux_kustomization }),
   };
 }
 

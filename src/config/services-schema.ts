@@ -90,14 +90,39 @@ export const serviceConfigSchema = z
     mode: z.enum(FAILOVER_MODES).optional(),
     /** HelmRelease only: the controller whose pod options place it (any when absent). */
     controller: z.string().min(1).optional(),
+    /**
+     * HelmRelease only: the key under spec.values.persistence (app-template keys may be
+     * camelCase); defaults to volume_name.
+     */
+    persistence: z.string().min(1).max(253).optional(),
+    /** HelmRelease only: vouches for the chart when its chartRef source is not in the repository. */
+    chart: z.literal("app-template").optional(),
+    /** The file holding the Flux Kustomization that applies the service, where search misses it. */
+    flux_kustomization: repoPath.optional(),
     /** More places that say where the service runs (other workloads, generic fields). */
     targets: z.array(targetConfigSchema).max(20).optional(),
   })
   .strict()
-  .refine((s) => (s.deployment === undefined) !== (s.helmrelease === undefined), {
-    message: "set exactly one of deployment (a Deployment or StatefulSet) or helmrelease",
-    path: ["deployment"],
-  });
+  .refine(
+    (s) =>
+      s.deployment !== undefined
+        ? s.helmrelease === undefined
+        : s.helmrelease !== undefined || (s.targets ?? []).some((t) => "field" in t),
+    {
+      message:
+        "set exactly one of deployment (a Deployment or StatefulSet) or helmrelease, or neither with field targets (for a chart other than app-template)",
+      path: ["deployment"],
+    },
+  )
+  .refine(
+    (s) =>
+      s.helmrelease !== undefined ||
+      (s.persistence === undefined && s.chart === undefined && s.controller === undefined),
+    {
+      message: "persistence, chart and controller apply to a helmrelease only",
+      path: ["helmrelease"],
+    },
+  );
 
 export const servicesFileSchema = z
   .object({

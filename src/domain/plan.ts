@@ -45,6 +45,7 @@ export function planFailover(input: PlanInput, action: Action): FailoverPlan {
   const claimSet = [...new Set([...claims, ...claimsOf(input.spec)])];
   const warnings = [
     ...patch.before.warnings,
+    ...(action === "promote" && patch.files.length > 0 ? patch.before.promoteWarnings : []),
     ...claimUsers(
       claimSet,
       input.siblings,

@@ -42,6 +42,8 @@ export interface HelmReleaseTarget {
   readonly persistence: string;
   /** The controller under spec.values.controllers whose pod options place it; any when absent. */
   readonly controller?: string;
+  /** Set when the config vouches for the chart (its chartRef source is not in the repository). */
+  readonly chart?: "app-template";
   readonly nodeLabelKey: string;
   readonly primary: SidePlacement;
   readonly backup: SidePlacement;
@@ -78,4 +80,6 @@ export interface ServiceSpec {
   /** The node values of each side (node-wide failover groups services by primary node). */
   readonly nodes: { readonly primary: string; readonly backup: string };
   readonly targets: readonly TargetSpec[];
+  /** A file holding the Flux Kustomization that applies the service (found by search otherwise). */
+  readonly fluxKustomization?: string;
 }

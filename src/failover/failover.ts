@@ -77,6 +77,7 @@ export async function runFailover(
     const at = await readServices(ctx, [spec]);
     const files = at.services[0];
     if (files === undefined) throw new FailoverError("internal", "no files read");
+    if (files.error !== undefined) throw files.error;
     const plan = planFailover(files, request.action);
     const planned = { plan, head: at.head, mode };
     if (request.dryRun) {

@@ -1,4 +1,5 @@
 import { parseFailoverCommit } from "../domain/commit-message.js";
+import { originalsPath } from "../domain/originals.js";
 import type { FailoverContext } from "./context.js";
 import { findService } from "./find-service.js";
 import { readServices } from "./read-service.js";
@@ -34,6 +35,7 @@ export async function getHistory(
     ...new Set([
       ...(files?.targets.map((t) => t.path) ?? []),
       ...(files?.files.kustomizations.filter((k) => typeof at.texts.get(k) === "string") ?? []),
+      ...(files === undefined ? [] : [originalsPath(files.spec.name)]),
     ]),
   ];
   const perPath = await Promise.all(

@@ -12,15 +12,15 @@ import type { GitOpsRepo } from "../repo/port.js";
 export class ManifestLocator {
   #tree: { branch: string; files: Promise<string[]> } | undefined;
   readonly #found = new Map<string, string>();
-  /** Services whose manifests use `${VAR}`: their Flux Kustomizations are read with them. */
-  readonly #substituting = new Set<string>();
+  /** Files a service's plans were seen to need besides its targets (Flux objects, builds). */
+  readonly #related = new Map<string, readonly string[]>();
 
-  usesSubstitution(service: string): boolean {
-    return this.#substituting.has(service);
+  relatedOf(service: string): readonly string[] {
+    return this.#related.get(service) ?? [];
   }
 
-  markSubstitution(service: string): void {
-    this.#substituting.add(service);
+  relate(service: string, paths: readonly string[]): void {
+    this.#related.set(service, [...new Set([...this.relatedOf(service), ...paths])]);
   }
 
   /** All file paths of the branch (remembered). */
@@ -66,7 +66,7 @@ export class ManifestLocator {
       throw new FailoverError(
         "refused",
         only === undefined
-          ? `no manifest found for service "${spec.name}": looked for */${what} in ${repo.description}; set "path" for the service in the config`
+          ? `no manifest found for service "${spec.name}": looked for */${what} in ${repo.description}; set "path" for the service in the config (the file holding its ${target.type === "workload" ? "Deployment or StatefulSet" : "HelmRelease"})`
           : `several manifests could be service "${spec.name}": ${candidates.join(", ")}; set "path" for the service in the config`,
         { details: { service: spec.name, candidates } },
       );
@@ -80,6 +80,7 @@ export class ManifestLocator {
     for (const key of [...this.#found.keys()]) {
       if (key.startsWith(`${service}#`)) this.#found.delete(key);
     }
+    this.#related.delete(service);
     this.#tree = undefined;
   }
 }

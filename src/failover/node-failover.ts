@@ -74,6 +74,15 @@ export async function runNodeFailover(
     const results: ServiceResult[] = [];
     for (const files of at.services) {
       const service = files.spec.name;
+      if (files.error !== undefined) {
+        results.push({
+          service,
+          result: "refused",
+          code: files.error.code,
+          message: files.error.message,
+        });
+        continue;
+      }
       if (files.lock !== undefined && !request.dryRun) {
         results.push({
           service,

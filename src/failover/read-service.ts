@@ -1,8 +1,10 @@
 import { FailoverError } from "../domain/errors.js";
 import { LOCKS_DIR, type Lock, lockPath, parseLock } from "../domain/lock.js";
-import { fluxKustomizationCandidates, siblingsOf } from "../domain/manifest-path.js";
+import { siblingsOf } from "../domain/manifest-path.js";
+import { ORIGINALS_DIR, originalsPath } from "../domain/originals.js";
 import type { ServiceSpec } from "../domain/service.js";
 import type { PlacedTarget, TargetFiles } from "../domain/targets/engine.js";
+import { relatedFiles } from "../domain/targets/related-files.js";
 import type { FailoverContext } from "./context.js";
 
 /** Everything a plan for some services needs, read from one commit. */
@@ -20,86 +22,141 @@ export interface ServiceFiles {
   /** Other YAML in the targets' directories (for "other users of the claim" warnings). */
   readonly siblings: readonly { path: string; text: string }[];
   readonly lock: Lock | undefined;
+  /**
+   * Why the service's files could not be found (no manifest, several candidates, a configured
+   * path that does not exist): reported for this service alone, so a node-wide failover still
+   * moves the others.
+   */
+  readonly error?: FailoverError;
 }
+
+/** Reads that a first request for a service may take: each follows what the previous read showed. */
+const MAX_READS = 6;
 
 /**
  * Reads the head and every file the services' plans need in ONE repository read: target
- * manifests, their sibling YAML, the services' lock files and, for services using Flux
- * substitutions, the candidate Flux Kustomizations. A service seen using `${VAR}` for the
- * first time costs one more read; it is remembered.
+ * manifests, their sibling YAML, the services' lock and originals files and, for services
+ * using Flux substitutions or chart references, the Flux objects and builds they depend on
+ * (domain/targets/related-files.ts). What those are is learnt from the files themselves, so
+ * the first request for a service may read a few times; the locator remembers the set, and
+ * later requests read once.
  */
 export async function readServices(
   ctx: FailoverContext,
   specs: readonly ServiceSpec[],
 ): Promise<ServicesAtHead> {
   const branch = await ctx.branch();
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < MAX_READS; attempt++) {
     const tree = await ctx.locator.tree(ctx.repo, branch);
     const placed = await Promise.all(
-      specs.map((spec) => ctx.locator.place(ctx.repo, branch, spec)),
+      specs.map((spec) =>
+        ctx.locator.place(ctx.repo, branch, spec).then(
+          (targets) => ({ targets, error: undefined }),
+          (error: unknown) => {
+            if (!(error instanceof FailoverError)) throw error;
+            return { targets: [] as PlacedTarget[], error };
+          },
+        ),
+      ),
     );
     const plan = specs.map((spec, i) => {
-      const targets = placed[i] ?? [];
+      const { targets, error } = placed[i] ?? { targets: [], error: undefined };
       const targetPaths = targets.map((t) => t.path);
       const siblings = [...new Set(targetPaths.flatMap((p) => siblingsOf(p, tree)))].filter(
-        (p) => !targetPaths.includes(p) && !p.startsWith(`${LOCKS_DIR}/`),
+        (p) =>
+          !targetPaths.includes(p) &&
+          !p.startsWith(`${LOCKS_DIR}/`) &&
+          !p.startsWith(`${ORIGINALS_DIR}/`),
       );
-      const kustomizations = ctx.locator.usesSubstitution(spec.name)
-        ? fluxKustomizationCandidates(targetPaths, tree)
-        : [];
-      return { spec, targets, targetPaths, siblings, kustomizations };
+      return { spec, targets, targetPaths, siblings, error };
     });
     const paths = new Set<string>();
     for (const p of plan) {
       for (const path of [
         ...p.targetPaths,
         ...p.siblings,
-        ...p.kustomizations,
+        ...ctx.locator.relatedOf(p.spec.name),
         lockPath(p.spec.name),
+        originalsPath(p.spec.name),
       ]) {
         paths.add(path);
       }
     }
     const snapshot = await ctx.repo.read(branch, [...paths]);
-    const missing = plan.filter((p) =>
-      p.targetPaths.some((path) => snapshot.files.get(path) == null),
-    );
-    if (missing.length > 0) {
-      const configured = missing.find((p) =>
-        p.targets.some((t) => t.spec.path !== undefined && snapshot.files.get(t.path) == null),
+    const texts = snapshot.files;
+    const missing = plan.filter((p) => p.targetPaths.some((path) => texts.get(path) == null));
+    const retry: string[] = [];
+    const gone = new Map<string, FailoverError>();
+    for (const p of missing) {
+      const configured = p.targets.find(
+        (t) => t.spec.path !== undefined && texts.get(t.path) == null,
       );
-      if (configured !== undefined) {
-        const path = configured.targets.find((t) => snapshot.files.get(t.path) == null)?.path;
-        throw new FailoverError(
-          "not_found",
-          `manifest ${path} of service "${configured.spec.name}" does not exist on ${branch} (${ctx.repo.description}); fix "path" in the config`,
-          { details: { service: configured.spec.name, path, head: snapshot.head } },
-        );
+      if (configured === undefined) {
+        retry.push(p.spec.name); // moved: search again
+        continue;
       }
-      for (const p of missing) ctx.locator.forget(p.spec.name); // moved: search again
+      gone.set(
+        p.spec.name,
+        new FailoverError(
+          "not_found",
+          `manifest ${configured.path} of service "${p.spec.name}" does not exist on ${branch} (${ctx.repo.description}); fix "path" in the config`,
+          { details: { service: p.spec.name, path: configured.path, head: snapshot.head } },
+        ),
+      );
+    }
+    if (retry.length > 0 && attempt < MAX_READS - 1) {
+      for (const name of retry) ctx.locator.forget(name);
       continue;
     }
-    const substituting = plan.filter(
-      (p) =>
-        !ctx.locator.usesSubstitution(p.spec.name) &&
-        p.targetPaths.some((path) => snapshot.files.get(path)?.includes("${")),
+    const related = plan.map((p) =>
+      p.error !== undefined || gone.has(p.spec.name)
+        ? { kustomizations: [], related: [] }
+        : relatedFiles({
+            targets: p.targetPaths,
+            texts,
+            tree,
+            fluxKustomization: p.spec.fluxKustomization,
+            names: [p.spec.name, ...p.targets.flatMap((t) => nameOf(t))],
+          }),
     );
-    if (substituting.length > 0) {
-      for (const p of substituting) ctx.locator.markSubstitution(p.spec.name);
-      continue; // read again, with their Flux Kustomizations
+    const unread = plan.filter((_p, i) => {
+      const r = related[i];
+      return r !== undefined && [...r.kustomizations, ...r.related].some((f) => !texts.has(f));
+    });
+    if (unread.length > 0 && attempt < MAX_READS - 1) {
+      for (const p of unread) {
+        const r = related[plan.indexOf(p)];
+        if (r !== undefined) ctx.locator.relate(p.spec.name, [...r.kustomizations, ...r.related]);
+      }
+      continue; // read again, with what these files showed they need
     }
-    const texts = snapshot.files;
-    const services = plan.map((p): ServiceFiles => {
+    const services = plan.map((p, i): ServiceFiles => {
       const lockText = texts.get(lockPath(p.spec.name));
+      const r = related[i] ?? { kustomizations: [], related: [] };
+      const error =
+        p.error ??
+        gone.get(p.spec.name) ??
+        (retry.includes(p.spec.name)
+          ? new FailoverError(
+              "not_found",
+              `the manifests of service "${p.spec.name}" kept moving; try again`,
+            )
+          : undefined);
       return {
         spec: p.spec,
         targets: p.targets,
-        files: { texts, kustomizations: p.kustomizations },
+        files: {
+          texts,
+          kustomizations: r.kustomizations.filter((k) => texts.has(k)),
+          tree,
+          originals: { service: p.spec.name, path: originalsPath(p.spec.name) },
+        },
         siblings: p.siblings.flatMap((path) => {
           const text = texts.get(path);
           return typeof text === "string" ? [{ path, text }] : [];
         }),
         lock: typeof lockText === "string" ? parseLock(lockText) : undefined,
+        ...(error === undefined ? {} : { error }),
       };
     });
     return { branch, head: snapshot.head, texts, services };
@@ -108,4 +165,11 @@ export async function readServices(
     "conflict",
     "the repository kept changing while its files were read; try again",
   );
+}
+
+function nameOf(target: PlacedTarget): string[] {
+  const spec = target.spec;
+  if (spec.type === "workload") return [spec.workload.name];
+  if (spec.type === "helmrelease") return [spec.release.name];
+  return [];
 }

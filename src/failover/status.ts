@@ -1,3 +1,4 @@
+import { FailoverError } from "../domain/errors.js";
 import { describeLock, type Lock } from "../domain/lock.js";
 import type { WorkloadState } from "../domain/state.js";
 import { inspectTargets, type ObservedValue } from "../domain/targets/engine.js";
@@ -19,6 +20,8 @@ export interface ServiceStatus {
   readonly head: string;
   readonly locked: Lock | undefined;
   readonly warnings: readonly string[];
+  /** With state unknown: why failover cannot tell (or could not move it), naming file and field. */
+  readonly reason?: string;
 }
 
 export async function getStatus(ctx: FailoverContext, service: string): Promise<ServiceStatus> {
@@ -26,7 +29,26 @@ export async function getStatus(ctx: FailoverContext, service: string): Promise<
   const at = await readServices(ctx, [spec]);
   const files = at.services[0];
   if (files === undefined) throw new Error("no files read");
-  const inspection = inspectTargets(files.files, files.targets);
+  const lockWarnings = files.lock === undefined ? [] : [describeLock(files.lock)];
+  let inspection: ReturnType<typeof inspectTargets>;
+  try {
+    if (files.error !== undefined) throw files.error;
+    inspection = inspectTargets(files.files, files.targets);
+  } catch (error) {
+    // Status never refuses: what cannot be read or moved is a state too.
+    if (!(error instanceof FailoverError) || !UNKNOWN_CODES.has(error.code)) throw error;
+    return {
+      service,
+      state: "unknown",
+      observed: { nodes: [], claims: [], values: [] },
+      paths: files.targets.map((t) => t.path),
+      branch: at.branch,
+      head: at.head,
+      locked: files.lock,
+      warnings: lockWarnings,
+      reason: error.message,
+    };
+  }
   const distinct = (role: string) => [
     ...new Set(inspection.observed.filter((o) => o.role === role).map((o) => o.value)),
   ];
@@ -38,9 +60,9 @@ export async function getStatus(ctx: FailoverContext, service: string): Promise<
     branch: at.branch,
     head: at.head,
     locked: files.lock,
-    warnings: [
-      ...inspection.warnings,
-      ...(files.lock === undefined ? [] : [describeLock(files.lock)]),
-    ],
+    warnings: [...inspection.warnings, ...lockWarnings],
   };
 }
+
+/** Errors about the service's own files (not about the request or the backend). */
+const UNKNOWN_CODES = new Set<string>(["refused", "not_found"]);

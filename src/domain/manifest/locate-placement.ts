@@ -2,7 +2,8 @@ import { isMap, isScalar, isSeq, type Scalar, type YAMLMap } from "yaml";
 import { ManifestRefusal } from "../errors.js";
 import type { WorkloadTarget } from "../service.js";
 import { inExpressionValues, requiredTerms } from "../targets/affinity-helpers.js";
-import { substitutionVariable } from "../targets/types.js";
+import { variablesIn } from "../targets/flux-vars.js";
+import { isExactSubstitution } from "../targets/types.js";
 import { childPath } from "./field-path.js";
 import type { FoundWorkload } from "./find-workload.js";
 import {
@@ -22,8 +23,10 @@ export interface ValueField {
   readonly field: string;
   readonly node: Scalar<string> & { range: [number, number, number] };
   readonly value: string;
-  /** Set when the value is a Flux substitution `${VAR}` (only with `substitutions: "collect"`). */
+  /** Set when the value uses Flux substitution (only with `substitutions: "collect"`). */
   readonly variable?: string;
+  /** With `variable`: true when the value is exactly `${VAR}`. */
+  readonly exact?: boolean;
 }
 
 /** How a `${VAR}` value is treated: refused (one file alone), or collected for resolving. */
@@ -179,7 +182,10 @@ export function locatePlacement(
   return { podSpec, nodeSelector, nodeAffinity, claim };
 }
 
-/** A literal string value, or (when collecting) a `${VAR}` to resolve in a Flux Kustomization. */
+/**
+ * A literal string value, or (when collecting) a value using Flux substitution, to resolve
+ * in the Flux Kustomization that applies the file.
+ */
 export function editableValue(
   node: unknown,
   field: string,
@@ -190,12 +196,24 @@ export function editableValue(
   node: Scalar<string> & { range: [number, number, number] };
   value: string;
   variable?: string;
+  exact?: boolean;
 } {
-  if (options.substitutions === "collect" && isScalar(node) && typeof node.value === "string") {
-    const variable = substitutionVariable(node.value);
-    if (variable !== undefined && node.range && node.anchor === undefined) {
-      const scalar = node as Scalar<string> & { range: [number, number, number] };
-      return { node: scalar, value: scalar.value, variable };
+  if (
+    options.substitutions === "collect" &&
+    isScalar(node) &&
+    typeof node.value === "string" &&
+    node.value.includes("${")
+  ) {
+    const [variable] = variablesIn(node.value);
+    if (variable !== undefined && !node.value.includes("{{")) {
+      // The usual checks (anchor, tag, block scalar), templating aside.
+      const scalar = editableString(node, field, text, where, { templated: true });
+      return {
+        node: scalar,
+        value: scalar.value,
+        variable,
+        exact: isExactSubstitution(node.value),
+      };
     }
   }
   const scalar = editableString(node, field, text, where);

@@ -128,6 +128,7 @@ export function editableString(
   field: string,
   text: string,
   where: Where,
+  options: { templated?: boolean } = {},
 ): Scalar<string> & { range: [number, number, number] } {
   const refuse = (why: string, todo: string): never => {
     const raw = rawText(node, text);
@@ -162,7 +163,7 @@ export function editableString(
     const kind = node.value === null ? "null" : typeof node.value;
     return refuse(`a ${kind}, not a string`, `failover expects a string here. ${literal}`);
   }
-  if (TEMPLATED.test(node.value)) {
+  if (options.templated !== true && TEMPLATED.test(node.value)) {
     return refuse(
       "templated (Flux substitution or Helm template)",
       `failover cannot tell what it renders to. ${literal}`,

@@ -1,12 +1,20 @@
 import { FailoverError, ManifestRefusal } from "../errors.js";
+import { fieldAt } from "../manifest/field-at.js";
 import { renderLike } from "../manifest/render-scalar.js";
 import { applyReplacements, lineAt } from "../manifest/source-edits.js";
+import { type OriginalValue, parseOriginals, renderOriginals } from "../originals.js";
 import type { Side, TargetSpec } from "../service.js";
 import type { WorkloadState } from "../state.js";
 import { locateField } from "./field-locator.js";
-import { resolveSubstitution } from "./flux-substitution.js";
+import { buildSet } from "./flux-build.js";
+import {
+  type KustomizationInfo,
+  resolveDefinition,
+  substitutionVars,
+} from "./flux-substitution.js";
+import { evaluateSubstitution, variablesIn, variableUses } from "./flux-vars.js";
 import { locateHelmRelease } from "./helmrelease-locator.js";
-import type { Located, LocatedValue } from "./types.js";
+import type { Located, LocatedValue, SubstitutionRef } from "./types.js";
 import { locateWorkload } from "./workload-locator.js";
 
 /** A target with the repository path its file was found at. */
@@ -35,6 +43,8 @@ export interface ServiceInspection {
   readonly state: WorkloadState;
   readonly observed: readonly ObservedValue[];
   readonly warnings: readonly string[];
+  /** Warnings that matter when leaving the primary node (shown in a promote's plan). */
+  readonly promoteWarnings: readonly string[];
 }
 
 export interface FileEdit {
@@ -53,20 +63,35 @@ export interface ServicePatch {
 /** The files a service's targets need, for reading them all in one repository read. */
 export interface TargetFiles {
   readonly texts: ReadonlyMap<string, string | null>;
-  /** Paths (present in `texts`) that may hold the Flux Kustomizations applying the targets. */
+  /**
+   * Paths (present in `texts`) that may hold Flux objects the targets depend on: the Flux
+   * Kustomizations applying them, their substituteFrom ConfigMaps, chart sources.
+   */
   readonly kustomizations: readonly string[];
+  /**
+   * Every file of the branch. Without it what a Flux Kustomization builds cannot be seen, so
+   * a `${VAR}` is never changed where it is defined (it is written in place instead).
+   */
+  readonly tree?: readonly string[];
+  /**
+   * The service's record of templated values a promote replaced (domain/originals.ts); its
+   * text, when it exists, is in `texts`. Without it templated values are refused.
+   */
+  readonly originals?: { readonly service: string; readonly path: string };
 }
 
-function locate(target: PlacedTarget, text: string): Located {
+function locate(target: PlacedTarget, text: string, related: readonly Related[]): Located {
   switch (target.spec.type) {
     case "workload":
       return locateWorkload(text, target.path, target.spec.workload);
     case "helmrelease":
-      return locateHelmRelease(text, target.path, target.spec.release);
+      return locateHelmRelease(text, target.path, target.spec.release, related);
     case "field":
       return locateField(text, target.path, target.spec.target);
   }
 }
+
+type Related = { readonly path: string; readonly text: string };
 
 function textOf(files: TargetFiles, path: string): string {
   const text = files.texts.get(path);
@@ -82,15 +107,27 @@ function textOf(files: TargetFiles, path: string): string {
 function locateAll(files: TargetFiles, targets: readonly PlacedTarget[]) {
   const values: LocatedValue[] = [];
   const warnings: string[] = [];
+  const promoteWarnings: string[] = [];
   const candidates = files.kustomizations.flatMap((path) => {
     const text = files.texts.get(path);
     return typeof text === "string" ? [{ path, text }] : [];
   });
+  // A HelmRelease's chart source may be in any file that was read with it.
+  const read = [...files.texts.entries()].flatMap(([path, text]) =>
+    typeof text === "string" ? [{ path, text }] : [],
+  );
+  const refs: SubstitutionRef[] = [];
   for (const target of targets) {
-    const found = locate(target, textOf(files, target.path));
+    const found = locate(target, textOf(files, target.path), read);
     values.push(...found.values);
     warnings.push(...found.warnings);
-    for (const ref of found.substitutions) values.push(resolveSubstitution(ref, candidates));
+    promoteWarnings.push(...(found.promoteWarnings ?? []));
+    refs.push(...found.substitutions);
+  }
+  for (const ref of refs) {
+    const resolved = resolveRef(ref, refs, candidates, files);
+    values.push(resolved.value);
+    warnings.push(...resolved.warnings);
   }
   const seen = new Map<string, LocatedValue>();
   for (const v of values) {
@@ -104,7 +141,103 @@ function locateAll(files: TargetFiles, targets: readonly PlacedTarget[]) {
     }
     seen.set(key, v);
   }
-  return { values: [...seen.values()], warnings: [...new Set(warnings)] };
+  return {
+    values: [...seen.values()],
+    warnings: [...new Set(warnings)],
+    promoteWarnings: [...new Set(promoteWarnings)],
+  };
+}
+
+/**
+ * The value a `${...}` stands for, and where to move it. An exact `${VAR}` is moved where VAR
+ * is defined only when every use of VAR in what the defining Flux Kustomization builds is a
+ * value this failover moves: changing a variable that also names a PVC, a VolSync object or
+ * anything else would rename it, and with `prune: true` Flux deletes the original. Otherwise
+ * (or for text around a variable, or defaults) the value is evaluated and written as a
+ * literal in place, its template kept for the demote; that is refused only when the file is
+ * applied with different variables by several Kustomizations, or the value cannot be
+ * evaluated.
+ */
+function resolveRef(
+  ref: SubstitutionRef,
+  refs: readonly SubstitutionRef[],
+  candidates: readonly Related[],
+  files: TargetFiles,
+): { value: LocatedValue; warnings: string[] } {
+  let definitionError: ManifestRefusal | undefined;
+  let shared: { name: string; definedAt: string; uses: readonly string[] } | undefined;
+  for (const variable of ref.exact ? [ref.variable] : variablesIn(ref.scalar.value)) {
+    try {
+      const { value, kustomization } = resolveDefinition({ ...ref, variable }, candidates);
+      if (!ref.exact) continue;
+      const others = otherUses(variable, kustomization, refs, files);
+      if (others.length === 0) return { value, warnings: [] };
+      shared = { name: variable, definedAt: `${value.file} ${value.field}`, uses: others };
+    } catch (error) {
+      if (!(error instanceof ManifestRefusal)) throw error;
+      if (error.details?.ambiguous === true) throw error;
+      definitionError ??= error;
+    }
+  }
+  const raw = ref.scalar.value;
+  const vars = substitutionVars(ref.file, candidates);
+  const evaluated = evaluateSubstitution(raw, vars);
+  if (evaluated === undefined) {
+    if (definitionError !== undefined) throw definitionError;
+    const unset = variablesIn(raw).filter((v) => !vars.has(v));
+    throw new ManifestRefusal(
+      `${ref.file}: ${ref.field} is ${JSON.stringify(raw)}, which failover cannot evaluate: ${unset.join(", ") || "it"} is set in no spec.postBuild.substitute (or substituteFrom ConfigMap) of the Flux Kustomization covering the file, and has no default. Set it there, or write the literal value.`,
+      { file: ref.file, field: ref.field, value: raw },
+    );
+  }
+  const warnings =
+    shared === undefined
+      ? []
+      : [
+          `${shared.definedAt}: \${${shared.name}} is also used by ${shared.uses.join("; ")}; failover does not change ${shared.name} (that would rename those too) and writes the value in place at ${ref.file} ${ref.field} instead (a demote writes \${${shared.name}} back). To move it in ks.yaml, give the claim or node a variable of its own, e.g. \${${shared.name}_${ref.role === "node" ? "NODE" : "CLAIM"}:=${evaluated}}.`,
+        ];
+  return {
+    value: {
+      file: ref.file,
+      field: ref.field,
+      role: ref.role,
+      value: evaluated,
+      primary: ref.primary,
+      backup: ref.backup,
+      scalar: ref.scalar,
+      template: raw,
+    },
+    warnings,
+  };
+}
+
+/**
+ * Uses of `${variable}` in what `kustomization` builds, other than this service's own values:
+ * "file field" each, or what could not be seen (then nothing may be assumed unused).
+ */
+function otherUses(
+  variable: string,
+  kustomization: KustomizationInfo,
+  refs: readonly SubstitutionRef[],
+  files: TargetFiles,
+): string[] {
+  if (files.tree === undefined) return ["files failover did not list"];
+  const build = buildSet(kustomization.specPath, kustomization.components, files.tree, files.texts);
+  const others: string[] = [
+    ...build.hidden.map((h) => `what it cannot see (${h})`),
+    ...build.unread.map((p) => `${p} (not read)`),
+  ];
+  for (const path of build.paths) {
+    const text = files.texts.get(path);
+    if (typeof text !== "string") continue;
+    for (const at of variableUses(text, variable)) {
+      const ours = refs.some(
+        (r) => r.file === path && at >= r.scalar.range[0] && at < r.scalar.range[1],
+      );
+      if (!ours) others.push(`${path} ${fieldAt(text, path, at)}`);
+    }
+  }
+  return others;
 }
 
 function stateOf(values: readonly LocatedValue[]): WorkloadState {
@@ -114,14 +247,13 @@ function stateOf(values: readonly LocatedValue[]): WorkloadState {
   return "mixed";
 }
 
-function inspection(
-  values: readonly LocatedValue[],
-  warnings: readonly string[],
-): ServiceInspection {
+function inspection(located: ReturnType<typeof locateAll>): ServiceInspection {
+  const { values, warnings, promoteWarnings } = located;
   return {
     state: stateOf(values),
     observed: values.map((v) => ({ file: v.file, field: v.field, role: v.role, value: v.value })),
     warnings,
+    promoteWarnings,
   };
 }
 
@@ -130,8 +262,7 @@ export function inspectTargets(
   files: TargetFiles,
   targets: readonly PlacedTarget[],
 ): ServiceInspection {
-  const { values, warnings } = locateAll(files, targets);
-  return inspection(values, warnings);
+  return inspection(locateAll(files, targets));
 }
 
 /**
@@ -143,8 +274,9 @@ export function patchTargets(
   targets: readonly PlacedTarget[],
   to: Side,
 ): ServicePatch {
-  const { values, warnings } = locateAll(files, targets);
-  const before = inspection(values, warnings);
+  const located = locateAll(files, targets);
+  const { values } = located;
+  const before = inspection(located);
   if (before.state === "unknown") {
     const foreign = values.filter((v) => v.value !== v.primary && v.value !== v.backup);
     throw new ManifestRefusal(
@@ -162,15 +294,39 @@ export function patchTargets(
     if (v.value === v[to]) continue;
     byFile.set(v.file, [...(byFile.get(v.file) ?? []), v]);
   }
+  const record = files.originals;
+  const recordText = record === undefined ? undefined : files.texts.get(record.path);
+  const recorded =
+    record === undefined || typeof recordText !== "string" || byFile.size === 0
+      ? []
+      : parseOriginals(recordText, record.path, record.service);
+  const replaced: OriginalValue[] = [];
   const edited: FileEdit[] = [...byFile.entries()].map(([path, changes]) => {
     const text = textOf(files, path);
     const after = applyReplacements(
       text,
-      changes.map((v) => ({
-        start: v.scalar.range[0],
-        end: v.scalar.range[1],
-        text: renderLike(v.scalar, v[to]),
-      })),
+      changes.map((v) => {
+        const [start, end] = v.scalar.range;
+        if (v.template !== undefined) {
+          if (record === undefined) {
+            throw new FailoverError(
+              "internal",
+              `${path}: ${v.field} is templated and there is no record to keep it in`,
+            );
+          }
+          replaced.push({
+            file: path,
+            field: v.field,
+            text: text.slice(start, end),
+            side: to === "backup" ? "primary" : "backup",
+            written: v[to],
+          });
+        }
+        const original = recorded.find(
+          (r) => r.file === path && r.field === v.field && r.side === to && r.written === v.value,
+        );
+        return { start, end, text: original?.text ?? renderLike(v.scalar, v[to]) };
+      }),
     );
     const edits = changes
       .map((v) => ({
@@ -184,6 +340,15 @@ export function patchTargets(
     return { path, before: text, after, edits };
   });
   verify(files, targets, edited, to);
+  if (record !== undefined && replaced.length > 0) {
+    const kept = recorded.filter(
+      (r) => !replaced.some((n) => n.file === r.file && n.field === r.field),
+    );
+    const after = renderOriginals(record.service, [...kept, ...replaced]);
+    if (after !== recordText) {
+      edited.push({ path: record.path, before: recordText ?? "", after, edits: [] });
+    }
+  }
   return { before, files: edited.sort((a, b) => a.path.localeCompare(b.path)) };
 }
 
@@ -199,7 +364,7 @@ function verify(
   for (const f of edited) texts.set(f.path, f.after);
   let state: WorkloadState;
   try {
-    state = stateOf(locateAll({ texts, kustomizations: files.kustomizations }, targets).values);
+    state = stateOf(locateAll({ ...files, texts }, targets).values);
   } catch (cause) {
     throw new FailoverError("internal", "a patched file failed re-inspection", { cause });
   }

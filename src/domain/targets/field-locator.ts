@@ -7,9 +7,11 @@ import type { FieldTarget } from "../service.js";
 import type { Located } from "./types.js";
 import {
   describeObject,
+  isHelmRelease,
   mapRoots,
   metadataOf,
   placementValue,
+  releaseNameOf,
   substitutionDisabled,
 } from "./value-helpers.js";
 
@@ -161,13 +163,35 @@ export function locateField(text: string, file: string, target: FieldTarget): Lo
       const node = childOf(container, segment);
       if (node === undefined) return missing(here, describeMissing(container, segment, path));
       const disabled = substitutionDisabled(root);
-      const found = placementValue(node, field, text, where, disabled ? "disabled" : "collect");
+      const found = placementValue(
+        node,
+        field,
+        text,
+        where,
+        disabled ? "disabled" : "collect",
+        isHelmRelease(root) ? releaseNameOf(root) : undefined,
+      );
       const sides = { primary: target.primary, backup: target.backup };
       if (found.variable !== undefined) {
-        const ref = { file, field, role: "value" as const, variable: found.variable, ...sides };
+        const ref = {
+          file,
+          field,
+          role: "value" as const,
+          variable: found.variable,
+          exact: found.exact === true,
+          scalar: found.node,
+          ...sides,
+        };
         return { values: [], substitutions: [ref], warnings: [] };
       }
-      const value = { file, field, role: "value" as const, value: found.value, scalar: found.node };
+      const value = {
+        file,
+        field,
+        role: "value" as const,
+        value: found.value,
+        scalar: found.node,
+        ...(found.template === undefined ? {} : { template: found.template }),
+      };
       return { values: [{ ...value, ...sides }], substitutions: [], warnings: [] };
     }
     let child: YAMLMap | YAMLSeq | undefined;

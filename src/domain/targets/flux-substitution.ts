@@ -3,33 +3,22 @@ import { ManifestRefusal } from "../errors.js";
 import { childPath } from "../manifest/field-path.js";
 import { parseManifest } from "../manifest/parse-manifest.js";
 import { editableString, mapAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
+import { directoryOf, normalizeRepoPath, pathCovers } from "./repo-paths.js";
 import type { LocatedValue, SubstitutionRef } from "./types.js";
 import { describeObject, isFluxKustomization, mapRoots, metadataOf } from "./value-helpers.js";
 
-/** A repository path without `./`, `.`/`..` segments, doubled or trailing slashes ("" is the root). */
-export function normalizeRepoPath(path: string): string {
-  const out: string[] = [];
-  for (const part of path.replace(/\\/g, "/").split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return out.join("/");
-}
+export { normalizeRepoPath, pathCovers };
 
-function directoryOf(file: string): string {
-  const normalized = normalizeRepoPath(file);
-  const slash = normalized.lastIndexOf("/");
-  return slash === -1 ? "" : normalized.slice(0, slash);
-}
-
-/** True when a Flux Kustomization with `spec.path` applies files of `dir` (its tree). */
-export function pathCovers(specPath: string, dir: string): boolean {
-  const base = normalizeRepoPath(specPath);
-  return base === "" || dir === base || dir.startsWith(`${base}/`);
+/** The Flux Kustomization a definition was found in: what it builds is where its uses are. */
+export interface KustomizationInfo {
+  readonly file: string;
+  readonly label: string;
+  readonly specPath: string;
+  readonly components: readonly string[];
 }
 
 interface Definition {
+  readonly kustomization: KustomizationInfo;
   readonly file: string;
   readonly text: string;
   readonly node: unknown;
@@ -38,6 +27,7 @@ interface Definition {
 }
 
 interface Source {
+  readonly kustomization: KustomizationInfo;
   readonly kind: string;
   readonly name: string;
   readonly namespace: string | undefined;
@@ -54,6 +44,14 @@ export function resolveSubstitution(
   ref: SubstitutionRef,
   candidates: readonly { path: string; text: string }[],
 ): LocatedValue {
+  return resolveDefinition(ref, candidates).value;
+}
+
+/** As resolveSubstitution, with the Flux Kustomization whose build the variable is used in. */
+export function resolveDefinition(
+  ref: SubstitutionRef,
+  candidates: readonly { path: string; text: string }[],
+): { value: LocatedValue; kustomization: KustomizationInfo } {
   const dir = directoryOf(ref.file);
   const variable = ref.variable;
   const looked: string[] = [];
@@ -68,12 +66,18 @@ export function resolveSubstitution(
       const specPath = isMap(spec) ? (stringOf(valueAt(spec, "path")) ?? "") : "";
       const label = `${candidate.path} (${describeObject(root)}, spec.path ${specPath || "./"})`;
       looked.push(label);
+      const kustomization: KustomizationInfo = {
+        file: candidate.path,
+        label,
+        specPath,
+        components: isMap(spec) ? componentsOf(spec) : [],
+      };
       if (!isMap(spec) || !pathCovers(specPath, dir)) continue;
       const postBuild = valueAt(spec, "postBuild");
       if (!isMap(postBuild)) continue;
       const substitute = valueAt(postBuild, "substitute");
       if (isMap(substitute) && valueAt(substitute, variable) !== undefined) {
-        definitions.push(substituteDefinition(candidate, root, variable, label));
+        definitions.push(substituteDefinition(candidate, root, variable, kustomization));
         continue;
       }
       const from = valueAt(postBuild, "substituteFrom");
@@ -83,7 +87,13 @@ export function resolveSubstitution(
           const kind = stringOf(valueAt(item, "kind")) ?? "ConfigMap";
           const name = stringOf(valueAt(item, "name"));
           if (name === undefined) continue;
-          sources.push({ kind, name, namespace: metadataOf(root).namespace, from: label });
+          sources.push({
+            kustomization,
+            kind,
+            name,
+            namespace: metadataOf(root).namespace,
+            from: label,
+          });
         }
       }
     }
@@ -93,7 +103,13 @@ export function resolveSubstitution(
   if (definitions.length > 1) {
     throw new ManifestRefusal(
       `${where}, which ${definitions.length} Flux Kustomizations covering the file define (${definitions.map((d) => `${d.label} ${d.field}`).join("; ")}); failover cannot tell which one Flux applies to it. Define it in one of them only, or use a "field" target on the one that takes effect.`,
-      { file: ref.file, field: ref.field, variable, definitions: definitions.map((d) => d.file) },
+      {
+        file: ref.file,
+        field: ref.field,
+        variable,
+        ambiguous: true,
+        definitions: definitions.map((d) => d.file),
+      },
     );
   }
   const [definition] = definitions;
@@ -104,7 +120,7 @@ export function resolveSubstitution(
     if (configMaps.length > 1) {
       throw new ManifestRefusal(
         `${where}, which several ConfigMaps named in substituteFrom define (${configMaps.map((d) => `${d.label} ${d.field}`).join("; ")}); failover cannot tell which one wins. Define it in one place, or use a "field" target on the one that takes effect.`,
-        { file: ref.file, field: ref.field, variable },
+        { file: ref.file, field: ref.field, variable, ambiguous: true },
       );
     }
     const [configMap] = configMaps;
@@ -121,12 +137,18 @@ export function resolveSubstitution(
   );
 }
 
+function componentsOf(spec: YAMLMap): string[] {
+  const list = valueAt(spec, "components");
+  return isSeq(list) ? list.items.flatMap((i) => stringOf(i) ?? []) : [];
+}
+
 function substituteDefinition(
   candidate: { path: string; text: string },
   root: YAMLMap,
   variable: string,
-  label: string,
+  kustomization: KustomizationInfo,
 ): Definition {
+  const label = kustomization.label;
   const where: Where = { file: candidate.path };
   // Walk again with the edit-path checks (anchors, aliases, merge keys are refused).
   const spec = mapAt(root, "spec", "spec", where, true);
@@ -135,6 +157,7 @@ function substituteDefinition(
     postBuild && mapAt(postBuild, "substitute", "spec.postBuild.substitute", where, true);
   const field = childPath("spec.postBuild.substitute", variable);
   return {
+    kustomization,
     file: candidate.path,
     text: candidate.text,
     node: substitute && valueAt(substitute, variable),
@@ -154,18 +177,19 @@ function configMapDefinitions(
     for (const root of candidate.roots) {
       if (stringOf(valueAt(root, "kind")) !== "ConfigMap") continue;
       const { name, namespace } = metadataOf(root);
-      const named = wanted.some(
+      const source = wanted.find(
         (s) =>
           s.name === name &&
           (s.namespace === undefined || namespace === undefined || s.namespace === namespace),
       );
-      if (!named) continue;
+      if (source === undefined) continue;
       const data = valueAt(root, "data");
       if (!isMap(data) || valueAt(data, variable) === undefined) continue;
       const where: Where = { file: candidate.path };
       const dataMap = mapAt(root, "data", "data", where, true);
       const field = childPath("data", variable);
       found.push({
+        kustomization: source.kustomization,
         file: candidate.path,
         text: candidate.text,
         node: dataMap && valueAt(dataMap, variable),
@@ -177,15 +201,89 @@ function configMapDefinitions(
   return found;
 }
 
-function located(ref: SubstitutionRef, d: Definition): LocatedValue {
+function located(
+  ref: SubstitutionRef,
+  d: Definition,
+): { value: LocatedValue; kustomization: KustomizationInfo } {
   const scalar = editableString(d.node, d.field, d.text, { file: d.file });
   return {
-    file: d.file,
-    field: d.field,
-    role: ref.role,
-    value: scalar.value,
-    primary: ref.primary,
-    backup: ref.backup,
-    scalar,
+    value: {
+      file: d.file,
+      field: d.field,
+      role: ref.role,
+      value: scalar.value,
+      primary: ref.primary,
+      backup: ref.backup,
+      scalar,
+    },
+    kustomization: d.kustomization,
   };
+}
+
+/**
+ * The variables Flux substitutes in `file`, as far as the repository says: those of the
+ * covering Flux Kustomization with the deepest spec.path (inline `substitute` over
+ * `substituteFrom` ConfigMaps found among the candidates). Only literal string values.
+ */
+export function substitutionVars(
+  file: string,
+  candidates: readonly { path: string; text: string }[],
+): ReadonlyMap<string, string> {
+  const dir = directoryOf(file);
+  let best: { root: YAMLMap; depth: number } | undefined;
+  const configMaps: YAMLMap[] = [];
+  for (const c of candidates) {
+    let roots: YAMLMap[];
+    try {
+      roots = mapRoots(parseManifest(c.text, c.path));
+    } catch {
+      continue;
+    }
+    for (const root of roots) {
+      if (stringOf(valueAt(root, "kind")) === "ConfigMap") configMaps.push(root);
+      if (!isFluxKustomization(root)) continue;
+      const spec = valueAt(root, "spec");
+      if (!isMap(spec)) continue;
+      const specPath = stringOf(valueAt(spec, "path")) ?? "";
+      if (!pathCovers(specPath, dir)) continue;
+      const depth = normalizeRepoPath(specPath).split("/").filter(Boolean).length;
+      if (best === undefined || depth > best.depth) best = { root, depth };
+    }
+  }
+  const vars = new Map<string, string>();
+  if (best === undefined) return vars;
+  const spec = valueAt(best.root, "spec");
+  const postBuild = isMap(spec) ? valueAt(spec, "postBuild") : undefined;
+  if (!isMap(postBuild)) return vars;
+  const from = valueAt(postBuild, "substituteFrom");
+  if (isSeq(from)) {
+    for (const item of from.items) {
+      if (!isMap(item) || (stringOf(valueAt(item, "kind")) ?? "ConfigMap") !== "ConfigMap")
+        continue;
+      const name = stringOf(valueAt(item, "name"));
+      const cm = configMaps.find((m) => metadataOf(m).name === name);
+      const data = cm && valueAt(cm, "data");
+      if (!isMap(data)) continue;
+      for (const pair of data.items) {
+        const key = stringOf(pair.key);
+        const value = literalOf(pair.value);
+        if (key !== undefined && value !== undefined) vars.set(key, value);
+      }
+    }
+  }
+  const substitute = valueAt(postBuild, "substitute");
+  if (isMap(substitute)) {
+    for (const pair of substitute.items) {
+      const key = stringOf(pair.key);
+      const value = literalOf(pair.value);
+      if (key !== undefined && value !== undefined) vars.set(key, value);
+    }
+  }
+  return vars;
+}
+
+/** Flux uses substitute values as they are: a templated one is not a value failover can use. */
+function literalOf(node: unknown): string | undefined {
+  const value = stringOf(node);
+  return value === undefined || /\$\{|\{\{/.test(value) ? undefined : value;
 }

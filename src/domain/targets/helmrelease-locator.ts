@@ -2,6 +2,7 @@ import { type Document, isMap, isScalar, type YAMLMap } from "yaml";
 import { ManifestRefusal } from "../errors.js";
 import { childPath } from "../manifest/field-path.js";
 import { parseManifest } from "../manifest/parse-manifest.js";
+import { stuckPodWarning } from "../manifest/stuck-pod.js";
 import { mapAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
 import type { HelmReleaseTarget } from "../service.js";
 import { inExpressionValues, type PathValue, requiredTerms } from "./affinity-helpers.js";
@@ -10,6 +11,7 @@ import {
   isHelmRelease,
   metadataOf,
   placementValue,
+  releaseNameOf,
   substitutionDisabled,
 } from "./value-helpers.js";
 
@@ -22,7 +24,12 @@ import {
  * `defaultPodOptionsStrategy: overwrite` a map in `pod` (nodeSelector, affinity) replaces the
  * default map wholesale, with `merge` it is deep-merged (lists replaced).
  */
-export function locateHelmRelease(text: string, file: string, target: HelmReleaseTarget): Located {
+export function locateHelmRelease(
+  text: string,
+  file: string,
+  target: HelmReleaseTarget,
+  related: readonly { path: string; text: string }[] = [],
+): Located {
   const docs = parseManifest(text, file);
   const release = findRelease(docs, target, file);
   const where: Where = { file };
@@ -32,18 +39,21 @@ export function locateHelmRelease(text: string, file: string, target: HelmReleas
     target,
     label: `HelmRelease ${target.name}`,
     substitutions: substitutionDisabled(release) ? "disabled" : "collect",
+    releaseName: releaseNameOf(release),
   };
+  if (target.chart !== "app-template") requireAppTemplate(release, ctx, related);
   const { spec, values } = valuesOf(release, ctx);
   const warnings: string[] = [];
-  const claim = claimValue(values, ctx, warnings);
-  const nodes = nodeValues(values, ctx, warnings);
+  const promoteWarnings: string[] = [];
+  const claims = claimValues(values, ctx, warnings);
+  const nodes = nodeValues(values, ctx, warnings, promoteWarnings);
 
   const located: LocatedValue[] = [];
   const substitutions: SubstitutionRef[] = [];
   const seen = new Set<number>();
   const all: [ValueRole, PathValue][] = [
     ...nodes.map((n): [ValueRole, PathValue] => ["node", n]),
-    ["claim", claim],
+    ...claims.map((c): [ValueRole, PathValue] => ["claim", c]),
   ];
   all.sort((a, b) => a[1].node.range[0] - b[1].node.range[0]);
   for (const [role, v] of all) {
@@ -54,9 +64,25 @@ export function locateHelmRelease(text: string, file: string, target: HelmReleas
         ? { primary: target.primary.claim, backup: target.backup.claim }
         : { primary: target.primary.node, backup: target.backup.node };
     if (v.variable !== undefined) {
-      substitutions.push({ file, field: v.field, role, variable: v.variable, ...sides });
+      substitutions.push({
+        file,
+        field: v.field,
+        role,
+        variable: v.variable,
+        exact: v.exact === true,
+        scalar: v.node,
+        ...sides,
+      });
     } else {
-      located.push({ file, field: v.field, role, value: v.value, scalar: v.node, ...sides });
+      located.push({
+        file,
+        field: v.field,
+        role,
+        value: v.value,
+        scalar: v.node,
+        ...sides,
+        ...(v.template === undefined ? {} : { template: v.template }),
+      });
     }
   }
   if (valueAt(spec, "valuesFrom") !== undefined) {
@@ -64,7 +90,7 @@ export function locateHelmRelease(text: string, file: string, target: HelmReleas
       `${file}: ${ctx.label} also takes values from spec.valuesFrom, which Helm merges over spec.values; failover edits spec.values only, so a placement or claim set there wins.`,
     );
   }
-  return { values: located, substitutions, warnings };
+  return { values: located, substitutions, warnings, promoteWarnings };
 }
 
 interface Context {
@@ -73,6 +99,86 @@ interface Context {
   readonly target: HelmReleaseTarget;
   readonly label: string;
   readonly substitutions: "collect" | "disabled";
+  /** For evaluating `{{ .Release.Name }}`; undefined when not a literal. */
+  readonly releaseName: string | undefined;
+}
+
+const APP_TEMPLATE = "app-template";
+
+/**
+ * Only the bjw-s app-template chart has the values failover knows. The chart is
+ * `spec.chart.spec.chart`, or the OCIRepository / HelmChart that `spec.chartRef` names (looked
+ * up among the files read with the release).
+ */
+function requireAppTemplate(
+  release: YAMLMap,
+  ctx: Context,
+  related: readonly { path: string; text: string }[],
+): void {
+  const { file } = ctx.where;
+  const spec = valueAt(release, "spec");
+  const advice = `failover knows the values of the bjw-s ${APP_TEMPLATE} chart only. For another chart, remove "helmrelease" from the service and list the fields that place its pod and name its claim as "targets:" (each with path, field, primary and backup), e.g. {path: ${file}, field: spec.values.nodeSelector.${ctx.target.nodeLabelKey}, primary: ${ctx.target.primary.node}, backup: ${ctx.target.backup.node}}; if it is ${APP_TEMPLATE} under another name, set chart: ${APP_TEMPLATE} for the service.`;
+  const chartSpec = isMap(spec) ? valueAt(spec, "chart") : undefined;
+  const inner = isMap(chartSpec) ? valueAt(chartSpec, "spec") : undefined;
+  const chartName = isMap(inner) ? stringOf(valueAt(inner, "chart")) : undefined;
+  if (chartName !== undefined) {
+    if (basename(chartName) === APP_TEMPLATE) return;
+    throw new ManifestRefusal(
+      `${file}: ${ctx.label} uses chart ${chartName} (spec.chart.spec.chart); ${advice}`,
+      { file, field: "spec.chart.spec.chart", chart: chartName },
+    );
+  }
+  const ref = isMap(spec) ? valueAt(spec, "chartRef") : undefined;
+  if (isMap(ref)) {
+    const kind = stringOf(valueAt(ref, "kind")) ?? "";
+    const name = stringOf(valueAt(ref, "name")) ?? "";
+    const source = findSource(related, kind, name);
+    const what = `spec.chartRef (${kind} ${name})`;
+    if (source === undefined) {
+      throw new ManifestRefusal(
+        `${file}: ${ctx.label} takes its chart from ${what}, which is in none of the files failover read with it (${related.map((r) => r.path).join(", ") || "none"}), so it cannot tell the chart; ${advice}`,
+        { file, field: "spec.chartRef" },
+      );
+    }
+    const sourceSpec = valueAt(source.root, "spec");
+    const url = isMap(sourceSpec)
+      ? stringOf(valueAt(sourceSpec, kind === "HelmChart" ? "chart" : "url"))
+      : undefined;
+    if (url !== undefined && basename(url) === APP_TEMPLATE) return;
+    throw new ManifestRefusal(
+      `${file}: ${ctx.label} uses chart ${url ?? "(unknown)"} (${what} in ${source.path}); ${advice}`,
+      { file, field: "spec.chartRef", chart: url },
+    );
+  }
+  throw new ManifestRefusal(
+    `${file}: ${ctx.label} names no chart (neither spec.chart.spec.chart nor spec.chartRef); ${advice}`,
+    { file, field: "spec.chart" },
+  );
+}
+
+function basename(ref: string): string {
+  return ref.replace(/\/+$/, "").split("/").at(-1)?.split(":")[0] ?? ref;
+}
+
+function findSource(
+  related: readonly { path: string; text: string }[],
+  kind: string,
+  name: string,
+): { path: string; root: YAMLMap } | undefined {
+  for (const r of related) {
+    let docs: readonly Document.Parsed[];
+    try {
+      docs = parseManifest(r.text, r.path);
+    } catch {
+      continue;
+    }
+    for (const doc of docs) {
+      const root = doc.contents;
+      if (!isMap(root) || stringOf(valueAt(root, "kind")) !== kind) continue;
+      if (metadataOf(root).name === name) return { path: r.path, root };
+    }
+  }
+  return undefined;
 }
 
 const VALUES = "spec.values";
@@ -143,7 +249,11 @@ function isEnabled(item: YAMLMap): boolean {
   return !(isScalar(node) && node.value === false);
 }
 
-function claimValue(values: YAMLMap, ctx: Context, warnings: string[]): PathValue {
+/**
+ * The claim of the service's persistence item, and of every other item naming the same claim
+ * (the pod mounts it twice: all of them must move, or the pod keeps the primary's data).
+ */
+function claimValues(values: YAMLMap, ctx: Context, warnings: string[]): PathValue[] {
   const { where, target, text } = ctx;
   const { file } = where;
   const persistencePath = `${VALUES}.persistence`;
@@ -185,6 +295,13 @@ function claimValue(values: YAMLMap, ctx: Context, warnings: string[]): PathValu
       );
     }
   }
+  const main: PathValue = {
+    field,
+    ...placementValue(node, field, text, where, ctx.substitutions, ctx.releaseName),
+  };
+  const mainText = isScalar(node) ? node.value : undefined;
+  const sameClaim = new Set([target.primary.claim, target.backup.claim, main.value]);
+  const found: PathValue[] = [main];
   for (const name of keysOf(persistence)) {
     if (name === target.persistence) continue;
     const other = valueAt(persistence, name);
@@ -192,7 +309,16 @@ function claimValue(values: YAMLMap, ctx: Context, warnings: string[]): PathValu
     const otherPath = childPath(persistencePath, name);
     const otherType = persistenceType(other);
     if (otherType === PVC) {
-      const claim = stringOf(valueAt(other, "existingClaim"));
+      const claimNode = valueAt(other, "existingClaim");
+      const claim = stringOf(claimNode);
+      if (claim !== undefined && (sameClaim.has(claim) || claim === mainText)) {
+        const otherField = `${otherPath}.existingClaim`;
+        found.push({
+          field: otherField,
+          ...placementValue(claimNode, otherField, text, where, ctx.substitutions, ctx.releaseName),
+        });
+        continue;
+      }
       warnings.push(
         `${file}: ${otherPath} uses ${claim === undefined ? "a claim the chart creates" : `claim ${claim}`}, which failover does not change; a ReadWriteOnce volume stays with its node.`,
       );
@@ -202,7 +328,7 @@ function claimValue(values: YAMLMap, ctx: Context, warnings: string[]): PathValu
       );
     }
   }
-  return { field, ...placementValue(node, field, text, where, ctx.substitutions) };
+  return found;
 }
 
 /** Controllers an item is mounted into when it only has advancedMounts; undefined when global. */
@@ -235,7 +361,12 @@ interface ControllerRef {
   readonly pod: YAMLMap | undefined;
 }
 
-function controllersOf(values: YAMLMap, ctx: Context, warnings: string[]): ControllerRef[] {
+function controllersOf(
+  values: YAMLMap,
+  ctx: Context,
+  warnings: string[],
+  promoteWarnings: string[],
+): ControllerRef[] {
   const { where, target } = ctx;
   const { file } = where;
   const controllersPath = `${VALUES}.controllers`;
@@ -245,7 +376,9 @@ function controllersOf(values: YAMLMap, ctx: Context, warnings: string[]): Contr
     const path = childPath(controllersPath, name);
     const controller = controllers && mapAt(controllers, name, path, where, true);
     const pod = controller && mapAt(controller, "pod", `${path}.pod`, where, true);
-    if (controller !== undefined) controllerWarnings(controller, name, path, ctx, warnings);
+    if (controller !== undefined) {
+      controllerWarnings(controller, name, path, ctx, warnings, promoteWarnings);
+    }
     return { name, path, pod };
   };
   if (target.controller !== undefined) {
@@ -278,15 +411,22 @@ function controllerWarnings(
   path: string,
   ctx: Context,
   warnings: string[],
+  promoteWarnings: string[],
 ): void {
   const { file } = ctx.where;
   const type = stringOf(valueAt(controller, "type")) ?? "deployment";
   const strategy = stringOf(valueAt(controller, "strategy"));
-  // The chart's default for Deployments is Recreate; StatefulSets replace pods one at a time.
-  if (type === "deployment" && strategy === "RollingUpdate") {
-    warnings.push(
-      `${file}: ${ctx.label} controller ${name} uses strategy RollingUpdate; with a ReadWriteOnce claim the new pod cannot attach the volume while the old one holds it (Multi-Attach). Set ${path}.strategy: Recreate (the chart's default).`,
+  // The chart's default strategy for a deployment is Recreate. A failover moves the pod to
+  // another claim, so RollingUpdate causes no Multi-Attach; Recreate and StatefulSets wait.
+  if (type === "deployment" && strategy !== "RollingUpdate") {
+    promoteWarnings.push(
+      stuckPodWarning(
+        file,
+        `${ctx.label} controller ${name} (strategy ${strategy ?? "Recreate, the chart's default"})`,
+      ),
     );
+  } else if (type === "statefulset") {
+    promoteWarnings.push(stuckPodWarning(file, `${ctx.label} controller ${name} (a StatefulSet)`));
   }
   const replicas = valueAt(controller, "replicas");
   const count = isScalar(replicas) ? replicas.value : undefined;
@@ -297,7 +437,12 @@ function controllerWarnings(
   }
 }
 
-function nodeValues(values: YAMLMap, ctx: Context, warnings: string[]): PathValue[] {
+function nodeValues(
+  values: YAMLMap,
+  ctx: Context,
+  warnings: string[],
+  promoteWarnings: string[],
+): PathValue[] {
   const { where, target, text } = ctx;
   const key = target.nodeLabelKey;
   const strategy = podOptionsStrategy(values, where);
@@ -308,7 +453,7 @@ function nodeValues(values: YAMLMap, ctx: Context, warnings: string[]): PathValu
   const defaultAffinity =
     defaults && mapAt(defaults, "affinity", `${defaultsPath}.affinity`, where, true);
 
-  const controllers = controllersOf(values, ctx, warnings);
+  const controllers = controllersOf(values, ctx, warnings, promoteWarnings);
   const found: PathValue[] = [];
   const overriding: string[] = [];
   const without: string[] = [];
@@ -327,7 +472,7 @@ function nodeValues(values: YAMLMap, ctx: Context, warnings: string[]): PathValu
     ) {
       selector = { map: podSelector, path: `${podPath}.nodeSelector` };
       if (strategy === "overwrite" && valueAt(podSelector, key) === undefined) {
-        overriding.push(`${podPath}.nodeSelector`);
+        overriding.push(`${podPath}.nodeSelector replaces ${defaultsPath}.nodeSelector`);
       }
     } else if (defaultSelector !== undefined) {
       selector = { map: defaultSelector, path: `${defaultsPath}.nodeSelector` };
@@ -335,7 +480,10 @@ function nodeValues(values: YAMLMap, ctx: Context, warnings: string[]): PathValu
     const selectorNode = selector && valueAt(selector.map, key);
     if (selector !== undefined && selectorNode !== undefined) {
       const field = childPath(selector.path, key);
-      mine.push({ field, ...placementValue(selectorNode, field, text, where, ctx.substitutions) });
+      mine.push({
+        field,
+        ...placementValue(selectorNode, field, text, where, ctx.substitutions, ctx.releaseName),
+      });
     }
 
     // required nodeAffinity
@@ -350,10 +498,18 @@ function nodeValues(values: YAMLMap, ctx: Context, warnings: string[]): PathValu
         : podTerms !== undefined && podTerms.terms.items.length > 0
           ? podTerms
           : defaultTerms;
+    if (
+      strategy === "overwrite" &&
+      podAffinity !== undefined &&
+      defaultTerms !== undefined &&
+      defaultTerms.terms.items.length > 0
+    ) {
+      overriding.push(`${podPath}.affinity replaces ${defaultsPath}.affinity`);
+    }
     if (terms !== undefined) {
       mine.push(
         ...inExpressionValues(terms, key, target.primary.node, where, (node, field) =>
-          placementValue(node, field, text, where, ctx.substitutions),
+          placementValue(node, field, text, where, ctx.substitutions, ctx.releaseName),
         ),
       );
     }
@@ -364,7 +520,7 @@ function nodeValues(values: YAMLMap, ctx: Context, warnings: string[]): PathValu
   if (found.length === 0) {
     const overridden =
       overriding.length > 0
-        ? ` (${overriding.join(", ")} replaces the default nodeSelector: add the key there)`
+        ? ` (with defaultPodOptionsStrategy overwrite, the chart's default, ${overriding.join(" and ")}: add the ${key} placement there, or set defaultPodOptionsStrategy: merge)`
         : "";
     throw new ManifestRefusal(
       `no nodeSelector ${key} or required nodeAffinity on ${key} takes effect in ${where.file} (${ctx.label}): add \`${defaultsPath}.nodeSelector.${key}: ${target.primary.node}\`${overridden}.`,

@@ -1,14 +1,17 @@
 import { type Document, isMap, isScalar, type Scalar, type YAMLMap } from "yaml";
 import { ManifestRefusal } from "../errors.js";
 import { editableValue } from "../manifest/locate-placement.js";
-import { rawText, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
-import { substitutionVariable } from "./types.js";
+import { editableString, rawText, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
 
 /** A value failover may rewrite, or a `${VAR}` to resolve in the Flux Kustomization. */
 export interface PlacementValue {
   readonly node: Scalar<string> & { range: [number, number, number] };
+  /** As it takes effect: a Helm template evaluated, a substitution still to resolve. */
   readonly value: string;
   readonly variable?: string;
+  readonly exact?: boolean;
+  /** A Helm template failover evaluated to `value`: the scalar as written. */
+  readonly template?: string;
 }
 
 /** Flux skips post-build substitution for objects annotated like this. */
@@ -21,9 +24,45 @@ export function substitutionDisabled(root: YAMLMap): boolean {
   return isMap(annotations) && stringOf(valueAt(annotations, SUBSTITUTE_ANNOTATION)) === "disabled";
 }
 
+const RELEASE_NAME = /\{\{-?\s*\.Release\.Name\s*-?\}\}/g;
+
 /**
- * A literal string, or (exactly `${VAR}`) a Flux substitution to resolve. Helm templates and
- * partly substituted strings are refused with what to configure instead.
+ * A Helm template failover can evaluate: text around `{{ .Release.Name }}` (what app-template
+ * passes through `tpl`), nothing else templated. Undefined otherwise.
+ */
+export function evaluateHelmTemplate(
+  value: string,
+  releaseName: string | undefined,
+): string | undefined {
+  if (releaseName === undefined || !RELEASE_NAME.test(value)) return undefined;
+  RELEASE_NAME.lastIndex = 0;
+  const out = value.replace(RELEASE_NAME, releaseName);
+  return out.includes("{{") || out.includes("}}") || out.includes("${") ? undefined : out;
+}
+
+/**
+ * The Helm release name of a HelmRelease as helm-controller computes it: `spec.releaseName`,
+ * else `[spec.targetNamespace-]metadata.name`. Undefined when any of them is not a literal.
+ */
+export function releaseNameOf(root: YAMLMap): string | undefined {
+  const spec = valueAt(root, "spec");
+  const literal = (v: string | undefined) => (v === undefined || v.includes("${") ? undefined : v);
+  if (isMap(spec)) {
+    const releaseName = valueAt(spec, "releaseName");
+    if (releaseName !== undefined) return literal(stringOf(releaseName));
+  }
+  const name = literal(metadataOf(root).name);
+  if (name === undefined) return undefined;
+  const targetNamespace = isMap(spec) ? valueAt(spec, "targetNamespace") : undefined;
+  if (targetNamespace === undefined) return name;
+  const ns = literal(stringOf(targetNamespace));
+  return ns === undefined ? undefined : `${ns}-${name}`;
+}
+
+/**
+ * A literal string, a Helm template failover can evaluate (`{{ .Release.Name }}` with
+ * `releaseName`), or a value using Flux substitution (resolved by the engine). Other Helm
+ * templates are refused with what to configure instead.
  */
 export function placementValue(
   node: unknown,
@@ -31,30 +70,27 @@ export function placementValue(
   text: string,
   where: Where,
   substitutions: "collect" | "disabled",
+  releaseName?: string,
 ): PlacementValue {
   if (isScalar(node) && typeof node.value === "string") {
     const value = node.value;
     const raw = rawText(node, text);
     if (value.includes("{{") || value.includes("}}")) {
+      const evaluated = evaluateHelmTemplate(value, releaseName);
+      if (evaluated !== undefined) {
+        const scalar = editableString(node, field, text, where, { templated: true });
+        return { node: scalar, value: evaluated, template: value };
+      }
       throw new ManifestRefusal(
-        `${where.file}: ${field} is a Helm template (${raw}); failover cannot tell what it renders to. Configure a literal value here, or point a "field" target at the place the value really lives (for example the ConfigMap or Kustomization that holds it).`,
+        `${where.file}: ${field} is a Helm template (${raw}); failover evaluates {{ .Release.Name }} (with text around it) in a HelmRelease only, and cannot tell what this renders to. Configure a literal value here, or point a "field" target at the place the value really lives (for example the ConfigMap or Kustomization that holds it).`,
         { file: where.file, field, value: raw },
       );
     }
-    if (value.includes("${")) {
-      const variable = substitutionVariable(value);
-      if (substitutions === "disabled") {
-        throw new ManifestRefusal(
-          `${where.file}: ${field} is ${raw}, but the object is annotated ${SUBSTITUTE_ANNOTATION}: disabled, so Flux applies it unchanged. Write the literal value in place.`,
-          { file: where.file, field, value: raw },
-        );
-      }
-      if (variable === undefined) {
-        throw new ManifestRefusal(
-          `${where.file}: ${field} is partly a Flux substitution (${raw}); failover can follow a value that is exactly \${VAR} only. Write the literal value, make the whole value one variable set in the Flux Kustomization's spec.postBuild.substitute, or point a "field" target at the place the value really lives.`,
-          { file: where.file, field, value: raw },
-        );
-      }
+    if (value.includes("${") && substitutions === "disabled") {
+      throw new ManifestRefusal(
+        `${where.file}: ${field} is ${raw}, but the object is annotated ${SUBSTITUTE_ANNOTATION}: disabled, so Flux applies it unchanged. Write the literal value in place.`,
+        { file: where.file, field, value: raw },
+      );
     }
   }
   return editableValue(node, field, text, where, { substitutions: "collect" });

@@ -19,7 +19,15 @@ export function locateWorkload(text: string, file: string, target: WorkloadTarge
       backup: expectedValue(f, target, "backup"),
     };
     if (f.variable !== undefined) {
-      substitutions.push({ file, field: f.field, role: f.role, variable: f.variable, ...sides });
+      substitutions.push({
+        file,
+        field: f.field,
+        role: f.role,
+        variable: f.variable,
+        exact: f.exact === true,
+        scalar: f.node,
+        ...sides,
+      });
     } else {
       values.push(toLocated(f, file, sides));
     }

@@ -231,7 +231,7 @@ describe("field target refusals name the file and the field", () => {
       `apiVersion: x/v1\nkind: Thing\nmetadata:\n  name: t\nanchors:\n  n: &n node-a\nspec:\n  node: ${value}\n`;
     const t: FieldTarget = { field: "spec.node", primary: "node-a", backup: "node-b" };
     expect(() => locateField(doc('"{{ .Values.node }}"'), "f.yaml", t)).toThrow(
-      /^f\.yaml: spec\.node is a Helm template \("\{\{ \.Values\.node \}\}"\); failover cannot tell what it renders to\. Configure a literal value here, or point a "field" target/,
+      /^f\.yaml: spec\.node is a Helm template \("\{\{ \.Values\.node \}\}"\); failover evaluates \{\{ \.Release\.Name \}\} \(with text around it\) in a HelmRelease only, and cannot tell what this renders to\. Configure a literal value here, or point a "field" target/,
     );
     expect(() => locateField(doc("*n"), "f.yaml", t)).toThrow(
       "f.yaml: spec.node is a YAML alias (*n); failover edits literal values only. Write the literal value in place.",
@@ -239,7 +239,10 @@ describe("field target refusals name the file and the field", () => {
     expect(() => locateField(doc("12"), "f.yaml", t)).toThrow(
       /spec\.node is a number, not a string/,
     );
-    expect(() => locateField(doc(`node-\${X}`), "f.yaml", t)).toThrow(/partly a Flux substitution/);
+    // Text around a variable is evaluated later, with the Flux Kustomization's variables.
+    expect(locateField(doc(`node-\${X}`), "f.yaml", t).substitutions).toMatchObject([
+      { variable: "X", exact: false, field: "spec.node" },
+    ]);
   });
 
   it("does not mix with a HelmRelease target that edits the same scalar differently", () => {
@@ -247,6 +250,7 @@ describe("field target refusals name the file and the field", () => {
 kind: HelmRelease
 metadata: {name: a}
 spec:
+  chart: {spec: {chart: app-template}}
   values:
     defaultPodOptions: {nodeSelector: {role: primary}}
     persistence: {data: {existingClaim: pvc-a}}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Scalar } from "yaml";
 import { ManifestRefusal } from "../../../src/domain/errors.js";
 import type { HelmReleaseTarget } from "../../../src/domain/service.js";
 import { inspectTargets } from "../../../src/domain/targets/engine.js";
@@ -172,8 +173,11 @@ describe("resolveSubstitution directly", () => {
     field: "spec.values.nodeName",
     role: "value",
     variable: "NODE",
+    exact: true,
     primary: "a",
     backup: "b",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Flux variable, not a JS template
+    scalar: new Scalar("${NODE}") as Scalar<string> & { range: [number, number, number] },
   };
   const ks = (path: string, extra = "") => `---
 apiVersion: kustomize.toolkit.fluxcd.io/v1beta2

@@ -55,10 +55,14 @@ describe("app-template HelmRelease (plex: defaults, controller overrides, commen
     );
   });
 
-  it("warns about a RollingUpdate deployment controller, not about nfs or emptyDir items", () => {
-    const { warnings } = inspectTargets(filesOf([PLEX]), [release(PLEX, plex)]);
-    expect(warnings).toEqual([
-      `${PLEX}: HelmRelease plex controller transcoder uses strategy RollingUpdate; with a ReadWriteOnce claim the new pod cannot attach the volume while the old one holds it (Multi-Attach). Set spec.values.controllers.transcoder.strategy: Recreate (the chart's default).`,
+  it("warns a promote about Recreate controllers (the old pod on a dead node blocks them), not about RollingUpdate, nfs or emptyDir", () => {
+    const { warnings, promoteWarnings } = inspectTargets(filesOf([PLEX]), [release(PLEX, plex)]);
+    // A failover moves the pod to another claim: RollingUpdate causes no Multi-Attach.
+    expect(warnings).toEqual([]);
+    expect(promoteWarnings).toEqual([
+      expect.stringMatching(
+        /^kubernetes\/apps\/media\/plex\/app\/helmrelease\.yaml: HelmRelease plex controller plex \(strategy Recreate, the chart's default\) waits for the old pod to terminate .*node\.kubernetes\.io\/out-of-service=nodeshutdown:NoExecute/,
+      ),
     ]);
   });
 
@@ -180,6 +184,7 @@ function hr(values: string, extra = ""): string {
     "  name: app",
     extra,
     "spec:",
+    "  chart: {spec: {chart: app-template, sourceRef: {kind: HelmRepository, name: bjw-s}}}",
     "  values:",
     values,
   ]
@@ -205,14 +210,14 @@ const SELECTOR = "    defaultPodOptions:\n      nodeSelector:\n        role: pri
 const CLAIM = "    persistence:\n      data:\n        existingClaim: pvc-app";
 
 describe("HelmRelease refusals name the file and the field", () => {
-  it("refuses a Helm template claim, saying what to configure instead", () => {
+  it("refuses a Helm template claim it cannot evaluate, saying what to configure instead", () => {
     const error = refused(
       hr(
-        `${SELECTOR}\n    persistence:\n      data:\n        existingClaim: "{{ .Release.Name }}"`,
+        `${SELECTOR}\n    persistence:\n      data:\n        existingClaim: "{{ .Values.claim }}"`,
       ),
     );
     expect(error.message).toBe(
-      `${F}: spec.values.persistence.data.existingClaim is a Helm template ("{{ .Release.Name }}"); failover cannot tell what it renders to. Configure a literal value here, or point a "field" target at the place the value really lives (for example the ConfigMap or Kustomization that holds it).`,
+      `${F}: spec.values.persistence.data.existingClaim is a Helm template ("{{ .Values.claim }}"); failover evaluates {{ .Release.Name }} (with text around it) in a HelmRelease only, and cannot tell what this renders to. Configure a literal value here, or point a "field" target at the place the value really lives (for example the ConfigMap or Kustomization that holds it).`,
     );
     expect(error.details).toMatchObject({
       file: F,
@@ -231,12 +236,12 @@ describe("HelmRelease refusals name the file and the field", () => {
     );
   });
 
-  it("refuses a value that is only partly a substitution", () => {
+  it("refuses a value using a variable that no Flux Kustomization sets", () => {
     const error = refused(
       hr(`${SELECTOR}\n    persistence:\n      data:\n        existingClaim: pvc-\${APP}`),
     );
     expect(error.message).toContain(
-      `${F}: spec.values.persistence.data.existingClaim is partly a Flux substitution (pvc-\${APP})`,
+      `${F}: spec.values.persistence.data.existingClaim is \${APP}, but APP is not defined in spec.postBuild.substitute of any Flux Kustomization`,
     );
   });
 
@@ -300,7 +305,7 @@ describe("HelmRelease refusals name the file and the field", () => {
     );
     const error = refused(text);
     expect(error.message).toContain(
-      "(spec.values.controllers.main.pod.nodeSelector replaces the default nodeSelector: add the key there)",
+      "(with defaultPodOptionsStrategy overwrite, the chart's default, spec.values.controllers.main.pod.nodeSelector replaces spec.values.defaultPodOptions.nodeSelector: add the role placement there, or set defaultPodOptionsStrategy: merge)",
     );
   });
 

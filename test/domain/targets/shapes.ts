@@ -1,6 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { ManifestRefusal } from "../../../src/domain/errors.js";
+import { originalsPath } from "../../../src/domain/originals.js";
 import type { HelmReleaseTarget, Side, TargetSpec } from "../../../src/domain/service.js";
 import {
   inspectTargets,
@@ -19,17 +21,34 @@ export function crlf(text: string): string {
   return text.replace(/\r?\n/g, "\r\n");
 }
 
-/** TargetFiles for repository paths read from the fixtures (or given texts). */
+const SHAPES = fileURLToPath(new URL("../../fixtures/gitops-shapes/", import.meta.url));
+
+/** Every file of test/fixtures/gitops-shapes, as repository paths. */
+export const SHAPE_TREE: readonly string[] = readdirSync(SHAPES, {
+  recursive: true,
+  withFileTypes: true,
+})
+  .filter((e) => e.isFile())
+  .map((e) => `${e.parentPath.slice(SHAPES.length)}/${e.name}`.replace(/^\//, ""))
+  .sort();
+
+/**
+ * TargetFiles for repository paths read from the fixtures (or given texts): the whole
+ * fixture tree is listed and readable, as a repository read would make it.
+ */
 export function filesOf(
   paths: readonly string[],
   kustomizations: readonly string[] = [],
   overrides: Readonly<Record<string, string | null>> = {},
 ): TargetFiles {
   const texts = new Map<string, string | null>();
+  for (const p of SHAPE_TREE) texts.set(p, shape(p));
   for (const p of [...paths, ...kustomizations]) {
     texts.set(p, p in overrides ? (overrides[p] ?? null) : shape(p));
   }
-  return { texts, kustomizations };
+  for (const [p, text] of Object.entries(overrides)) texts.set(p, text);
+  const tree = [...texts.entries()].flatMap(([p, t]) => (t === null ? [] : [p]));
+  return { texts, kustomizations, tree, originals: { service: "app", path: originalsPath("app") } };
 }
 
 export function release(path: string, target: HelmReleaseTarget): PlacedTarget {
@@ -62,7 +81,7 @@ export function changes(patch: ServicePatch): Record<string, ChangedLine[]> {
 export function applied(files: TargetFiles, patch: ServicePatch): TargetFiles {
   const texts = new Map(files.texts);
   for (const f of patch.files) texts.set(f.path, f.after);
-  return { texts, kustomizations: files.kustomizations };
+  return { ...files, texts };
 }
 
 /** Promotes, demotes, and checks every file is back byte for byte. Returns the promotion. */
@@ -73,6 +92,9 @@ export function roundTrip(files: TargetFiles, targets: readonly PlacedTarget[]):
   const demoted = patchTargets(after, targets, "primary");
   const restored = applied(after, demoted);
   for (const [path, text] of files.texts) expect(restored.texts.get(path), path).toBe(text);
+  // Only the record of templated values may be left (it describes the primary side).
+  const left = [...restored.texts.keys()].filter((p) => !files.texts.has(p));
+  expect(left.every((p) => p === files.originals?.path)).toBe(true);
   return promoted;
 }
 
