@@ -20,6 +20,11 @@ export function createHttpApp(
   } = {},
 ): Express {
   const app = express();
+  // Before any route or middleware is added (the app's router takes them when it is made):
+  // `/METRICS` or `/metrics/` is not `/metrics`, so routing never serves what auth exempts
+  // under another spelling.
+  app.set("case sensitive routing", true);
+  app.set("strict routing", true);
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   const { webhooks, operations: ops } = options;

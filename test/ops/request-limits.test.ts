@@ -46,6 +46,7 @@ describe("request limits", () => {
     const small = await server.call("/api/failover/sonarr/promote?dry-run=true", {
       method: "POST",
       body: "{}",
+      headers: { "content-type": "application/json" },
       token: TOKEN,
     });
     expect(small.status).toBe(200);
