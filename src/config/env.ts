@@ -6,6 +6,12 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** Trimmed, but set-and-empty stays "" (not unset): a setting that must not fail open. */
+const presentString = z
+  .string()
+  .optional()
+  .transform((v) => v?.trim());
+
 /** `true`/`false` (also 1/0, yes/no); unset or empty is false. */
 const booleanFlag = z
   .string()
@@ -65,9 +71,10 @@ export const envSchema = z.object({
     .pipe(z.array(z.enum(["read", "triage", "write", "maintain", "admin"])).min(1)),
   // --- Operations (docs/operations.md) ---
   /** HTTP API bearer tokens, comma-separated (`token` or `name:token`), several for rotation. */
-  FAILOVER_API_TOKENS: optionalString,
+  // Set but holding no token (",", "#x", "") is refused at start (ApiAuth), never "auth off".
+  FAILOVER_API_TOKENS: presentString,
   /** A mounted Secret with one token (or `name:token`) per line; re-read when it changes. */
-  FAILOVER_API_TOKENS_FILE: optionalString,
+  FAILOVER_API_TOKENS_FILE: presentString,
   /** GET endpoints need a token too (health and readiness never do). */
   FAILOVER_AUTH_READS: booleanFlag,
   /** `/metrics` needs a token too. */
