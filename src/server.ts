@@ -41,6 +41,9 @@ export function createHttpApp(
   if (ops !== undefined) {
     const isWebhook = (path: string) => path === ops.webhookPath;
     app.use(ops.rateLimiter.middleware(isWebhook));
+    // Probes are never limited: a 429 would take the pod out of the Service or restart it.
+    const isProbe = (path: string) => path === "/api/health" || path === "/api/ready";
+    app.use(ops.readRateLimiter.middleware((path) => isProbe(path) || isWebhook(path)));
     app.use(ops.auth.middleware());
     app.get("/metrics", ops.metrics.handler());
     app.get("/api/ready", ops.readiness.handler());

@@ -81,6 +81,8 @@ export const envSchema = z.object({
   FAILOVER_AUTH_METRICS: booleanFlag,
   /** POST requests a minute per client address (a token bucket); 0 disables the limit. */
   FAILOVER_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(60),
+  /** GET/HEAD requests a minute per client address (its own bucket; not the probes); 0 disables. */
+  FAILOVER_READ_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(300),
   /** Watch FAILOVER_CONFIG's directory and reload it when it changes (ConfigMap updates). */
   FAILOVER_CONFIG_WATCH: booleanFlag.default(true),
   /** Bound on waiting for requests in flight at SIGTERM/SIGINT. */
