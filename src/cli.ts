@@ -173,6 +173,7 @@ async function serve(runtime: Runtime, env: Env, logger: Logger) {
       config: runtime.configPath,
       auth: operations.auth.enabled ? `${operations.auth.tokenCount} token(s)` : "off",
       rateLimitPerMinute: env.FAILOVER_RATE_LIMIT,
+      readRateLimitPerMinute: env.FAILOVER_READ_RATE_LIMIT,
       configWatch: env.FAILOVER_CONFIG_WATCH,
       flux: env.FLUX_RECEIVER_URL === undefined ? "off" : "receiver ping",
     },

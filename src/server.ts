@@ -20,6 +20,11 @@ export function createHttpApp(
   } = {},
 ): Express {
   const app = express();
+  // Before any route or middleware is added (the app's router takes them when it is made):
+  // `/METRICS` or `/metrics/` is not `/metrics`, so routing never serves what auth exempts
+  // under another spelling.
+  app.set("case sensitive routing", true);
+  app.set("strict routing", true);
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   const { webhooks, operations: ops } = options;
@@ -36,6 +41,9 @@ export function createHttpApp(
   if (ops !== undefined) {
     const isWebhook = (path: string) => path === ops.webhookPath;
     app.use(ops.rateLimiter.middleware(isWebhook));
+    // Probes are never limited: a 429 would take the pod out of the Service or restart it.
+    const isProbe = (path: string) => path === "/api/health" || path === "/api/ready";
+    app.use(ops.readRateLimiter.middleware((path) => isProbe(path) || isWebhook(path)));
     app.use(ops.auth.middleware());
     app.get("/metrics", ops.metrics.handler());
     app.get("/api/ready", ops.readiness.handler());

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { type FSWatcher, watch } from "node:fs";
-import { dirname } from "node:path";
+import { lstat, readlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { Logger } from "pino";
+import { FailoverError } from "../domain/errors.js";
 import { readServicesText } from "./load-services.js";
 import { parseServicesConfig, type ServicesConfig } from "./services-config.js";
 
@@ -26,6 +28,11 @@ export interface ConfigStoreOptions {
   readonly debounceMs?: number;
   /** Poll interval when the directory cannot be watched (no inotify, watcher limit). */
   readonly pollMs?: number;
+  /**
+   * Time between the two reads a reload compares (default 250 ms): a file edited in place is
+   * taken only once two reads agree, so a half-written one is never served.
+   */
+  readonly settleMs?: number;
   /** Told about every reload that found changed content (metrics). */
   readonly onReload?: (result: ReloadResult, status: ConfigStatus) => void;
 }
@@ -132,6 +139,7 @@ export class ConfigStore {
     let text: string;
     try {
       text = await readServicesText(this.source);
+      if (digest(text) !== this.#digest) text = await this.#settled(text);
     } catch (error) {
       this.#digest = undefined;
       return this.#fail(error);
@@ -165,6 +173,28 @@ export class ConfigStore {
     return "success";
   }
 
+  /**
+   * `first`, once a second read some time later sees the same bytes (up to a few tries); a
+   * file still being written is refused, and the last good config stays. A kubelet volume
+   * (`services.yaml -> ..data/services.yaml`, `..data` swapped atomically to a directory
+   * that is never written again) is taken at once.
+   */
+  async #settled(first: string): Promise<string> {
+    if (await behindAtomicSwap(this.source)) return first;
+    const settleMs = this.#options.settleMs ?? 250;
+    let text = first;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+      const again = await readServicesText(this.source);
+      if (again === text) return text;
+      text = again;
+    }
+    throw new FailoverError(
+      "config_invalid",
+      `${this.source} kept changing between reads (still being written?); not taken`,
+    );
+  }
+
   #fail(error: unknown): ReloadResult {
     const message = error instanceof Error ? error.message : String(error);
     this.#valid = false;
@@ -175,6 +205,17 @@ export class ConfigStore {
     );
     safely(() => this.#options.onReload?.("failure", this.status()));
     return "failure";
+  }
+}
+
+/** Whether `path` is a kubelet projection: a symlink through a `..data` symlink. */
+async function behindAtomicSwap(path: string): Promise<boolean> {
+  try {
+    const target = await readlink(path);
+    if (!target.startsWith("..data/")) return false;
+    return (await lstat(join(dirname(path), "..data"))).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

@@ -6,6 +6,12 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** Trimmed, but set-and-empty stays "" (not unset): a setting that must not fail open. */
+const presentString = z
+  .string()
+  .optional()
+  .transform((v) => v?.trim());
+
 /** `true`/`false` (also 1/0, yes/no); unset or empty is false. */
 const booleanFlag = z
   .string()
@@ -65,15 +71,18 @@ export const envSchema = z.object({
     .pipe(z.array(z.enum(["read", "triage", "write", "maintain", "admin"])).min(1)),
   // --- Operations (docs/operations.md) ---
   /** HTTP API bearer tokens, comma-separated (`token` or `name:token`), several for rotation. */
-  FAILOVER_API_TOKENS: optionalString,
+  // Set but holding no token (",", "#x", "") is refused at start (ApiAuth), never "auth off".
+  FAILOVER_API_TOKENS: presentString,
   /** A mounted Secret with one token (or `name:token`) per line; re-read when it changes. */
-  FAILOVER_API_TOKENS_FILE: optionalString,
+  FAILOVER_API_TOKENS_FILE: presentString,
   /** GET endpoints need a token too (health and readiness never do). */
   FAILOVER_AUTH_READS: booleanFlag,
   /** `/metrics` needs a token too. */
   FAILOVER_AUTH_METRICS: booleanFlag,
   /** POST requests a minute per client address (a token bucket); 0 disables the limit. */
   FAILOVER_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(60),
+  /** GET/HEAD requests a minute per client address (its own bucket; not the probes); 0 disables. */
+  FAILOVER_READ_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(300),
   /** Watch FAILOVER_CONFIG's directory and reload it when it changes (ConfigMap updates). */
   FAILOVER_CONFIG_WATCH: booleanFlag.default(true),
   /** Bound on waiting for requests in flight at SIGTERM/SIGINT. */

@@ -6,7 +6,7 @@ import { type ServiceConfig, type ServicesFile, servicesFileSchema } from "./ser
 
 /** The seed's nodeSelector key: `primary_node_label: primary` means `role: primary`. */
 export const DEFAULT_NODE_LABEL_KEY = "role";
-const MAX_CONFIG_BYTES = 256 * 1024;
+export const MAX_CONFIG_BYTES = 256 * 1024;
 
 export interface ServicesConfig {
   readonly services: ReadonlyMap<string, ServiceSpec>;

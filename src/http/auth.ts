@@ -45,8 +45,7 @@ export interface ApiAuthOptions {
 }
 
 /**
- * Bearer-token authentication of the HTTP API. When any token is configured (or a tokens
- * file is named, even an empty one: that fails closed), every request that is not a GET or
+ * Bearer-token authentication of the HTTP API. When any token is configured, every request that is not a GET or
  * HEAD needs `Authorization: Bearer <token>`, dry runs included; with `protectReads` the
  * GET endpoints too, except health and readiness. Tokens are compared as SHA-256 digests
  * with `timingSafeEqual`, against every configured token, so neither a token's length nor
@@ -58,19 +57,41 @@ export class ApiAuth {
   #stopWatching: (() => void) | undefined;
   readonly #options: ApiAuthOptions;
 
+  /**
+   * Throws `config_invalid` (the process does not start) when FAILOVER_API_TOKENS or
+   * FAILOVER_API_TOKENS_FILE is set but yields no token: a typo must not switch auth off.
+   */
   constructor(options: ApiAuthOptions) {
     this.#options = options;
     const entries = (options.tokens ?? "").split(",");
     this.#fromEnv = parseTokenEntries(entries);
+    if (options.tokens !== undefined && this.#fromEnv.length === 0) {
+      throw new FailoverError(
+        "config_invalid",
+        "FAILOVER_API_TOKENS is set but holds no token (only commas, blanks or # comments): set at least one token, or unset FAILOVER_API_TOKENS to run without auth",
+      );
+    }
     warnShort(entries, "FAILOVER_API_TOKENS", options.logger);
     if (options.tokensFile !== undefined) {
+      if (options.tokensFile === "") {
+        throw new FailoverError(
+          "config_invalid",
+          "FAILOVER_API_TOKENS_FILE is set but empty: name the tokens file, or unset FAILOVER_API_TOKENS_FILE",
+        );
+      }
       this.#fromFile = this.#readFile(options.tokensFile, true);
+      if (this.#fromFile.length === 0) {
+        throw new FailoverError(
+          "config_invalid",
+          `FAILOVER_API_TOKENS_FILE ${options.tokensFile} holds no token (only blank lines or # comments): put at least one token in it`,
+        );
+      }
     }
   }
 
-  /** Whether the API requires tokens at all. */
+  /** Whether the API requires tokens at all: whenever a token variable is set. */
   get enabled(): boolean {
-    return this.#fromEnv.length > 0 || this.#options.tokensFile !== undefined;
+    return this.#options.tokens !== undefined || this.#options.tokensFile !== undefined;
   }
 
   get tokenCount(): number {
@@ -179,7 +200,7 @@ export class ApiAuth {
     const lines = text.split(/\r?\n/);
     const tokens = parseTokenEntries(lines);
     if (atStart) warnShort(lines, "FAILOVER_API_TOKENS_FILE", this.#options.logger);
-    if (tokens.length === 0) {
+    if (tokens.length === 0 && !atStart) {
       this.#options.logger.error(
         { file },
         "the API tokens file holds no token: every request that needs one is refused",

@@ -5,20 +5,31 @@ interface Bucket {
   updated: number;
 }
 
+/** Which requests a limiter counts: those that may write (every method but GET and HEAD), or reads. */
+export type LimitedRequests = "writes" | "reads";
+
 /**
- * A token bucket per client address for requests that may write (every method but GET and
- * HEAD): `perMinute` requests in a burst, refilled continuously at `perMinute` a minute.
- * Webhook deliveries (`exempt`) are not limited: GitHub signs them and retries on errors.
- * `now` is injectable for tests.
+ * A token bucket per client address for one kind of request (`limits`): `perMinute`
+ * requests in a burst, refilled continuously at `perMinute` a minute. Reads and writes
+ * have separate limiters, so a client polling status cannot use up its failovers, and an
+ * unauthenticated flood of GETs cannot run up the Git backend. `exempt` paths are not
+ * counted (webhook deliveries: GitHub signs them and retries; the probes). `now` is
+ * injectable for tests.
  */
 export class RateLimiter {
   readonly perMinute: number;
+  readonly limits: LimitedRequests;
   readonly #buckets = new Map<string, Bucket>();
   readonly #now: () => number;
   #lastSweep: number;
 
-  constructor(perMinute: number, now: () => number = () => performance.now()) {
+  constructor(
+    perMinute: number,
+    now: () => number = () => performance.now(),
+    limits: LimitedRequests = "writes",
+  ) {
     this.perMinute = perMinute;
+    this.limits = limits;
     this.#now = now;
     this.#lastSweep = now();
   }
@@ -51,12 +62,8 @@ export class RateLimiter {
 
   middleware(exempt: (path: string) => boolean = () => false): RequestHandler {
     return (req, res, next) => {
-      if (
-        this.perMinute <= 0 ||
-        req.method === "GET" ||
-        req.method === "HEAD" ||
-        exempt(req.path)
-      ) {
+      const read = req.method === "GET" || req.method === "HEAD";
+      if (this.perMinute <= 0 || read !== (this.limits === "reads") || exempt(req.path)) {
         next();
         return;
       }
@@ -69,7 +76,7 @@ export class RateLimiter {
       res.status(429).json({
         error: {
           code: "rate_limited",
-          message: `more than ${this.perMinute} requests a minute from this client; retry in ${wait} s`,
+          message: `more than ${this.perMinute} ${this.limits === "reads" ? "reads" : "requests"} a minute from this client; retry in ${wait} s`,
           details: { retryAfterSeconds: wait },
         },
       });

@@ -11,23 +11,25 @@ import { errorResponse } from "./error-response.js";
 import { renderFailoverResult, renderLockResult, renderNodeResult } from "./render-result.js";
 import {
   parseAction,
-  parseDryRun,
   parseLimit,
-  parseMode,
   parseNodeParam,
-  parseReason,
   parseServiceParam,
   parseVerb,
 } from "./request-schemas.js";
+import { parseFailoverInput, parseLockInput } from "./write-input.js";
 
 /** `token <name>` when a named API token authenticated the request, else the client address. */
 function requesterOf(req: Request): string {
   return currentRequest()?.requester ?? `http ${req.ip ?? "unknown"}`;
 }
 
-/** The seed's API, under /api. Each route parses its input and calls one use case. */
+/**
+ * The seed's API, under /api. Each route parses its input and calls one use case. Routing is
+ * case-sensitive and strict (no trailing slash), as the app's: a path either is exactly a
+ * route, or it is a 404, so auth (src/http/auth.ts) and routing always agree on the path.
+ */
 export function apiRouter(ctx: FailoverContext): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true, strict: true });
 
   router.get("/health", (_req, res) => {
     res.json({ status: "ok" });
@@ -53,25 +55,25 @@ export function apiRouter(ctx: FailoverContext): Router {
     if (verb === "lock" || verb === "unlock") {
       if (method !== "POST")
         throw methodNotAllowed("POST", `POST /api/failover/${service}/${verb}`);
+      const { reason } = parseLockInput(req);
       const result = await setLock(ctx, {
         service,
         lock: verb === "lock",
-        reason: parseReason(req.query),
+        reason,
         requester: requesterOf(req),
       });
       res.json(renderLockResult(service, result));
       return;
     }
-    const dryRun = parseDryRun(req.query);
-    const mode = parseMode(req.query);
+    if (method !== "GET" && method !== "POST") {
+      throw methodNotAllowed("POST", `use POST /api/failover/${service}/${verb}`);
+    }
+    const { dryRun, mode } = parseFailoverInput(req);
     if (method === "GET" && !dryRun) {
       throw methodNotAllowed(
         "POST",
         `a ${verb} changes Git: use POST /api/failover/${service}/${verb}, or GET with ?dry-run=true to preview it`,
       );
-    }
-    if (method !== "GET" && method !== "POST") {
-      throw methodNotAllowed("POST", `use POST /api/failover/${service}/${verb}`);
     }
     const { result, audit } = await executeFailover(ctx, {
       service,
@@ -91,16 +93,15 @@ export function apiRouter(ctx: FailoverContext): Router {
     const node = parseNodeParam(req.params.node);
     const action = parseAction(req.params.verb);
     const method = req.method === "HEAD" ? "GET" : req.method;
-    const dryRun = parseDryRun(req.query);
-    const mode = parseMode(req.query);
+    if (method !== "GET" && method !== "POST") {
+      throw methodNotAllowed("POST", `use POST /api/nodes/${node}/${action}`);
+    }
+    const { dryRun, mode } = parseFailoverInput(req);
     if (method === "GET" && !dryRun) {
       throw methodNotAllowed(
         "POST",
         `a node-wide ${action} changes Git: use POST /api/nodes/${node}/${action}, or GET with ?dry-run=true to preview it`,
       );
-    }
-    if (method !== "GET" && method !== "POST") {
-      throw methodNotAllowed("POST", `use POST /api/nodes/${node}/${action}`);
     }
     const result = await executeNodeFailover(ctx, {
       node,

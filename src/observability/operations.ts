@@ -13,7 +13,10 @@ export interface Operations {
   readonly readiness: Readiness;
   readonly inflight: InflightRequests;
   readonly auth: ApiAuth;
+  /** Requests that may write (every method but GET and HEAD), per client. */
   readonly rateLimiter: RateLimiter;
+  /** GET and HEAD, per client, in their own bucket (FAILOVER_READ_RATE_LIMIT). */
+  readonly readRateLimiter: RateLimiter;
   readonly webhookPath: string;
   /** Stops the tokens file watcher. */
   close(): void;
@@ -35,6 +38,7 @@ export function createOperations(env: Env, runtime: Runtime, logger: Logger): Op
     inflight: new InflightRequests(),
     auth,
     rateLimiter: new RateLimiter(env.FAILOVER_RATE_LIMIT),
+    readRateLimiter: new RateLimiter(env.FAILOVER_READ_RATE_LIMIT, undefined, "reads"),
     webhookPath: env.WEBHOOK_PATH,
     close: () => auth.close(),
   };

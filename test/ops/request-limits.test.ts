@@ -46,6 +46,7 @@ describe("request limits", () => {
     const small = await server.call("/api/failover/sonarr/promote?dry-run=true", {
       method: "POST",
       body: "{}",
+      headers: { "content-type": "application/json" },
       token: TOKEN,
     });
     expect(small.status).toBe(200);
@@ -70,7 +71,7 @@ describe("rate limit", () => {
     await server?.close();
   });
 
-  it("429 JSON with Retry-After once a client's POST bucket is empty; GETs are not limited", async () => {
+  it("429 JSON with Retry-After once a client's POST bucket is empty; GETs have their own bucket", async () => {
     const post = () => server.call("/api/failover/sonarr/promote?dry-run=true", { method: "POST" });
     for (let i = 0; i < 3; i++) expect((await post()).status).toBe(200);
     const limited = await post();
@@ -80,6 +81,39 @@ describe("rate limit", () => {
     expect(retryAfter).toBeLessThanOrEqual(20);
     expect(await limited.json()).toMatchObject({ error: { code: "rate_limited" } });
     for (let i = 0; i < 5; i++) expect((await server.call("/api/services")).status).toBe(200);
+  });
+});
+
+describe("read rate limit", () => {
+  let server: OpsServer;
+  beforeAll(async () => {
+    server = await startOpsServer({ FAILOVER_READ_RATE_LIMIT: "3" });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("unauthenticated GETs have their own per-client bucket: 429 with Retry-After", async () => {
+    expect((await server.call("/api/services")).status).toBe(200);
+    expect((await server.call("/api/failover/sonarr/status")).status).toBe(200);
+    expect((await server.call("/api/services", { method: "HEAD" })).status).toBe(200);
+    for (const path of ["/api/services", "/api/failover/sonarr/status", "/metrics", "/nope"]) {
+      const limited = await server.call(path);
+      expect(limited.status, path).toBe(429);
+      const retryAfter = Number(limited.headers.get("retry-after"));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(20);
+      expect(await limited.json()).toMatchObject({
+        error: { code: "rate_limited", details: { retryAfterSeconds: retryAfter } },
+      });
+    }
+    // The probes are never limited, and writes keep their own bucket.
+    expect((await server.call("/api/health")).status).toBe(200);
+    expect((await server.call("/api/ready")).status).toBe(200);
+    const post = await server.call("/api/failover/sonarr/promote?dry-run=true", {
+      method: "POST",
+    });
+    expect(post.status).toBe(200);
   });
 });
 

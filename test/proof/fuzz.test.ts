@@ -253,12 +253,12 @@ describe("fuzz (a): the HTTP API of a running server process", () => {
   let server: ServerProcess;
   beforeAll(async () => {
     repo = await startProofRepo(0);
-    // FAILOVER_RATE_LIMIT=0: the per-client POST limit would answer most POSTs 429 before
-    // they reach a handler (the limit itself is not what this fuzzes).
+    // FAILOVER_RATE_LIMIT=0, FAILOVER_READ_RATE_LIMIT=0: the per-client limits would answer
+    // most requests 429 before they reach a handler (the limits are not what this fuzzes).
     server = await startServerProcess({
       gheHost: repo.gheHost,
       configPath: repo.configPath,
-      env: { FAILOVER_RATE_LIMIT: "0" },
+      env: { FAILOVER_RATE_LIMIT: "0", FAILOVER_READ_RATE_LIMIT: "0" },
     });
   }, 60_000);
   afterAll(async () => {
