@@ -153,6 +153,7 @@ async function serve(runtime: Runtime, env: Env, logger: Logger) {
   const operations = createOperations(env, runtime, logger);
   if (env.FAILOVER_CONFIG_WATCH) runtime.configStore.watch();
   operations.auth.watch();
+  operations.githubCheck?.start();
   if (!operations.auth.enabled && runtime.backend !== "demo") {
     logger.warn(
       "no API token configured (FAILOVER_API_TOKENS, FAILOVER_API_TOKENS_FILE): anyone who reaches the HTTP API can fail services over",
