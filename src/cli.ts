@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Logger } from "pino";
 import { composeRuntime, type Runtime } from "./compose.js";
@@ -16,6 +17,7 @@ import { Metrics } from "./observability/metrics.js";
 import { createOperations } from "./observability/operations.js";
 import { gracefulShutdown } from "./observability/shutdown.js";
 import { createHttpApp, listen } from "./server.js";
+import { runSetup } from "./setup/run-setup.js";
 
 const USAGE = `usage: failover-api <command> [options]
 
@@ -34,7 +36,13 @@ commands:
 options:
   --dry-run   show the plan and diff, write nothing
   --json      print JSON instead of text
+  --dotenv <path>  read settings from this file first, when it exists (npm start: .env)
   -h, --help  show this help
+
+setup (serve --setup): register the GitHub App from app.yml (GitHub's manifest flow) and
+write its credentials to --dotenv (default .env); docs/github-app.md
+  --webhook-url <url>  the public https://<host>/api/github/webhooks (else inactive)
+  --org <org>          register it for an organisation
 
 environment: see .env.example (FAILOVER_CONFIG, DEMO_REPO, GITOPS_REPO_PATH, PORT, ...)`;
 
@@ -46,6 +54,10 @@ async function main(argv: string[]): Promise<number> {
       "dry-run": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
+      dotenv: { type: "string" },
+      setup: { type: "boolean", default: false },
+      "webhook-url": { type: "string" },
+      org: { type: "string" },
     },
   });
   const [command = "serve", service, ...extra] = positionals;
@@ -56,6 +68,18 @@ async function main(argv: string[]): Promise<number> {
   const takesMore = command === "node" || command === "lock";
   if (extra.length > (command === "node" ? 1 : 0) && !takesMore) {
     return usageError(`unexpected arguments: ${extra.join(" ")}`);
+  }
+  const envFile = values.dotenv;
+  // Settings already in the environment win over the file's (process.loadEnvFile).
+  if (envFile !== undefined && existsSync(envFile)) process.loadEnvFile(envFile);
+  if (values.setup || command === "setup") {
+    return runSetup({
+      envFile: envFile ?? ".env",
+      webhookUrl: values["webhook-url"],
+      org: values.org,
+      env: process.env,
+      logger: createLogger(process.env.LOG_LEVEL === "silent" ? "silent" : "info", 2),
+    });
   }
   const env = parseEnv(process.env);
   const serving = command === "serve";
@@ -153,6 +177,7 @@ async function serve(runtime: Runtime, env: Env, logger: Logger) {
   const operations = createOperations(env, runtime, logger);
   if (env.FAILOVER_CONFIG_WATCH) runtime.configStore.watch();
   operations.auth.watch();
+  operations.githubCheck?.start();
   if (!operations.auth.enabled && runtime.backend !== "demo") {
     logger.warn(
       "no API token configured (FAILOVER_API_TOKENS, FAILOVER_API_TOKENS_FILE): anyone who reaches the HTTP API can fail services over",
@@ -228,7 +253,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof FailoverError) {
-      process.stderr.write(`failover-api: ${error.code}: ${error.message}\n`);
+      const hint = error.message.includes("there are no GitHub credentials")
+        ? "\nTo register a GitHub App and write its credentials to .env: npm start -- --setup (docs/github-app.md)"
+        : "";
+      process.stderr.write(`failover-api: ${error.code}: ${error.message}${hint}\n`);
       process.exit(error.code === "invalid_input" ? 2 : 1);
     }
     if (

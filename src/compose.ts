@@ -43,6 +43,8 @@ export interface Runtime {
   /** The services config, reloadable (`configStore.watch()` follows the file). */
   readonly configStore: ConfigStore;
   readonly metrics: Metrics | undefined;
+  /** GitHub mode: `GET /repos/{owner}/{repo}` with the runtime's credentials (readiness). */
+  readonly githubProbe: (() => Promise<unknown>) | undefined;
   /** Stops the config watcher and detaches the metrics hooks. */
   close(): void;
 }
@@ -157,6 +159,13 @@ export async function composeRuntime(
     webhooks,
     configStore,
     metrics,
+    githubProbe:
+      github === undefined
+        ? undefined
+        : () => {
+            const { client, target } = github;
+            return client.request("GET /repos/{owner}/{repo}", { ...target });
+          },
     close: () => {
       configStore.close();
       detachGitHub();

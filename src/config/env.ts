@@ -85,6 +85,8 @@ export const envSchema = z.object({
   FAILOVER_READ_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(300),
   /** Watch FAILOVER_CONFIG's directory and reload it when it changes (ConfigMap updates). */
   FAILOVER_CONFIG_WATCH: booleanFlag.default(true),
+  /** GitHub mode: how often readiness re-checks the credentials and the repository; 0: at start only. */
+  GITHUB_CHECK_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
   /** Bound on waiting for requests in flight at SIGTERM/SIGINT. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
   /** Time readiness is 503 while still accepting, before the server stops accepting. */

@@ -3,6 +3,7 @@ import type { Runtime } from "../compose.js";
 import type { Env } from "../config/env.js";
 import { ApiAuth } from "../http/auth.js";
 import { RateLimiter } from "../http/rate-limit.js";
+import { GitHubCheck } from "./github-check.js";
 import { InflightRequests } from "./inflight.js";
 import { Metrics } from "./metrics.js";
 import { Readiness } from "./readiness.js";
@@ -18,7 +19,9 @@ export interface Operations {
   /** GET and HEAD, per client, in their own bucket (FAILOVER_READ_RATE_LIMIT). */
   readonly readRateLimiter: RateLimiter;
   readonly webhookPath: string;
-  /** Stops the tokens file watcher. */
+  /** GitHub mode: checks the credentials for readiness once started (`serve` starts it). */
+  readonly githubCheck: GitHubCheck | undefined;
+  /** Stops the tokens file watcher and the GitHub check. */
   close(): void;
 }
 
@@ -32,14 +35,27 @@ export function createOperations(env: Env, runtime: Runtime, logger: Logger): Op
     webhookPath: env.WEBHOOK_PATH,
     logger,
   });
+  const githubCheck =
+    runtime.githubProbe === undefined
+      ? undefined
+      : new GitHubCheck({
+          probe: runtime.githubProbe,
+          repository: env.GITOPS_REPOSITORY ?? runtime.repoLocation,
+          intervalMs: env.GITHUB_CHECK_INTERVAL_MS,
+          logger,
+        });
   return {
     metrics: runtime.metrics ?? new Metrics(),
-    readiness: new Readiness(() => runtime.configStore.status(), runtime.backend),
+    readiness: new Readiness(() => runtime.configStore.status(), runtime.backend, githubCheck),
     inflight: new InflightRequests(),
     auth,
     rateLimiter: new RateLimiter(env.FAILOVER_RATE_LIMIT),
     readRateLimiter: new RateLimiter(env.FAILOVER_READ_RATE_LIMIT, undefined, "reads"),
     webhookPath: env.WEBHOOK_PATH,
-    close: () => auth.close(),
+    githubCheck,
+    close: () => {
+      auth.close();
+      githubCheck?.stop();
+    },
   };
 }

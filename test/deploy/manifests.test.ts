@@ -13,8 +13,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { envSchema } from "../../src/config/env.js";
 import { loadServicesConfig } from "../../src/config/load-services.js";
+import { fluxProblems, isFluxObject } from "./flux-schema.js";
 import { schemaProblems } from "./kube-schema.js";
-import { DEPLOY_DIR, type KubeObject, parseYamlObjects, ROOT, renderDeploy } from "./render.js";
+import {
+  DEPLOY_DIR,
+  type FluxBuildSpec,
+  type KubeObject,
+  parseYamlObjects,
+  ROOT,
+  renderAsFlux,
+  renderDeploy,
+} from "./render.js";
 
 let objects: KubeObject[];
 
@@ -39,7 +48,7 @@ function deployment() {
 }
 
 describe("deploy/ rendered by kustomize", () => {
-  it("holds exactly the expected objects, all in namespace operations, and no Secret", () => {
+  it("holds exactly the expected objects, all in namespace operations, no Secret, no Namespace", () => {
     expect(
       objects
         .map((o) => `${o.kind}/${o.metadata.name.replace(/-[a-z0-9]{10}$/, "-<hash>")}`)
@@ -48,13 +57,12 @@ describe("deploy/ rendered by kustomize", () => {
       "ConfigMap/failover-api-config",
       "ConfigMap/failover-api-settings-<hash>",
       "Deployment/failover-api",
-      "Namespace/operations",
       "NetworkPolicy/failover-api",
       "PodDisruptionBudget/failover-api",
       "Service/failover-api",
       "ServiceAccount/failover-api",
     ]);
-    for (const o of objects.filter((o) => o.kind !== "Namespace")) {
+    for (const o of objects) {
       expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe("operations");
     }
   });
@@ -79,9 +87,40 @@ describe("deploy/ rendered by kustomize", () => {
     expect(problems).toContain("containers/0/readinessprobe is not a field of Deployment");
   });
 
-  it("the namespace enforces Pod Security restricted", () => {
-    const labels = one<INamespace>("Namespace", "operations").metadata?.labels;
-    expect(labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  it("the optional namespace component adds operations: Pod Security restricted, never pruned", () => {
+    const withNamespace = renderAsFlux({
+      path: "./deploy",
+      components: ["./components/namespace"],
+    });
+    const namespaces = withNamespace.filter((o) => o.kind === "Namespace") as INamespace[];
+    expect(namespaces.map((n) => n.metadata?.name)).toEqual(["operations"]);
+    const [namespace] = namespaces;
+    expect(schemaProblems(namespace)).toEqual([]);
+    expect(namespace?.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    expect(namespace?.metadata?.annotations?.["kustomize.toolkit.fluxcd.io/prune"]).toBe(
+      "disabled",
+    );
+    // The rest is the base, unchanged.
+    expect(withNamespace.filter((o) => o.kind !== "Namespace")).toEqual(objects);
+  });
+
+  it("the optional host-network component admits the nodes' CIDRs on 8080, and nothing else changes", () => {
+    const rendered = renderAsFlux({
+      path: "./deploy",
+      components: ["./components/host-network-clients"],
+    });
+    for (const o of rendered) expect(schemaProblems(o), `${o.kind}/${o.metadata.name}`).toEqual([]);
+    const policy = rendered.find((o) => o.kind === "NetworkPolicy") as INetworkPolicy;
+    const base = one<INetworkPolicy>("NetworkPolicy", "failover-api");
+    expect(policy.spec?.ingress?.slice(0, 1)).toEqual(base.spec?.ingress);
+    expect(policy.spec?.ingress?.[1]).toEqual({
+      from: [{ ipBlock: { cidr: "192.168.1.0/24" } }, { ipBlock: { cidr: "10.42.0.0/16" } }],
+      ports: [{ protocol: "TCP", port: 8080 }],
+    });
+    expect(policy.spec?.egress).toEqual(base.spec?.egress);
+    expect(rendered.filter((o) => o.kind !== "NetworkPolicy")).toEqual(
+      objects.filter((o) => o.kind !== "NetworkPolicy"),
+    );
   });
 
   it("runs 2 replicas, spread across nodes but schedulable on one, updated without a gap", () => {
@@ -202,7 +241,7 @@ describe("deploy/ rendered by kustomize", () => {
         .filter((e) => e.valueFrom?.secretKeyRef !== undefined)
         .map((e) => [e.name, e.valueFrom?.secretKeyRef]),
     );
-    for (const name of ["APP_ID", "WEBHOOK_SECRET", "GITHUB_TOKEN"]) {
+    for (const name of ["APP_ID", "WEBHOOK_SECRET", "GITHUB_TOKEN", "FLUX_RECEIVER_SECRET"]) {
       expect(fromSecret[name], name).toEqual({
         name: "failover-api-github",
         key: name,
@@ -223,7 +262,13 @@ describe("deploy/ rendered by kustomize", () => {
     expect(env.PRIVATE_KEY_PATH).toBe("/var/run/secrets/failover-api/private-key.pem");
     expect(env.FAILOVER_API_TOKENS_FILE).toBe("/var/run/secrets/failover-api/api-tokens");
     // No credential as a plain value in the manifests.
-    for (const name of ["PRIVATE_KEY", "FAILOVER_API_TOKENS", "GITHUB_TOKEN", "WEBHOOK_SECRET"]) {
+    for (const name of [
+      "PRIVATE_KEY",
+      "FAILOVER_API_TOKENS",
+      "GITHUB_TOKEN",
+      "WEBHOOK_SECRET",
+      "FLUX_RECEIVER_SECRET",
+    ]) {
       expect(env[name], name).toBeUndefined();
     }
   });
@@ -244,8 +289,14 @@ describe("deploy/ rendered by kustomize", () => {
     const files = (container.env ?? [])
       .filter((e) => e.value?.startsWith("/var/run/secrets/failover-api/") === true)
       .map((e) => e.value?.slice("/var/run/secrets/failover-api/".length));
+    // Every key the Deployment reads, but GITHUB_TOKEN (the alternative to the App's keys).
+    const fromEnv = (container.env ?? [])
+      .map((e) => e.valueFrom?.secretKeyRef)
+      .filter((r) => r?.name === "failover-api-github" && r.key !== "GITHUB_TOKEN")
+      .map((r) => r?.key);
+    expect(fromEnv).toEqual(["APP_ID", "WEBHOOK_SECRET", "FLUX_RECEIVER_SECRET"]);
     const keys = Object.keys(secret.stringData ?? {}).sort();
-    expect(keys).toEqual(["APP_ID", "WEBHOOK_SECRET", ...files].sort());
+    expect(keys).toEqual([...fromEnv, ...files].sort());
   });
 
   it("names only settings the application reads (src/config/env.ts)", () => {
@@ -345,5 +396,148 @@ describe("deploy/ rendered by kustomize", () => {
       new RegExp(`^USER ${String(pod.securityContext?.runAsUser)}(:|$)`, "m"),
     );
     expect(dockerfile).toMatch(/^EXPOSE 8080$/m);
+  });
+});
+
+const FLUX_EXAMPLE = join(DEPLOY_DIR, "examples/flux");
+
+describe("deploy/examples/flux: failover-api from this repository, applied by Flux", () => {
+  let example: KubeObject[];
+  let applied: KubeObject[];
+  let fluxKustomization: { spec: FluxBuildSpec & Record<string, unknown> } & KubeObject;
+
+  beforeAll(() => {
+    example = renderDeploy(FLUX_EXAMPLE);
+    fluxKustomization = example.find(
+      (o) => o.kind === "Kustomization",
+    ) as unknown as typeof fluxKustomization;
+    applied = renderAsFlux(fluxKustomization.spec);
+  });
+
+  const find = <T>(kind: string): T => {
+    const found = example.filter((o) => o.kind === kind);
+    expect(found, kind).toHaveLength(1);
+    return found[0] as unknown as T;
+  };
+
+  it("renders the Namespace, the GitRepository, the Kustomization and the Receiver", () => {
+    expect(example.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      "GitRepository/failover-api",
+      "Kustomization/failover-api",
+      "Namespace/operations",
+      "Receiver/failover-api",
+    ]);
+  });
+
+  it("validates: Kubernetes objects by their OpenAPI schemas, Flux objects by flux-schema.ts", () => {
+    for (const o of example) {
+      const problems = isFluxObject(o) ? fluxProblems(o) : schemaProblems(o);
+      expect(problems, `${o.kind}/${o.metadata.name}`).toEqual([]);
+    }
+  });
+
+  it("the Flux schemas catch a misspelt field and a bad value", () => {
+    const broken = structuredClone(fluxKustomization) as unknown as Record<string, unknown>;
+    Object.assign(broken.spec as object, { prunne: true, interval: "soon" });
+    const problems = fluxProblems(broken as unknown as KubeObject).join("\n");
+    expect(problems).toContain("prunne");
+    expect(problems).toContain("spec.interval");
+  });
+
+  it("the namespace is the user's and never pruned; the Kustomization prunes ./deploy of a tag", () => {
+    const namespace = find<INamespace>("Namespace");
+    expect(namespace.metadata?.annotations?.["kustomize.toolkit.fluxcd.io/prune"]).toBe("disabled");
+    const source = find<{
+      metadata: { name: string };
+      spec: { ref: { tag: string }; ignore: string };
+    }>("GitRepository");
+    expect(source.spec.ref.tag).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(source.spec.ignore).toContain("!/deploy/");
+    const spec = fluxKustomization.spec;
+    expect(spec).toMatchObject({
+      path: "./deploy",
+      prune: true,
+      wait: true,
+      sourceRef: { kind: "GitRepository", name: source.metadata.name },
+    });
+    // The image: the base's entry (name failover-api) replaced, by tag and digest, and the
+    // tag is the release the source points at.
+    const base = parse(readFileSync(join(DEPLOY_DIR, "kustomization.yaml"), "utf8")) as {
+      images: { name: string }[];
+    };
+    expect(spec.images?.map((i) => i.name)).toEqual(base.images.map((i) => i.name));
+    const [image] = spec.images ?? [];
+    expect(image?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(image?.newTag?.replace(/-github$/, "")).toBe(source.spec.ref.tag.slice(1));
+  });
+
+  it("what Flux applies: the base without a Namespace, valid, with the image by tag and digest", () => {
+    expect(applied.some((o) => o.kind === "Namespace")).toBe(false);
+    expect(applied.map((o) => o.kind).sort()).toEqual(objects.map((o) => o.kind).sort());
+    for (const o of applied) {
+      expect(schemaProblems(o), `${o.kind}/${o.metadata.name}`).toEqual([]);
+      expect(o.metadata.namespace).toBe("operations");
+    }
+    const d = applied.find((o) => o.kind === "Deployment") as IDeployment;
+    const [image] = fluxKustomization.spec.images ?? [];
+    expect(d.spec?.template.spec?.containers[0]?.image).toBe(
+      `${image?.newName}:${image?.newTag}@${image?.digest}`,
+    );
+  });
+
+  it("what Flux applies: the user's settings (valid, with the receiver URL) and services", async () => {
+    const settings = applied.find(
+      (o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("failover-api-settings-"),
+    ) as IConfigMap;
+    const d = applied.find((o) => o.kind === "Deployment") as IDeployment;
+    const container = d.spec?.template.spec?.containers[0];
+    // The Deployment refers to the patched ConfigMap (its new hash), so a change rolls it.
+    expect(container?.envFrom?.[0]?.configMapRef?.name).toBe(settings.metadata?.name);
+    expect(settings.data?.GITOPS_REPOSITORY).toBe("your-org/homelab-gitops");
+    const parsed = envSchema.safeParse({ ...settings.data, FLUX_RECEIVER_SECRET: "x".repeat(32) });
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data?.FLUX_RECEIVER_URL).toMatch(
+      /^http:\/\/webhook-receiver\.flux-system\.svc\.cluster\.local\/hook\//,
+    );
+    const services = applied.find((o) => o.metadata.name === "failover-api-config") as IConfigMap;
+    const dir = mkdtempSync(join(tmpdir(), "failover-api-flux-services-"));
+    try {
+      writeFileSync(join(dir, "services.yaml"), services.data?.["services.yaml"] ?? "");
+      const config = await loadServicesConfig(join(dir, "services.yaml"));
+      expect([...config.services.keys()]).toEqual(["sonarr"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the Receiver (generic-hmac) watches the GitOps repository, with the Secret of the example", () => {
+    const receiver = find<{
+      spec: { type: string; secretRef: { name: string }; resources: { kind: string }[] };
+    }>("Receiver");
+    expect(receiver.spec.type).toBe("generic-hmac");
+    expect(receiver.spec.resources.map((r) => r.kind)).toEqual(["GitRepository"]);
+    const secrets = parseYamlObjects(
+      readFileSync(join(FLUX_EXAMPLE, "secrets.example.yaml"), "utf8"),
+    ) as unknown as ISecret[];
+    for (const secret of secrets) expect(schemaProblems(secret)).toEqual([]);
+    const byName = new Map(secrets.map((s) => [s.metadata?.name, s]));
+    expect(Object.keys(byName.get(receiver.spec.secretRef.name)?.stringData ?? {})).toEqual([
+      "token",
+    ]);
+    expect(byName.get(receiver.spec.secretRef.name)?.metadata?.namespace).toBe("flux-system");
+    // failover-api's Secret has the keys of deploy/secret.example.yaml, in operations.
+    const [reference] = parseYamlObjects(
+      readFileSync(join(DEPLOY_DIR, "secret.example.yaml"), "utf8"),
+    ) as unknown as ISecret[];
+    const github = byName.get("failover-api-github");
+    expect(github?.metadata?.namespace).toBe("operations");
+    expect(Object.keys(github?.stringData ?? {}).sort()).toEqual(
+      Object.keys(reference?.stringData ?? {}).sort(),
+    );
+    // Never applied as plain text.
+    const kustomization = parse(readFileSync(join(FLUX_EXAMPLE, "kustomization.yaml"), "utf8")) as {
+      resources: string[];
+    };
+    expect(kustomization.resources).not.toContain("secrets.example.yaml");
   });
 });

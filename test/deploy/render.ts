@@ -1,6 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DEPLOY_DIR = fileURLToPath(new URL("../../deploy/", import.meta.url));
@@ -58,4 +61,54 @@ export function parseYamlObjects(text: string): KubeObject[] {
       return doc.toJS() as unknown;
     })
     .filter((value): value is KubeObject => value !== null && value !== undefined);
+}
+
+/** The parts of a Flux Kustomization's spec that change what kustomize builds. */
+export interface FluxBuildSpec {
+  readonly path: string;
+  readonly images?: readonly {
+    name: string;
+    newName?: string;
+    newTag?: string;
+    digest?: string;
+  }[];
+  readonly patches?: readonly { patch: string; target?: Record<string, unknown> }[];
+  readonly components?: readonly string[];
+}
+
+/**
+ * Builds `spec.path` of `sourceRoot` the way Flux's kustomize-controller does: in a copy,
+ * the Kustomization's `images` replace the entries of the same name in kustomization.yaml
+ * (or are appended), its `patches` and `components` are appended; then kustomize builds it.
+ * (fluxcd/pkg kustomize generator; `postBuild` substitution is not modelled: unused here.)
+ */
+export function renderAsFlux(spec: FluxBuildSpec, sourceRoot = ROOT): KubeObject[] {
+  const copy = mkdtempSync(join(tmpdir(), "failover-api-flux-"));
+  try {
+    const dir = join(copy, spec.path);
+    cpSync(join(sourceRoot, spec.path), dir, { recursive: true });
+    const file = join(dir, "kustomization.yaml");
+    const kustomization = parse(readFileSync(file, "utf8")) as {
+      images?: { name: string }[];
+      patches?: unknown[];
+      components?: string[];
+    };
+    const images = [...(kustomization.images ?? [])];
+    for (const image of spec.images ?? []) {
+      const at = images.findIndex((i) => i.name === image.name);
+      if (at >= 0) images[at] = { ...image };
+      else images.push({ ...image });
+    }
+    kustomization.images = images;
+    if (spec.patches !== undefined) {
+      kustomization.patches = [...(kustomization.patches ?? []), ...spec.patches];
+    }
+    if (spec.components !== undefined) {
+      kustomization.components = [...(kustomization.components ?? []), ...spec.components];
+    }
+    writeFileSync(file, stringify(kustomization));
+    return renderDeploy(dir);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 }

@@ -243,7 +243,9 @@ export class FakeGitHub {
 
     if (this.latencyMs > 0) await sleep(this.latencyMs);
 
-    if (!path.startsWith("/app/") && req.headers.authorization === undefined) {
+    // POST /app-manifests/{code}/conversions is unauthenticated on GitHub too (the code is the secret).
+    const open = path.startsWith("/app/") || path.startsWith("/app-manifests/");
+    if (!open && req.headers.authorization === undefined) {
       send(401, {
         message: "Requires authentication",
         documentation_url: "https://docs.github.com/rest",
