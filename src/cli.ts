@@ -125,10 +125,13 @@ async function main(argv: string[]): Promise<number> {
       requester,
     });
     const body = renderNodeResult(result);
-    const lines = result.services.map((s) =>
+    const lines = result.services.flatMap((s) =>
       "plan" in s
-        ? `  ${s.service}: ${s.result} (${s.plan.from} -> ${s.plan.to})`
-        : `  ${s.service}: ${s.result}: ${s.message}`,
+        ? [
+            `  ${s.service}: ${s.result} (${s.plan.from} -> ${s.plan.to})`,
+            ...s.plan.warnings.map((w) => `    warning: ${w}`),
+          ]
+        : [`  ${s.service}: ${s.result}: ${s.message}`],
     );
     print(body, [String(body.message), ...lines, result.diff].filter((l) => l !== "").join("\n"));
     return 0;

@@ -25,7 +25,8 @@ export interface FailoverCommitFacts {
   readonly requestId?: string;
 }
 
-const TRAILER = {
+/** The trailer keys of a failover commit (history finds a service's commits by them). */
+export const TRAILER_KEYS = {
   service: "Failover-Service",
   action: "Failover-Action",
   from: "Failover-From",
@@ -35,6 +36,7 @@ const TRAILER = {
   requester: "Failover-Requester",
   request: "Failover-Request",
 } as const;
+const TRAILER = TRAILER_KEYS;
 
 /** Git trailers must be one line each; anything else a requester sends is flattened. */
 function oneLine(value: string): string {

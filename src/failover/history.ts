@@ -1,4 +1,4 @@
-import { parseFailoverCommit } from "../domain/commit-message.js";
+import { parseFailoverCommit, TRAILER_KEYS } from "../domain/commit-message.js";
 import { originalsPath } from "../domain/originals.js";
 import type { FailoverContext } from "./context.js";
 import { findService } from "./find-service.js";
@@ -27,23 +27,25 @@ export async function getHistory(
   limit: number,
 ): Promise<HistoryItem[]> {
   const spec = findService(ctx, service);
-  // One read, not just the paths: it is what finds out whether the service uses `${VAR}`,
-  // and so whether its Flux Kustomization's history belongs to it too.
+  // One read: the files whose history a backend without message search walks.
   const at = await readServices(ctx, [spec]);
   const files = at.services[0];
   const paths = [
     ...new Set([
       ...(files?.targets.map((t) => t.path) ?? []),
       ...(files?.files.kustomizations.filter((k) => typeof at.texts.get(k) === "string") ?? []),
-      ...(files === undefined ? [] : [originalsPath(files.spec.name)]),
+      originalsPath(spec.name),
     ]),
   ];
-  const perPath = await Promise.all(
-    paths.map((path) => ctx.repo.history(at.branch, { path, limit: Math.min(limit * 3, 100) })),
-  );
+  // Bounded on any history length: found by the trailer every failover commit carries.
+  const entries = await ctx.repo.history(at.branch, {
+    trailer: `${TRAILER_KEYS.service}: ${service}`,
+    paths,
+    limit: Math.min(limit * 2, 100),
+  });
   const seen = new Set<string>();
   const items: HistoryItem[] = [];
-  for (const entry of perPath.flat().sort((a, b) => b.date.localeCompare(a.date))) {
+  for (const entry of entries) {
     if (seen.has(entry.sha)) continue;
     seen.add(entry.sha);
     const parsed = parseFailoverCommit(entry.message);

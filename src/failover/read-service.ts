@@ -117,6 +117,7 @@ export async function readServices(
             tree,
             fluxKustomization: p.spec.fluxKustomization,
             names: [p.spec.name, ...p.targets.flatMap((t) => nameOf(t))],
+            restorable: texts.get(originalsPath(p.spec.name)),
           }),
     );
     const unread = plan.filter((_p, i) => {

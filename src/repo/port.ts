@@ -37,6 +37,21 @@ export interface HistoryEntry {
   readonly url: string | undefined;
 }
 
+/** Which commits `history` returns, newest first, at most `limit`. */
+export interface HistoryRequest {
+  /** Commits touching this file only. */
+  readonly path?: string;
+  /**
+   * Failover commits only: those whose message has this exact trailer line (e.g.
+   * "Failover-Service: sonarr"). Backends search by it where they can (git log --grep) and
+   * else walk `paths` (one request), so history stays bounded on long repositories.
+   */
+  readonly trailer?: string;
+  /** With `trailer`: the files whose history a backend that cannot search messages walks. */
+  readonly paths?: readonly string[];
+  readonly limit: number;
+}
+
 export interface GitOpsRepo {
   /** Human-readable location, for logs and responses (never contains credentials). */
   readonly description: string;
@@ -48,5 +63,5 @@ export interface GitOpsRepo {
   /** One commit on `branch` holding every change, only if the head is still `expectedHead`. */
   commit(request: CommitRequest): Promise<CommitResult>;
   /** Newest first; only commits touching `path` when given. */
-  history(branch: string, options: { path?: string; limit: number }): Promise<HistoryEntry[]>;
+  history(branch: string, options: HistoryRequest): Promise<HistoryEntry[]>;
 }

@@ -39,6 +39,11 @@ export interface PlacementFields {
   readonly nodeSelector: ValueField | undefined;
   readonly nodeAffinity: readonly ValueField[];
   readonly claim: ValueField;
+  /**
+   * Other volumes of the pod on the same claim: they move with it, or the moved pod would
+   * still mount the primary's data (or wait for a claim bound on the dead node).
+   */
+  readonly sameClaim: readonly ValueField[];
 }
 
 const POD_SPEC = "spec.template.spec";
@@ -179,7 +184,29 @@ export function locatePlacement(
     );
   }
   const claim = claimField(workload, podSpec, target, text, where, options);
-  return { podSpec, nodeSelector, nodeAffinity, claim };
+  const sameClaim = sameClaimFields(podSpec, target, claim, text, where, options);
+  return { podSpec, nodeSelector, nodeAffinity, claim, sameClaim };
+}
+
+function sameClaimFields(
+  podSpec: YAMLMap,
+  target: WorkloadTarget,
+  claim: ValueField,
+  text: string,
+  where: Where,
+  options: LocateOptions,
+): ValueField[] {
+  const volumes = valueAt(podSpec, "volumes");
+  if (!isSeq(volumes)) return [];
+  const claims = new Set([target.primary.claim, target.backup.claim, claim.node.value]);
+  return volumes.items.flatMap((item, index) => {
+    if (!isMap(item) || mapNameOf(item) === target.volumeName) return [];
+    const pvc = valueAt(item, "persistentVolumeClaim");
+    const node = isMap(pvc) ? valueAt(pvc, "claimName") : undefined;
+    if (!isScalar(node) || typeof node.value !== "string" || !claims.has(node.value)) return [];
+    const field = `${POD_SPEC}.volumes[${index}].persistentVolumeClaim.claimName`;
+    return [{ role: "claim" as const, field, ...editableValue(node, field, text, where, options) }];
+  });
 }
 
 /**

@@ -6,7 +6,7 @@ const SIDES: readonly Side[] = ["primary", "backup"];
 
 export function allFields(fields: PlacementFields): ValueField[] {
   const all = [...(fields.nodeSelector ? [fields.nodeSelector] : []), ...fields.nodeAffinity];
-  all.push(fields.claim);
+  all.push(fields.claim, ...fields.sameClaim);
   return all.sort((a, b) => a.node.range[0] - b.node.range[0]);
 }
 

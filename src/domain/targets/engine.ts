@@ -194,7 +194,7 @@ function resolveRef(
     shared === undefined
       ? []
       : [
-          `${shared.definedAt}: \${${shared.name}} is also used by ${shared.uses.join("; ")}; failover does not change ${shared.name} (that would rename those too) and writes the value in place at ${ref.file} ${ref.field} instead (a demote writes \${${shared.name}} back). To move it in ks.yaml, give the claim or node a variable of its own, e.g. \${${shared.name}_${ref.role === "node" ? "NODE" : "CLAIM"}:=${evaluated}}.`,
+          `${shared.definedAt}: \${${shared.name}} is also used by ${listed(shared.uses)}; failover does not change ${shared.name} (that would rename those too) and writes the value in place at ${ref.file} ${ref.field} instead (a demote writes \${${shared.name}} back). To move it in ks.yaml, give the claim or node a variable of its own, e.g. \${${shared.name}_${ref.role === "node" ? "NODE" : "CLAIM"}:=${evaluated}}.`,
         ];
   return {
     value: {
@@ -209,6 +209,11 @@ function resolveRef(
     },
     warnings,
   };
+}
+
+function listed(items: readonly string[], most = 5): string {
+  const shown = items.slice(0, most).join("; ");
+  return items.length > most ? `${shown} and ${items.length - most} more` : shown;
 }
 
 /**

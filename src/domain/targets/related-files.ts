@@ -26,6 +26,8 @@ export function relatedFiles(input: {
   readonly fluxKustomization?: string | undefined;
   /** Names the service's files may carry (service, workload, release). */
   readonly names: readonly string[];
+  /** Text a failover back may write into the targets (the originals record). */
+  readonly restorable?: string | null | undefined;
 }): { kustomizations: string[]; related: string[] } {
   const { targets, texts, tree } = input;
   const targetTexts = targets.flatMap((p) => {
@@ -34,7 +36,9 @@ export function relatedFiles(input: {
   });
   const kustomizations: string[] = [];
   const related = new Set<string>();
-  if (targetTexts.some((t) => t.text.includes("${"))) {
+  const substituting =
+    targetTexts.some((t) => t.text.includes("${")) || (input.restorable ?? "").includes("${");
+  if (substituting) {
     const named = new Set([...input.names, ...targets.map(appFolderName)].filter((n) => n !== ""));
     const byName = tree.filter((f) => {
       const base = f.split("/").at(-1)?.replace(YAML, "");

@@ -12,11 +12,12 @@ import type {
   FileChange,
   GitOpsRepo,
   HistoryEntry,
+  HistoryRequest,
   Snapshot,
 } from "../port.js";
 import type { GitHubClient } from "./client.js";
 import { answerMayBeLost, isStaleData, toFailoverError } from "./errors.js";
-import { CREATE_COMMIT_MUTATION, readFilesQuery } from "./queries.js";
+import { CREATE_COMMIT_MUTATION, historyQuery, readFilesQuery } from "./queries.js";
 
 export interface GitHubRepoOptions {
   readonly octokit: GitHubClient;
@@ -65,6 +66,42 @@ function readFilesResponse(count: number): z.ZodType<ReadFilesData> {
       .object({ ref: z.object({ target: commitTarget.extend(files).nullable() }).nullable() })
       .nullable(),
   }) as unknown as z.ZodType<ReadFilesData>;
+}
+
+/** Files whose history one failover-history query walks at most. */
+const MAX_HISTORY_PATHS = 12;
+
+const historyWalk = z.object({
+  nodes: z.array(
+    z
+      .object({
+        oid: z.string(),
+        message: z.string(),
+        committedDate: z.string(),
+        url: z.string().nullish(),
+        author: z
+          .object({
+            name: z.string().nullish(),
+            user: z.object({ login: z.string() }).nullish(),
+          })
+          .nullish(),
+      })
+      .nullable(),
+  ),
+});
+
+function historyResponse(count: number) {
+  const walks: Record<string, z.ZodOptional<typeof historyWalk>> = {};
+  for (let i = 0; i < count; i++) walks[`h${i}`] = historyWalk.optional();
+  return z.object({
+    repository: z
+      .object({
+        ref: z
+          .object({ target: z.object({ __typename: z.string() }).extend(walks).nullable() })
+          .nullable(),
+      })
+      .nullable(),
+  });
 }
 
 const createCommitResponse = z.object({
@@ -203,12 +240,10 @@ export class GitHubRepo implements GitOpsRepo {
       .map((entry) => entry.path);
   }
 
-  async history(
-    branch: string,
-    options: { path?: string; limit: number },
-  ): Promise<HistoryEntry[]> {
-    const { limit, path } = validateHistoryRequest(branch, options);
+  async history(branch: string, options: HistoryRequest): Promise<HistoryEntry[]> {
+    const { limit, path, trailer, paths } = validateHistoryRequest(branch, options);
     if (limit === 0) return [];
+    if (trailer !== undefined) return this.#failoverHistory(branch, trailer, paths, limit);
     const perPage = Math.min(limit, MAX_PER_PAGE);
     const entries: HistoryEntry[] = [];
     for (let page = 1; entries.length < limit; page++) {
@@ -321,6 +356,57 @@ export class GitHubRepo implements GitOpsRepo {
       landed: landed ? { sha: head.oid, url: head.url ?? this.#commitUrl(head.oid) } : undefined,
       actual: head.oid,
     };
+  }
+
+  /**
+   * Failover commits by trailer: the history of each of `paths` in ONE GraphQL query (GitHub
+   * cannot search commit messages), filtered by the trailer line; newest first.
+   */
+  async #failoverHistory(
+    branch: string,
+    trailer: string,
+    paths: readonly string[],
+    limit: number,
+  ): Promise<HistoryEntry[]> {
+    const walked = paths.slice(0, MAX_HISTORY_PATHS);
+    const variables: Record<string, unknown> = {
+      owner: this.#owner,
+      name: this.#repo,
+      qualifiedName: `refs/heads/${branch}`,
+      first: Math.min(MAX_PER_PAGE, Math.max(limit * 3, 20)),
+    };
+    walked.forEach((path, i) => {
+      variables[`p${i}`] = path;
+    });
+    const notFound = `branch ${branch} not found in ${this.description}`;
+    let data: unknown;
+    try {
+      data = await this.#client.graphql(historyQuery(walked.length), variables);
+    } catch (error) {
+      throw toFailoverError(error, { action: "commit history", where: this.description, notFound });
+    }
+    const count = Math.max(walked.length, 1);
+    const parsed = this.#parse(historyResponse(count), data, "commit history");
+    const target = parsed.repository?.ref?.target;
+    if (target === null || target === undefined) {
+      throw new FailoverError("not_found", notFound, { details: { branch } });
+    }
+    const record = target as unknown as Record<string, z.infer<typeof historyWalk> | undefined>;
+    const seen = new Map<string, HistoryEntry>();
+    for (let i = 0; i < count; i++) {
+      for (const c of record[`h${i}`]?.nodes ?? []) {
+        if (c === null || seen.has(c.oid)) continue;
+        if (!c.message.split("\n").some((line) => line.trim() === trailer)) continue;
+        seen.set(c.oid, {
+          sha: c.oid,
+          message: c.message,
+          date: c.committedDate,
+          author: c.author?.user?.login ?? c.author?.name ?? "unknown",
+          url: c.url ?? this.#commitUrl(c.oid),
+        });
+      }
+    }
+    return [...seen.values()].sort((a, b) => b.date.localeCompare(a.date)).slice(0, limit);
   }
 
   async #readCommit(

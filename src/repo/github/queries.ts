@@ -43,3 +43,34 @@ export const CREATE_COMMIT_MUTATION = [
   "  }",
   "}",
 ].join("\n");
+
+const HISTORY_FIELDS = "nodes { oid message committedDate url author { name user { login } } }";
+
+/**
+ * Variables: $owner, $name, $qualifiedName, $first and $p0..$p{count-1}: the history of each
+ * path (`hN: history(first: $first, path: $pN)`), or of the branch with no path, in one request.
+ */
+export function historyQuery(count: number): string {
+  const vars = ["$owner: String!", "$name: String!", "$qualifiedName: String!", "$first: Int!"];
+  const walks: string[] = [];
+  for (let i = 0; i < count; i++) {
+    vars.push(`$p${i}: String!`);
+    walks.push(`          h${i}: history(first: $first, path: $p${i}) { ${HISTORY_FIELDS} }`);
+  }
+  if (count === 0) walks.push(`          h0: history(first: $first) { ${HISTORY_FIELDS} }`);
+  return [
+    `query FailoverHistory(${vars.join(", ")}) {`,
+    "  repository(owner: $owner, name: $name) {",
+    "    ref(qualifiedName: $qualifiedName) {",
+    "      target {",
+    "        __typename",
+    "        ... on Commit {",
+    "          oid",
+    ...walks,
+    "        }",
+    "      }",
+    "    }",
+    "  }",
+    "}",
+  ].join("\n");
+}

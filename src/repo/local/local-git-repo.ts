@@ -8,6 +8,7 @@ import type {
   FileChange,
   GitOpsRepo,
   HistoryEntry,
+  HistoryRequest,
   Snapshot,
 } from "../port.js";
 import { DEFAULT_GIT_TIMEOUT_MS, GitRunner, gitFailure } from "./git-cli.js";
@@ -92,11 +93,8 @@ export class LocalGitRepo implements GitOpsRepo {
       .map((e) => e.path);
   }
 
-  async history(
-    branch: string,
-    options: { path?: string; limit: number },
-  ): Promise<HistoryEntry[]> {
-    const { limit, path } = validateHistoryRequest(branch, options);
+  async history(branch: string, options: HistoryRequest): Promise<HistoryEntry[]> {
+    const { limit, path, trailer } = validateHistoryRequest(branch, options);
     const head = await this.#requireHead(branch);
     if (limit === 0) return [];
     const args = [
@@ -106,8 +104,11 @@ export class LocalGitRepo implements GitOpsRepo {
       "--no-color",
       `--max-count=${limit}`,
       "--format=%H%x1f%cI%x1f%an%x1f%B",
-      head,
     ];
+    // A message search walks 30k commits in well under a second; a path-limited walk diffs
+    // every commit's tree. The trailer's characters are validated: no regex specials but '.'.
+    if (trailer !== undefined) args.push(`--grep=^${trailer.replace(/\./g, "\\.")}$`);
+    args.push(head);
     if (path !== undefined) args.push("--", path);
     const out = await this.#git.text(args);
     const entries: HistoryEntry[] = [];

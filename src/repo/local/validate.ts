@@ -63,8 +63,19 @@ export function validateSha(sha: unknown, what = "expectedHead"): string {
 /** A history request's branch, limit and optional path (a trailing `/` allowed), checked. */
 export function validateHistoryRequest(
   branch: unknown,
-  options: { path?: string; limit: number },
-): { branch: string; limit: number; path: string | undefined } {
+  options: {
+    path?: string;
+    limit: number;
+    trailer?: string;
+    paths?: readonly string[];
+  },
+): {
+  branch: string;
+  limit: number;
+  path: string | undefined;
+  trailer: string | undefined;
+  paths: readonly string[];
+} {
   const valid = validateBranch(branch);
   const { limit } = options;
   if (!Number.isSafeInteger(limit) || limit < 0) {
@@ -74,5 +85,10 @@ export function validateHistoryRequest(
     options.path === undefined
       ? undefined
       : validateRepoPath(options.path.endsWith("/") ? options.path.slice(0, -1) : options.path);
-  return { branch: valid, limit, path };
+  const trailer = options.trailer;
+  if (trailer !== undefined && !/^[A-Za-z-]+: [A-Za-z0-9._/-]+$/.test(trailer)) {
+    throw new FailoverError("invalid_input", `invalid history trailer ${JSON.stringify(trailer)}`);
+  }
+  const paths = (options.paths ?? []).map((p) => validateRepoPath(p));
+  return { branch: valid, limit, path, trailer, paths };
 }
