@@ -99,7 +99,7 @@ export async function readServices(
           const text = texts.get(path);
           return typeof text === "string" ? [{ path, text }] : [];
         }),
-        lock: typeof lockText === "string" ? parseLock(lockText) : undefined,
+        lock: typeof lockText === "string" ? parseLock(lockText, p.spec.name) : undefined,
       };
     });
     return { branch, head: snapshot.head, texts, services };
