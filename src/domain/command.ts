@@ -1,4 +1,4 @@
-import { plainLines } from "./command-lines.js";
+import { paragraphLines } from "./command-lines.js";
 import type { Action } from "./service.js";
 
 /**
@@ -14,7 +14,11 @@ import type { Action } from "./service.js";
  *   `/failovers` and `x/failover` are not commands. Keyword, sub-command, action and flags are
  *   case-insensitive (ASCII only); service names are not (Kubernetes names are lowercase).
  * - The first command line wins, even when it is malformed (a `usage` result).
- * - Lines in fenced code blocks, quoted lines and HTML comments are ignored (see plainLines).
+ * - Only lines of top-level paragraphs count, found with a CommonMark parser (see
+ *   paragraphLines): not code blocks (fenced or indented by 4 spaces or a tab), block quotes,
+ *   list items, headings, HTML blocks and comments, nor text inside raw HTML elements.
+ * - A comment longer than MAX_COMMAND_COMMENT characters that has a `/failover` line gets a
+ *   `usage` result without being parsed (CommonMark parsing is superlinear on hostile input).
  * - Unicode: any JavaScript whitespace (`\s`: NBSP, U+2000..U+200A, U+3000, BOM...) separates
  *   words like a space does. Invisible format characters (zero-width space, joiners, RTL/LTR
  *   marks and overrides) and control characters are not whitespace: before `/failover` they
@@ -85,12 +89,22 @@ export const USAGE = [
 export function parseCommand(body: string): ParsedCommand | null {
   // Fast path for the comments that never mention the keyword.
   if (!/\/failover/i.test(body)) return null;
-  for (const line of plainLines(body)) {
+  // Cheap and linear: no line that could be a command line, nothing to parse.
+  if (!body.split(/\r\n|\r|\n/).some((line) => commandRest(line) !== undefined)) return null;
+  if (body.length > MAX_COMMAND_COMMENT) {
+    return usage(
+      `the comment is longer than ${MAX_COMMAND_COMMENT} characters: write the command in a short comment of its own`,
+    );
+  }
+  for (const line of paragraphLines(body)) {
     const rest = commandRest(line);
     if (rest !== undefined) return parseArguments(rest);
   }
   return null;
 }
+
+/** Longer comments are not searched for a command (a usage reply says so). */
+export const MAX_COMMAND_COMMENT = 8192;
 
 const KEYWORD = "/failover";
 const INVISIBLE = /[\p{Cc}\p{Cf}]/u;

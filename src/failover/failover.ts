@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { FailoverError, StaleHeadError } from "../domain/errors.js";
-import { describeLock } from "../domain/lock.js";
+import { describeLock, lockRefusal } from "../domain/lock.js";
 import type { Trigger } from "../domain/outcome.js";
 import { type FailoverPlan, planCommitMessage, planFailover } from "../domain/plan.js";
 import { pullRequestBody, pullRequestTitle } from "../domain/pull-request-text.js";
@@ -89,13 +89,9 @@ export async function runFailover(
       return { ...planned, plan: warned, outcome: "dry_run" };
     }
     if (files.lock !== undefined) {
-      throw new FailoverError(
-        "locked",
-        `${describeLock(files.lock)}; unlock it first (/failover unlock ${spec.name})`,
-        {
-          details: { service: spec.name, lock: files.lock },
-        },
-      );
+      throw new FailoverError("locked", lockRefusal(files.lock), {
+        details: { service: spec.name, lock: files.lock },
+      });
     }
     if (!plan.changed) {
       const superseded = await supersede(ctx, spec.name, at.branch, plan);

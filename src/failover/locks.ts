@@ -27,8 +27,9 @@ export async function setLock(ctx: FailoverContext, request: LockRequest): Promi
   for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
     const snapshot = await ctx.repo.read(branch, [path]);
     const text = snapshot.files.get(path);
-    const current = typeof text === "string" ? parseLock(text) : undefined;
-    if (request.lock && current !== undefined) {
+    const current = typeof text === "string" ? parseLock(text, spec.name) : undefined;
+    // A broken lock file locks; locking or unlocking rewrites it as a valid one.
+    if (request.lock && current !== undefined && current.problem === undefined) {
       if (current.by === request.requester) return { outcome: "no_op", lock: current };
       throw new FailoverError("locked", `${describeLock(current)}; it must be unlocked first`, {
         details: { lock: current },

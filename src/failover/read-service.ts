@@ -156,7 +156,7 @@ export async function readServices(
           const text = texts.get(path);
           return typeof text === "string" ? [{ path, text }] : [];
         }),
-        lock: typeof lockText === "string" ? parseLock(lockText) : undefined,
+        lock: typeof lockText === "string" ? parseLock(lockText, p.spec.name) : undefined,
         ...(error === undefined ? {} : { error }),
       };
     });

@@ -29,12 +29,20 @@ export interface ChatOpsDeps {
   readonly allowedRoles: readonly string[];
 }
 
-export type ChatOpsOutcome = "ignored" | "replied" | "denied" | "failed";
+export type ChatOpsOutcome = "ignored" | "duplicate" | "replied" | "denied" | "failed";
 
 /**
  * `/failover ...` in an issue or pull request comment of the GitOps repository: 👀 on
  * receipt, the sender's role checked, the same use cases as the HTTP API, one reply, then
  * 🚀 or 😕.
+ *
+ * A comment runs at most once, whatever GitHub redelivers and however many replicas receive
+ * it, with GitHub as the only record: the app's 👀 on the comment is its claim. GitHub keeps
+ * one reaction per user and content and answers 201 to the request that created it, 200 to
+ * every later one ("you already added the reaction"), atomically. So only the delivery whose
+ * 👀 got 201 goes on; a 200 (a redelivery, the other replica, a restart after a crash) does
+ * nothing more. When the 👀 cannot be created, the command does not run either (fail closed:
+ * at most once, not at least once; the sender sees no 👀 and can comment again).
  */
 export async function handleIssueComment(
   client: RestClient,
@@ -73,7 +81,8 @@ export async function handleIssueComment(
       body,
     });
 
-  await react("eyes");
+  const claimed = await claim(client, { ...where, comment_id: payload.comment.id }, log);
+  if (claimed !== "claimed") return claimed;
   log.info({ command: command.kind, sender: login }, "chatops command");
   if (command.kind === "help" || command.kind === "usage") {
     await reply(usageReply(command.kind === "usage" ? command.problem : undefined));
@@ -132,6 +141,32 @@ export async function handleIssueComment(
     log.warn({ err: error, command: command.kind }, "chatops command failed");
     await reply(errorReply(login, error));
     await react("confused");
+    return "failed";
+  }
+}
+
+/** Creates the app's 👀 on the comment: "claimed" only when this request created it (201). */
+async function claim(
+  client: RestClient,
+  comment: { owner: string; repo: string; comment_id: number },
+  log: Logger,
+): Promise<"claimed" | "duplicate" | "failed"> {
+  try {
+    const created = await client.request(
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+      { ...comment, content: "eyes" },
+    );
+    if (created.status === 201) return "claimed";
+    log.info(
+      { comment: comment.comment_id, status: created.status },
+      "comment already claimed (its 👀 exists): a redelivery or another replica; nothing done",
+    );
+    return "duplicate";
+  } catch (error) {
+    log.warn(
+      { err: error, comment: comment.comment_id },
+      "could not claim the comment with 👀; the command does not run",
+    );
     return "failed";
   }
 }

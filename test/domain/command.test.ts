@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   COMMAND_KINDS,
+  MAX_COMMAND_COMMENT,
   type ParsedCommand,
   parseCommand,
   USAGE,
@@ -48,8 +49,8 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ],
   ["list ignores case", "/FAILOVER LIST", { kind: "list" }],
   ["leading spaces", "   /failover sonarr promote", failover("sonarr", "promote")],
-  ["leading tab", "\t/failover sonarr demote", failover("sonarr", "demote")],
-  ["indented four spaces (still accepted)", "    /failover sonarr status", status("sonarr")],
+  ["leading tab: an indented code block", "\t/failover sonarr demote", null],
+  ["indented four spaces: an indented code block", "    /failover sonarr status", null],
   [
     "trailing and repeated spaces",
     "/failover   sonarr   promote   ",
@@ -208,17 +209,20 @@ describe("parseCommand", () => {
       return { result, ms: performance.now() - started };
     };
 
-    it("finds a command after a megabyte of text", () => {
+    it("does not parse a long comment with a command line: a usage reply says why", () => {
       const filler = "lorem ipsum dolor sit amet /failover\n".repeat(MB / 37);
-      const { result, ms } = timed(`${filler}/failover sonarr promote`);
-      expect(result).toEqual(failover("sonarr", "promote"));
-      expect(ms).toBeLessThan(1000);
+      expect(parseCommand(`${filler}/failover sonarr promote`)).toEqual(usage("longer than 8192"));
+      expect(parseCommand(`/failover sonarr promote ${"a ".repeat(MB / 2)}`)).toEqual(
+        usage("longer than 8192"),
+      );
     });
 
-    it("handles a one-line megabyte command", () => {
-      const { result, ms } = timed(`/failover sonarr promote ${"a ".repeat(MB / 2)}`);
-      expect(result).toEqual(usage("unexpected extra words"));
-      expect(ms).toBeLessThan(1000);
+    it("finds a command after filler within the limit", () => {
+      const filler = "lorem ipsum dolor sit amet /failover\n".repeat(200);
+      expect(parseCommand(`${filler}\n/failover sonarr promote`)).toEqual(
+        failover("sonarr", "promote"),
+      );
+      expect(MAX_COMMAND_COMMENT).toBe(8192);
     });
 
     it.each([
@@ -396,5 +400,128 @@ describe("node, lock, unlock and history commands", () => {
     ],
   ])("%s", (body, expected) => {
     expect(parseCommand(body)).toEqual(expected);
+  });
+});
+
+/**
+ * Comments a CommonMark renderer (GitHub's) shows as code, a quote, a list, a heading or
+ * hidden HTML: none may run a command. Each of these ran one, or could, with line patterns.
+ */
+const HOSTILE: ReadonlyArray<readonly [string, string]> = [
+  ["indented code, 4 spaces", "    /failover sonarr promote"],
+  ["indented code, a tab", "\t/failover sonarr promote"],
+  ["indented code, 2 spaces and a tab", "  \t/failover sonarr promote"],
+  ["indented code after a paragraph and a blank line", "Log:\n\n    /failover sonarr promote"],
+  ["indented code inside a log", "    $ kubectl get pods\n    /failover sonarr promote\n"],
+  ["``` fence", "```\n/failover sonarr promote\n```"],
+  ["~~~ fence with info", "~~~sh\n/failover sonarr promote\n~~~"],
+  ["unclosed fence", "Log:\n```bash\n/failover sonarr promote"],
+  ["indented fence", "   ```\n/failover sonarr promote\n   ```"],
+  ["fence in a list item", "- ```\n  /failover sonarr promote\n  ```"],
+  ["<pre> block", "<pre>\n/failover sonarr promote\n</pre>"],
+  ["<pre> block with blank lines", "<pre>\n\n/failover sonarr promote\n\n</pre>"],
+  ["<pre><code> on one line", "<pre><code>/failover sonarr promote</code></pre>"],
+  ["<code> block", "<code>\n/failover sonarr promote\n</code>"],
+  ["<code> block with blank lines", "<code>\n\n/failover sonarr promote\n\n</code>"],
+  [
+    "<details>, collapsed",
+    "<details><summary>log</summary>\n\n/failover sonarr promote\n\n</details>",
+  ],
+  ["<div> block", "<div>\n/failover sonarr promote\n</div>"],
+  ["<textarea> block", "<textarea>\n\n/failover sonarr promote\n</textarea>"],
+  ["inline <code> left open", "See <code>\n/failover sonarr promote\n</code>"],
+  ["inside an HTML attribute", "<span title='\n/failover sonarr promote\n'>x</span>"],
+  ["HTML comment block", "<!--\n\n/failover sonarr promote\n\n-->"],
+  ["inline HTML comment spanning lines", "Note <!--\n/failover sonarr promote\n-->"],
+  ["quote", "> /failover sonarr promote"],
+  ["quote without a space", ">/failover sonarr promote"],
+  ["quote, indented", "   > /failover sonarr promote"],
+  ["quote of a reply", "> Alice wrote:\n>\n> /failover sonarr promote\n\nNo!"],
+  ["lazy continuation of a quote", "> Alice wrote:\n/failover sonarr promote"],
+  ["nested quote", ">> /failover sonarr promote"],
+  ["quoted fence", "> ```\n> /failover sonarr promote\n> ```"],
+  ["list item", "- /failover sonarr promote"],
+  ["star list item", "* /failover sonarr promote"],
+  ["ordered list item", "1. /failover sonarr promote"],
+  ["task list item", "- [ ] /failover sonarr promote"],
+  ["list item's continuation line", "- step one:\n  /failover sonarr promote"],
+  ["list item's second paragraph", "1. step one\n\n   /failover sonarr promote"],
+  ["ATX heading", "# /failover sonarr promote"],
+  ["setext heading", "/failover sonarr promote\n==="],
+  ["setext heading, dashes", "/failover sonarr promote\n---"],
+  ["multi-line inline code", "Run `this:\n/failover sonarr promote`"],
+  ["double-backtick inline code", "``\n/failover sonarr promote\n``"],
+  ["link text spanning lines", "[see\n/failover sonarr promote](https://example.com)"],
+  ["image alt spanning lines", "![x\n/failover sonarr promote](https://example.com/a.png)"],
+  ["code after a link title holding a backtick", '[a](https://x "`")`\n/failover sonarr promote`'],
+  ["code after an autolink holding a backtick", "<https://x`>`y\n/failover sonarr promote`"],
+  ["escaped slash", "\\/failover sonarr promote"],
+  ["character reference", "&#47;failover sonarr promote"],
+  ["table cell", "| cmd |\n| --- |\n| /failover sonarr promote |"],
+];
+
+describe("parseCommand on Markdown: only top-level paragraphs count", () => {
+  it.each(HOSTILE)("%s: no command", (_name, body) => {
+    expect(parseCommand(body)).toBeNull();
+  });
+
+  const closable = HOSTILE.filter(([name]) => name !== "unclosed fence");
+  it.each(closable)("%s, then one's own command: that one counts", (_name, body) => {
+    expect(
+      parseCommand(
+        `${body}\n\n</pre></code></details></div></textarea></span>\n\n/failover radarr status`,
+      ),
+    ).toEqual(status("radarr"));
+  });
+
+  it.each([
+    [
+      "after a paragraph",
+      "Node A is down.\n\n/failover sonarr promote",
+      failover("sonarr", "promote"),
+    ],
+    [
+      "after a soft line break",
+      "Node A is down.\n/failover sonarr promote",
+      failover("sonarr", "promote"),
+    ],
+    [
+      "after a hard line break",
+      "Node A is down.  \n/failover sonarr promote",
+      failover("sonarr", "promote"),
+    ],
+    [
+      "after bold text",
+      "**Outage** on k3s-w1\n/failover sonarr promote",
+      failover("sonarr", "promote"),
+    ],
+    [
+      "after inline code",
+      "`k3s-w1` is down\n/failover sonarr promote",
+      failover("sonarr", "promote"),
+    ],
+    ["a paragraph's line indented 4 spaces", "Hi\n    /failover sonarr status", status("sonarr")],
+    ["after a quote and a blank line", "> quoted\n\n/failover sonarr status", status("sonarr")],
+    ["after a fence", "```\nlog\n```\n/failover sonarr status", status("sonarr")],
+    ["after indented code", "    code\n\n/failover sonarr status", status("sonarr")],
+    ["after a list and a blank line", "- item\n\n/failover sonarr status", status("sonarr")],
+    ["after a closed <pre>", "<pre>x</pre>\n\n/failover sonarr status", status("sonarr")],
+    [
+      "after closed <details>",
+      "<details><summary>s</summary>x</details>\n\n/failover sonarr status",
+      status("sonarr"),
+    ],
+    ["after a <br>", "<br>\n\n/failover sonarr status", status("sonarr")],
+    [
+      "emphasis after the command",
+      "/failover sonarr promote *now*",
+      usage("unexpected extra words"),
+    ],
+  ])("%s", (_name, body, expected) => {
+    expect(parseCommand(body)).toEqual(expected);
+  });
+
+  it("hostile variants counted in docs/proofs.md", () => {
+    expect(HOSTILE.length).toBe(47);
   });
 });

@@ -23,7 +23,11 @@ export interface AppServer {
   readonly url: string;
   readonly runtime: Runtime;
   /** Signs and posts a webhook to the running server, as GitHub does. */
-  sendWebhook(event: string, payload: unknown, options?: { secret?: string }): Promise<Response>;
+  sendWebhook(
+    event: string,
+    payload: unknown,
+    options?: { secret?: string; deliveryId?: string },
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -37,13 +41,18 @@ export async function startAppServer(
     roles?: Record<string, string>;
     /** The GitOps repository's files (default: the demo repository). */
     files?: Record<string, string>;
+    /** Another app server's fake GitHub: a second replica of the app (close leaves it up). */
+    fake?: FakeGitHub;
   } = {},
 ): Promise<AppServer> {
-  const fake = await startFakeGitHub({
-    files: options.files ?? demoFiles(),
-    owner: "acme",
-    repo: "gitops",
-  });
+  const shared = options.fake;
+  const fake =
+    shared ??
+    (await startFakeGitHub({
+      files: options.files ?? demoFiles(),
+      owner: "acme",
+      repo: "gitops",
+    }));
   const settings = appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]);
   settings.publicKeyPem = keys.publicKey;
   const roles = issuesState({ fake: fake.context }).roles;
@@ -84,7 +93,7 @@ export async function startAppServer(
         headers: {
           "content-type": "application/json",
           "x-github-event": event,
-          "x-github-delivery": randomUUID(),
+          "x-github-delivery": opts.deliveryId ?? randomUUID(),
           "x-hub-signature-256": `sha256=${signature}`,
           "user-agent": "GitHub-Hookshot/fake",
         },
@@ -93,7 +102,7 @@ export async function startAppServer(
     },
     close: async () => {
       await server.close();
-      await fake.close();
+      if (shared === undefined) await fake.close();
     },
   };
 }

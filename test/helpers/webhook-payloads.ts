@@ -21,9 +21,17 @@ export function onGitOpsRepo(payload: Json, sender: string): Json {
   return { ...payload, repository, sender: user, installation: { id: INSTALLATION_ID } };
 }
 
-export function issueComment(body: string, sender: string, extra: { issue?: number } = {}): Json {
+let nextCommentId = 1_000_000;
+
+/** A new comment each call (its own id, as on GitHub), unless `commentId` says which. */
+export function issueComment(
+  body: string,
+  sender: string,
+  extra: { issue?: number; commentId?: number } = {},
+): Json {
   const payload = onGitOpsRepo(examplePayload("issue_comment", "created"), sender);
   const comment = payload.comment as Json;
+  comment.id = extra.commentId ?? nextCommentId++;
   comment.body = body;
   comment.user = { ...(comment.user as Json), login: sender, type: "User" };
   (payload.issue as Json).number = extra.issue ?? 7;

@@ -9,6 +9,8 @@ export interface FakeComment {
 export interface FakeReaction {
   readonly commentId: number;
   readonly content: string;
+  /** Who reacted: the app for reactions made through the API; tests may seed others'. */
+  readonly user: string;
 }
 export interface FakeIssues {
   nextId: number;
@@ -54,11 +56,12 @@ export const issueRoutes: readonly RestRoute[] = [
       const { content } = parse(z.object({ content: z.enum(REACTIONS) }), request.body);
       const state = issuesState(request);
       const commentId = Number(request.params.comment_id);
-      // GitHub answers 200 with the existing reaction when it is already there.
+      // GitHub answers 200 with the existing reaction when this user already added it (one
+      // reaction of each content per user): the atomic "already claimed" the app relies on.
       const existing = state.reactions.some(
-        (r) => r.commentId === commentId && r.content === content,
+        (r) => r.commentId === commentId && r.content === content && r.user === BOT.login,
       );
-      if (!existing) state.reactions.push({ commentId, content });
+      if (!existing) state.reactions.push({ commentId, content, user: BOT.login });
       return { status: existing ? 200 : 201, body: { id: state.nextId++, content, user: BOT } };
     },
   },
