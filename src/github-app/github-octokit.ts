@@ -67,9 +67,12 @@ export function failoverOctokit(
       instance: Record<string, unknown> & {
         throttle?: Record<string, unknown>;
         retry?: Record<string, unknown>;
+        auth?: unknown;
+        baseUrl?: unknown;
       },
     ) => ({
       ...instance,
+      ...authOnBaseUrl(instance.auth, instance.baseUrl),
       throttle: { ...instance.throttle, enabled: false },
       pacing: options.pacing,
       ...(options.retries === undefined
@@ -79,4 +82,16 @@ export function failoverOctokit(
   );
   // One trust boundary: the plugged class is a ProbotOctokit with one more hook.
   return Plugged as unknown as typeof ProbotOctokit;
+}
+
+/**
+ * Probot gives the App auth strategy a plain `request` without the base URL; its own calls
+ * (minting an installation token outside a request, as `auth({ refresh: true })` does when a
+ * token was revoked) would then go to api.github.com even on GitHub Enterprise.
+ */
+function authOnBaseUrl(auth: unknown, baseUrl: unknown): { auth?: unknown } {
+  if (typeof auth !== "object" || auth === null || typeof baseUrl !== "string") return {};
+  const request = (auth as { request?: { defaults?: (o: object) => unknown } }).request;
+  if (typeof request?.defaults !== "function") return {};
+  return { auth: { ...auth, request: request.defaults({ baseUrl }) } };
 }

@@ -113,6 +113,8 @@ export class FakeGitHub {
   readonly requests: LoggedRequest[] = [];
   /** Added to every request's round trip, in ms. */
   latencyMs = 0;
+  /** Tokens GitHub no longer accepts (a revoked installation token): answered 401. */
+  readonly revokedTokens = new Set<string>();
   readonly #server: Server;
   readonly #root: string;
   readonly #router: RestRouter;
@@ -249,6 +251,12 @@ export class FakeGitHub {
         documentation_url: "https://docs.github.com/rest",
         status: "401",
       });
+      return;
+    }
+
+    const presented = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    if (presented !== undefined && this.revokedTokens.has(presented)) {
+      send(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
       return;
     }
 
