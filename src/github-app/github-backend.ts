@@ -40,6 +40,7 @@ export function createGitHubBackend(
     Octokit: failoverOctokit({
       pacing: { minWriteIntervalMs: env.GITHUB_WRITE_INTERVAL_MS },
       retries: env.GITHUB_RETRIES,
+      requestTimeoutMs: env.GITHUB_REQUEST_TIMEOUT_MS,
     }),
     log: logger.child({ name: "probot" }),
   });

@@ -66,6 +66,13 @@ export interface Fault {
   readonly delayMs?: number;
   /** Carry the request out, then answer with this status instead: the real answer is lost. */
   readonly landThenFail?: { readonly status: number };
+  /**
+   * Hold the request (no answer) until the fault is cancelled, the faults are cleared or the
+   * fake closes; then act as the rest of the fault says (carry it out by default).
+   */
+  readonly hang?: boolean;
+  /** Run after carrying the request out and before answering (someone else acts meanwhile). */
+  readonly afterLanding?: () => Promise<void>;
 }
 
 export interface InjectedFault {
@@ -78,6 +85,8 @@ export interface InjectedFault {
 interface ActiveFault {
   readonly fault: Fault;
   remaining: number;
+  readonly released: Promise<void>;
+  release(): void;
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
@@ -173,7 +182,11 @@ export class FakeGitHub {
   }
 
   inject(fault: Fault): InjectedFault {
-    const active: ActiveFault = { fault, remaining: fault.times ?? 1 };
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const active: ActiveFault = { fault, remaining: fault.times ?? 1, released, release };
     this.#faults.push(active);
     return {
       get remaining() {
@@ -181,11 +194,13 @@ export class FakeGitHub {
       },
       cancel: () => {
         active.remaining = 0;
+        active.release();
       },
     };
   }
 
   clearFaults(): void {
+    for (const active of this.#faults) active.release();
     this.#faults.length = 0;
   }
 
@@ -195,6 +210,7 @@ export class FakeGitHub {
   }
 
   async close(): Promise<void> {
+    for (const active of this.#faults) active.release();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
@@ -260,7 +276,9 @@ export class FakeGitHub {
       return;
     }
 
-    const fault = this.#takeFault(entry);
+    const taken = this.#takeFault(entry);
+    const fault = taken?.fault;
+    if (fault?.hang === true) await taken?.released;
     if (fault?.delayMs !== undefined) await sleep(fault.delayMs);
     if (fault?.respond !== undefined) {
       const { status, headers, body: faultBody } = fault.respond;
@@ -269,6 +287,7 @@ export class FakeGitHub {
     }
 
     const answer = await this.#dispatch(method, path, rawPath, url.searchParams, body, req);
+    if (fault?.afterLanding !== undefined) await fault.afterLanding();
     if (fault?.landThenFail !== undefined) {
       send(fault.landThenFail.status, errorBody(fault.landThenFail.status));
       return;
@@ -276,7 +295,7 @@ export class FakeGitHub {
     send(answer.status, answer.body, answer.headers);
   }
 
-  #takeFault(entry: LoggedRequest): Fault | undefined {
+  #takeFault(entry: LoggedRequest): ActiveFault | undefined {
     for (const active of this.#faults) {
       if (active.remaining <= 0) continue;
       const { match } = active.fault;
@@ -290,7 +309,7 @@ export class FakeGitHub {
         continue;
       }
       active.remaining -= 1;
-      return active.fault;
+      return active;
     }
     return undefined;
   }
