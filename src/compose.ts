@@ -120,6 +120,7 @@ export async function composeRuntime(
     branch: memoBranch(async () => branchSetting ?? (await repo.defaultBranch())),
     config: () => configStore.current(),
     maxAttempts: env.FAILOVER_MAX_ATTEMPTS,
+    budgetMs: env.FAILOVER_BUDGET_MS,
     locator: new ManifestLocator(),
     defaultMode: env.FAILOVER_MODE,
     pullRequests,

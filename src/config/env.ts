@@ -54,6 +54,10 @@ export const envSchema = z.object({
   GITHUB_WRITE_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Retries of a GitHub request that failed with 5xx or a network error (1 s, 4 s, 9 s, ...). */
   GITHUB_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  /** Bound on one GitHub API call, its retries included: then 504 `timeout`. */
+  GITHUB_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(10_000),
+  /** Bound on one failover (read, write, PR flow); under Home Assistant's 30 s. */
+  FAILOVER_BUDGET_MS: z.coerce.number().int().min(1).max(600_000).default(25_000),
   FAILOVER_MODE: z.enum(["urgent", "pr"]).default("urgent"),
   FAILOVER_MERGE_METHOD: z.enum(["merge", "squash", "rebase"]).default("squash"),
   /** When auto-merge is unavailable: merge the PR directly, or leave it for a reviewer. */

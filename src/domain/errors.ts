@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   "forbidden",
   "config_invalid",
   "upstream",
+  /** GitHub (or the failover as a whole) did not answer in time; the write may have landed. */
+  "timeout",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

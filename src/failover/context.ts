@@ -15,6 +15,11 @@ export interface FailoverContext {
   readonly config: () => ServicesConfig;
   /** Bounded re-read/re-plan attempts when the branch moves under a write. */
   readonly maxAttempts: number;
+  /**
+   * Time one failover may take (FAILOVER_BUDGET_MS); past it the answer is `timeout` and the
+   * GitHub calls still in flight for it are aborted. No bound when absent.
+   */
+  readonly budgetMs?: number | undefined;
   readonly locator: ManifestLocator;
   /** How changes land when neither the request nor the service says. */
   readonly defaultMode: FailoverMode;

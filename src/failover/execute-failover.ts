@@ -1,6 +1,7 @@
 import { FailoverError } from "../domain/errors.js";
 import type { AuditRecord } from "./audit.js";
 import type { FailoverContext } from "./context.js";
+import { withBudget } from "./deadline.js";
 import { type FailoverRequest, type FailoverResult, runFailover } from "./failover.js";
 import {
   type NodeFailoverRequest,
@@ -18,14 +19,45 @@ export interface ExecutedFailover {
  * refused) in the audit trail. Recording is best effort: a failover that landed is reported
  * as landed even when the audit write fails.
  */
-export async function executeFailover(
+export function executeFailover(
   ctx: FailoverContext,
   request: FailoverRequest,
+): Promise<ExecutedFailover> {
+  return withBudget(ctx.budgetMs, (bounded) =>
+    executeBounded(ctx, request, (step) =>
+      bounded(step, () =>
+        budgetExceeded(
+          ctx,
+          `the failover of ${request.service}`,
+          `/api/failover/${request.service}/status`,
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * The answer when the budget ran out: the write may have been sent, so say where to look.
+ * (GitHub calls still in flight for it are aborted at the same moment.)
+ */
+function budgetExceeded(ctx: FailoverContext, what: string, statusPath: string): FailoverError {
+  return new FailoverError(
+    "timeout",
+    `${what} did not finish within ${ctx.budgetMs} ms (FAILOVER_BUDGET_MS); the commit may ` +
+      `have landed all the same: GET ${statusPath} will tell, and sending the request again is safe`,
+    { details: { budgetMs: ctx.budgetMs, status: statusPath } },
+  );
+}
+
+async function executeBounded(
+  ctx: FailoverContext,
+  request: FailoverRequest,
+  bounded: <S>(step: Promise<S>) => Promise<S>,
 ): Promise<ExecutedFailover> {
   const started = performance.now();
   let result: FailoverResult;
   try {
-    result = await runFailover(ctx, request);
+    result = await bounded(runFailover(ctx, request));
   } catch (error) {
     observe(ctx, request, error instanceof FailoverError ? error.code : "internal", started);
     if (error instanceof FailoverError && !request.dryRun && isAuditedFailure(error)) {
@@ -72,12 +104,30 @@ function observe(
  * The node-wide counterpart: run it, then record a Deployment for every service it moved,
  * count it, and ping Flux once for the one commit.
  */
-export async function executeNodeFailover(
+export function executeNodeFailover(
   ctx: FailoverContext,
   request: NodeFailoverRequest,
 ): Promise<NodeFailoverResult> {
+  return withBudget(ctx.budgetMs, (bounded) =>
+    executeNodeBounded(ctx, request, (step) =>
+      bounded(step, () =>
+        budgetExceeded(
+          ctx,
+          `the failover of node ${request.node}`,
+          `/api/nodes/${request.node}/status`,
+        ),
+      ),
+    ),
+  );
+}
+
+async function executeNodeBounded(
+  ctx: FailoverContext,
+  request: NodeFailoverRequest,
+  bounded: <S>(step: Promise<S>) => Promise<S>,
+): Promise<NodeFailoverResult> {
   const started = performance.now();
-  const result = await runNodeFailover(ctx, request);
+  const result = await bounded(runNodeFailover(ctx, request));
   if (result.outcome === "applied" || result.outcome === "pr_merged") {
     await afterChange(ctx, {
       service: `node ${result.node}`,

@@ -98,18 +98,25 @@ export async function runFailover(
       return { ...planned, superseded, outcome: "no_op" };
     }
     if (mode === "pr" && ctx.pullRequests !== undefined) {
-      const delivered = await deliverByPullRequest(
-        ctx.repo,
-        ctx.pullRequests,
-        { branch: at.branch, head: at.head },
-        {
-          key: spec.name,
-          title: pullRequestTitle(plan),
-          body: pullRequestBody([plan], request),
-          message: planCommitMessage(plan, facts),
-          files: plan.files,
-        },
-      );
+      let delivered: PullRequestOutcome;
+      try {
+        delivered = await deliverByPullRequest(
+          ctx.repo,
+          ctx.pullRequests,
+          { branch: at.branch, head: at.head },
+          {
+            key: spec.name,
+            title: pullRequestTitle(plan),
+            body: pullRequestBody([plan], request),
+            message: planCommitMessage(plan, facts),
+            files: plan.files,
+          },
+        );
+      } catch (error) {
+        // Lost a race on the PR branch or the merge: re-read (the base may have it now).
+        if (!(error instanceof StaleHeadError)) throw error;
+        continue;
+      }
       return { ...planned, ...delivered };
     }
     let commit: CommitResult;

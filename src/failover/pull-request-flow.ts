@@ -1,5 +1,11 @@
+import { FailoverError, StaleHeadError } from "../domain/errors.js";
 import { failoverBranch } from "../domain/pull-request-text.js";
-import type { ChangeRequestPort, MergeMethod, PullRequestInfo } from "../repo/change-requests.js";
+import {
+  type ChangeRequestPort,
+  MergedElsewhereError,
+  type MergeMethod,
+  type PullRequestInfo,
+} from "../repo/change-requests.js";
 import type { CommitResult, GitOpsRepo } from "../repo/port.js";
 
 export interface PullRequestSettings {
@@ -33,6 +39,12 @@ export type PullRequestOutcome =
  * PR mode: the change goes on the fixed branch `failover/<key>`, a PR carries it, and GitHub
  * merges it (auto-merge), or we merge it when auto-merge is not possible. An open PR for the
  * same key is reused, so asking twice gives one PR, not two.
+ *
+ * Concurrent requests for the same key (or a request meeting what a killed one left) race on
+ * the branch and the PR. Each step is a compare-and-swap or refuses to overwrite (branch
+ * creation, a commit with an expected head, a merge pinned to a head sha); losing one throws
+ * a StaleHeadError, on which the caller re-reads the base and plans again: then the base has
+ * the change (`no_op`, as in urgent mode) or the other request's PR is there to reuse.
  */
 export async function deliverByPullRequest(
   repo: GitOpsRepo,
@@ -42,32 +54,130 @@ export async function deliverByPullRequest(
 ): Promise<PullRequestOutcome> {
   const { port } = settings;
   const branch = failoverBranch(change.key);
+  const raced = (error: unknown): never => {
+    if (error instanceof StaleHeadError) throw error;
+    if (
+      error instanceof FailoverError &&
+      (error.code === "conflict" || error.code === "not_found")
+    ) {
+      throw new StaleHeadError(branch, base.head, undefined);
+    }
+    throw error;
+  };
   let pr = await port.findOpenPullRequest(branch, base.branch);
   const reused = pr !== null;
   let headSha: string;
   if (pr !== null) {
-    headSha = await updateBranch(repo, branch, change);
+    headSha = await updateBranch(repo, branch, change).catch(raced);
     await port.updatePullRequest(pr.number, { title: change.title, body: change.body });
     pr = { ...pr, headSha };
   } else {
-    if ((await port.branchHead(branch)) !== null) await port.deleteBranch(branch); // leftover of a closed PR
-    await port.createBranch(branch, base.head);
-    headSha = (await commitTo(repo, branch, base.head, change)).sha;
-    const opened = await port.openPullRequest({
-      head: branch,
-      base: base.branch,
-      title: change.title,
-      body: change.body,
-    });
+    const existing = await port.branchHead(branch);
+    headSha =
+      existing === null
+        ? await freshBranch(repo, port, base, branch, change).catch(raced)
+        : await leftoverBranch(repo, port, base, branch, existing, change);
+    const opened = await port
+      .openPullRequest({ head: branch, base: base.branch, title: change.title, body: change.body })
+      .catch(raced);
     pr = { ...opened, headSha };
   }
 
-  const armed = await port.enableAutoMerge(pr, settings.mergeMethod);
+  const armed = await port.enableAutoMerge(pr, settings.mergeMethod).catch(raced);
   if (armed === "armed") return { outcome: "pr_armed", pr, reused };
   if (settings.fallback === "review") return { outcome: "pr_opened", pr, reused };
-  const merge = await port.merge(pr, headSha, settings.mergeMethod);
+  let merge: { sha: string };
+  try {
+    merge = await port.merge(pr, headSha, settings.mergeMethod);
+  } catch (error) {
+    // Another request merged it: the base has the change now; re-read, and it is a no_op.
+    if (error instanceof MergedElsewhereError) {
+      throw new StaleHeadError(base.branch, base.head, undefined);
+    }
+    throw error;
+  }
   await deleteMergedBranch(port, branch);
   return { outcome: "pr_merged", pr, reused, merge };
+}
+
+async function freshBranch(
+  repo: GitOpsRepo,
+  port: ChangeRequestPort,
+  base: { branch: string; head: string },
+  branch: string,
+  change: ChangeSet,
+): Promise<string> {
+  await port.createBranch(branch, base.head);
+  return (await commitTo(repo, branch, base.head, change)).sha;
+}
+
+/** A commit of ours: every failover commit names its request in a trailer. */
+function isOurCommit(message: string): boolean {
+  return /^Failover-Request: \S+$/m.test(message);
+}
+
+/**
+ * `failover/<key>` exists without an open PR: what a request killed between two steps left
+ * (after the merge, before the branch deletion; before opening the PR), the branch of a
+ * closed PR, or a concurrent request's branch in the making. It is ours when every commit it
+ * has beyond the base is a failover commit (`Failover-Request:` trailer); anyone else's
+ * branch is refused (409), never deleted or moved.
+ * - Not behind the base and nothing on it yet: build on it (a commit with the branch head as
+ *   expected head: a concurrent request's branch in the making, or one killed right after
+ *   creating it).
+ * - Not behind the base and holding exactly this change (only these files, these texts):
+ *   reuse it as it is (a concurrent request's, or one killed before it opened the PR).
+ * - Otherwise (merged, a closed PR's, other content, planned from an older base): delete it,
+ *   if its head is still what was compared, and start afresh from the base.
+ */
+async function leftoverBranch(
+  repo: GitOpsRepo,
+  port: ChangeRequestPort,
+  base: { branch: string; head: string },
+  branch: string,
+  head: string,
+  change: ChangeSet,
+): Promise<string> {
+  const stale = () => new StaleHeadError(branch, head, undefined);
+  const comparison = await port.compareBranch(base.head, head);
+  const foreign = comparison.ahead.filter((c) => !isOurCommit(c.message));
+  if (foreign.length > 0) {
+    throw new FailoverError(
+      "conflict",
+      `branch ${branch} has commits failover-api did not make (${foreign
+        .map((c) => c.sha.slice(0, 12))
+        .join(", ")}); it is left alone: merge, rename or delete it, then try again`,
+      { details: { branch, commits: foreign.map((c) => c.sha) } },
+    );
+  }
+  if (comparison.behindBy === 0 && comparison.ahead.length === 0) {
+    return (
+      await commitTo(repo, branch, head, change).catch((error: unknown) => {
+        if (error instanceof FailoverError && error.code === "not_found") throw stale();
+        throw error;
+      })
+    ).sha;
+  }
+  const ours = new Set(change.files.map((f) => f.path));
+  if (comparison.behindBy === 0 && comparison.changedPaths.every((p) => ours.has(p))) {
+    const snapshot = await repo.read(branch, [...ours]).catch((error: unknown) => {
+      if (error instanceof FailoverError && error.code === "not_found") throw stale();
+      throw error;
+    });
+    if (snapshot.head !== head) throw stale();
+    if (change.files.every((f) => snapshot.files.get(f.path) === f.after)) return head;
+  }
+  if ((await port.branchHead(branch)) !== head) throw stale();
+  await port.deleteBranch(branch);
+  return freshBranch(repo, port, base, branch, change).catch((error: unknown) => {
+    if (
+      error instanceof FailoverError &&
+      (error.code === "conflict" || error.code === "not_found")
+    ) {
+      throw stale();
+    }
+    throw error;
+  });
 }
 
 /**

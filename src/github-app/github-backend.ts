@@ -40,6 +40,7 @@ export function createGitHubBackend(
     Octokit: failoverOctokit({
       pacing: { minWriteIntervalMs: env.GITHUB_WRITE_INTERVAL_MS },
       retries: env.GITHUB_RETRIES,
+      requestTimeoutMs: env.GITHUB_REQUEST_TIMEOUT_MS,
     }),
     log: logger.child({ name: "probot" }),
   });
@@ -52,9 +53,12 @@ export function createGitHubBackend(
     });
     return installation;
   };
+  const renewal = installationRenewal(env.APP_ID !== undefined);
   const client: GitHubClient = {
-    graphql: async (query, variables) => (await authenticated()).graphql(query, variables),
-    request: async (route, parameters) => (await authenticated()).request(route, parameters),
+    graphql: (query, variables) =>
+      renewal.call(authenticated, (octokit) => octokit.graphql(query, variables)),
+    request: (route, parameters) =>
+      renewal.call(authenticated, (octokit) => octokit.request(route, parameters)),
   };
   return {
     probot,
@@ -62,6 +66,44 @@ export function createGitHubBackend(
     client,
     serverUrl: origin ?? "https://github.com",
     receivesWebhooks: env.APP_ID !== undefined && env.WEBHOOK_SECRET !== undefined,
+  };
+}
+
+/**
+ * A 401 to an installation token means the token is no longer good (revoked, the app
+ * re-installed, a key rotated): Probot's auth would keep using the cached one until it
+ * expires, up to an hour. Instead: mint a new token once (concurrent 401s share one mint, and a
+ * request that failed with a token already replaced just retries), then retry the call once.
+ * With a personal token there is nothing to renew.
+ */
+export function installationRenewal(app: boolean) {
+  let generation = 0;
+  let minting: Promise<void> | undefined;
+  return {
+    async call<T>(
+      authenticated: () => Promise<ProbotOctokit>,
+      send: (octokit: ProbotOctokit) => Promise<T>,
+    ): Promise<T> {
+      const octokit = await authenticated();
+      const seen = generation;
+      try {
+        return await send(octokit);
+      } catch (error) {
+        if (!app || (error as { status?: unknown }).status !== 401) throw error;
+        if (generation === seen) {
+          minting ??= octokit
+            .auth({ type: "installation", refresh: true })
+            .then(() => {
+              generation++;
+            })
+            .finally(() => {
+              minting = undefined;
+            });
+          await minting;
+        }
+        return send(octokit);
+      }
+    },
   };
 }
 

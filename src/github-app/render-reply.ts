@@ -90,6 +90,8 @@ export function errorReply(login: string, error: unknown): string {
       forbidden: "",
       config_invalid: "The app's configuration needs fixing.",
       upstream: "GitHub or Git failed; running the command again is safe.",
+      timeout:
+        "It may have landed all the same: `/failover status` will tell; running the command again is safe.",
       internal: "",
     }[error.code];
     return `${REPLY_MARKER}\n😕 @${login}: ${error.code}: ${error.message}${hint === "" ? "" : `\n\n${hint}`}`;

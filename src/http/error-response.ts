@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, number> = {
   refused: 422,
   config_invalid: 503,
   upstream: 502,
+  timeout: 504,
   internal: 500,
 };
 

@@ -1,3 +1,5 @@
+import { FailoverError } from "../domain/errors.js";
+
 /**
  * Pull requests for PR mode: the change lands on a fixed branch per service and reaches the
  * base branch by a merge (auto-merge, a direct merge, or a reviewer). GitHub only.
@@ -13,6 +15,29 @@ export interface PullRequestInfo {
 }
 
 export type MergeMethod = "merge" | "squash" | "rebase";
+
+/** How a branch stands against its base (GitHub's compare `base...branch`). */
+export interface BranchComparison {
+  /** Commits on the branch the base does not have, oldest first. */
+  readonly ahead: readonly { readonly sha: string; readonly message: string }[];
+  /** How many commits the base has that the branch does not. */
+  readonly behindBy: number;
+  /** Files the branch changes against the merge base. */
+  readonly changedPaths: readonly string[];
+}
+
+/**
+ * The pull request was merged, but not by this merge request: its one send was answered
+ * "not mergeable" / "head moved" and the PR turned out merged, so another request merged it.
+ */
+export class MergedElsewhereError extends FailoverError {
+  constructor(pr: number, sha: string) {
+    super("conflict", `pull request #${pr} was merged by another request meanwhile`, {
+      details: { pr, merge: sha },
+    });
+    this.name = "MergedElsewhereError";
+  }
+}
 
 /** What GitHub said to "enable auto-merge". */
 export type AutoMergeResult =
@@ -30,6 +55,8 @@ export interface ChangeRequestPort {
   findOpenPullRequest(head: string, base: string): Promise<PullRequestInfo | null>;
   /** Head sha of a branch, or null when it does not exist. */
   branchHead(branch: string): Promise<string | null>;
+  /** What `branch` has that `base` lacks, and how far behind it is. */
+  compareBranch(base: string, branch: string): Promise<BranchComparison>;
   /** Creates `branch` at `sha`; FailoverError("conflict") when it already exists. */
   createBranch(branch: string, sha: string): Promise<void>;
   /** Deletes `branch`; a branch that is already gone is fine. */
@@ -44,7 +71,10 @@ export interface ChangeRequestPort {
   /** Closes without merging (a failover PR another failover has made obsolete). */
   closePullRequest(number: number, comment: string): Promise<void>;
   enableAutoMerge(pr: PullRequestInfo, method: MergeMethod): Promise<AutoMergeResult>;
-  /** Merges if the head is still `sha`; FailoverError("conflict") when it moved or cannot merge. */
+  /**
+   * Merges if the head is still `sha`; FailoverError("conflict") when it moved or cannot merge,
+   * MergedElsewhereError when another request merged it first.
+   */
   merge(pr: PullRequestInfo, sha: string, method: MergeMethod): Promise<{ sha: string }>;
   /** Whether the repository deletes head branches itself after a merge. */
   deletesBranchOnMerge(): Promise<boolean>;

@@ -66,6 +66,13 @@ export interface Fault {
   readonly delayMs?: number;
   /** Carry the request out, then answer with this status instead: the real answer is lost. */
   readonly landThenFail?: { readonly status: number };
+  /**
+   * Hold the request (no answer) until the fault is cancelled, the faults are cleared or the
+   * fake closes; then act as the rest of the fault says (carry it out by default).
+   */
+  readonly hang?: boolean;
+  /** Run after carrying the request out and before answering (someone else acts meanwhile). */
+  readonly afterLanding?: () => Promise<void>;
 }
 
 export interface InjectedFault {
@@ -78,6 +85,8 @@ export interface InjectedFault {
 interface ActiveFault {
   readonly fault: Fault;
   remaining: number;
+  readonly released: Promise<void>;
+  release(): void;
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
@@ -113,6 +122,8 @@ export class FakeGitHub {
   readonly requests: LoggedRequest[] = [];
   /** Added to every request's round trip, in ms. */
   latencyMs = 0;
+  /** Tokens GitHub no longer accepts (a revoked installation token): answered 401. */
+  readonly revokedTokens = new Set<string>();
   readonly #server: Server;
   readonly #root: string;
   readonly #router: RestRouter;
@@ -171,7 +182,11 @@ export class FakeGitHub {
   }
 
   inject(fault: Fault): InjectedFault {
-    const active: ActiveFault = { fault, remaining: fault.times ?? 1 };
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const active: ActiveFault = { fault, remaining: fault.times ?? 1, released, release };
     this.#faults.push(active);
     return {
       get remaining() {
@@ -179,11 +194,13 @@ export class FakeGitHub {
       },
       cancel: () => {
         active.remaining = 0;
+        active.release();
       },
     };
   }
 
   clearFaults(): void {
+    for (const active of this.#faults) active.release();
     this.#faults.length = 0;
   }
 
@@ -193,6 +210,7 @@ export class FakeGitHub {
   }
 
   async close(): Promise<void> {
+    for (const active of this.#faults) active.release();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
@@ -254,7 +272,15 @@ export class FakeGitHub {
       return;
     }
 
-    const fault = this.#takeFault(entry);
+    const presented = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
+    if (presented !== undefined && this.revokedTokens.has(presented)) {
+      send(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
+      return;
+    }
+
+    const taken = this.#takeFault(entry);
+    const fault = taken?.fault;
+    if (fault?.hang === true) await taken?.released;
     if (fault?.delayMs !== undefined) await sleep(fault.delayMs);
     if (fault?.respond !== undefined) {
       const { status, headers, body: faultBody } = fault.respond;
@@ -263,6 +289,7 @@ export class FakeGitHub {
     }
 
     const answer = await this.#dispatch(method, path, rawPath, url.searchParams, body, req);
+    if (fault?.afterLanding !== undefined) await fault.afterLanding();
     if (fault?.landThenFail !== undefined) {
       send(fault.landThenFail.status, errorBody(fault.landThenFail.status));
       return;
@@ -270,7 +297,7 @@ export class FakeGitHub {
     send(answer.status, answer.body, answer.headers);
   }
 
-  #takeFault(entry: LoggedRequest): Fault | undefined {
+  #takeFault(entry: LoggedRequest): ActiveFault | undefined {
     for (const active of this.#faults) {
       if (active.remaining <= 0) continue;
       const { match } = active.fault;
@@ -284,7 +311,7 @@ export class FakeGitHub {
         continue;
       }
       active.remaining -= 1;
-      return active.fault;
+      return active;
     }
     return undefined;
   }

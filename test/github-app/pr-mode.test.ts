@@ -329,7 +329,9 @@ describe("PR mode through the real server against the fake GitHub", () => {
   it("a leftover branch of a closed PR is replaced by a fresh one from main", async () => {
     const h = await start({ autoMerge: "not_allowed" });
     const main = await h.fake.head();
-    // Someone's old attempt: the branch with an unrelated commit, its PR closed unmerged.
+    // An old attempt of ours (a failover commit: it names its request), with an unrelated
+    // file, its PR closed unmerged. (A branch with anyone else's commit is left alone: 409,
+    // see pr-recovery.test.ts.)
     expect(
       (
         await h.github("POST", "/repos/acme/gitops/git/refs", {
@@ -341,7 +343,8 @@ describe("PR mode through the real server against the fake GitHub", () => {
     await h.fake.repo.commit({
       branch: BRANCH,
       expectedHead: main,
-      message: "stale attempt",
+      message:
+        "stale attempt\n\nFailover-Service: sonarr\nFailover-Request: 00000000-0000-4000-8000-000000000000",
       changes: [{ path: "stale.txt", text: "left over\n" }],
     });
     const opened = await h.github("POST", "/repos/acme/gitops/pulls", {

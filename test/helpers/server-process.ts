@@ -6,8 +6,15 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface ServerProcessOptions {
-  /** host:port of the fake GitHub (GHE_HOST; GHE_PROTOCOL is http). */
-  readonly gheHost: string;
+  /** host:port of the fake GitHub (GHE_HOST; GHE_PROTOCOL is http). Ignored with localRepo. */
+  readonly gheHost?: string;
+  /** Local mode instead: GITOPS_REPO_PATH, no GitHub variables at all. */
+  readonly localRepo?: string;
+  /**
+   * Its own process group: `kill` signals the whole group (the server and the git processes
+   * it runs), as a container runtime killing a pod does.
+   */
+  readonly processGroup?: boolean;
   /** FAILOVER_CONFIG: the services file. */
   readonly configPath: string;
   /** Anything else for the environment (FAILOVER_MAX_ATTEMPTS, GITHUB_RETRIES, ...). */
@@ -56,14 +63,19 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], {
     cwd: ROOT,
+    detached: options.processGroup === true,
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
       ...(process.env.TMPDIR === undefined ? {} : { TMPDIR: process.env.TMPDIR }),
-      GITOPS_REPOSITORY: "acme/gitops",
-      GITHUB_TOKEN: "x",
-      GHE_HOST: options.gheHost,
-      GHE_PROTOCOL: "http",
+      ...(options.localRepo === undefined
+        ? {
+            GITOPS_REPOSITORY: "acme/gitops",
+            GITHUB_TOKEN: "x",
+            GHE_HOST: options.gheHost ?? "",
+            GHE_PROTOCOL: "http",
+          }
+        : { GITOPS_REPO_PATH: options.localRepo }),
       FAILOVER_CONFIG: options.configPath,
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -93,7 +105,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     pid: child.pid ?? -1,
     exited,
     kill: (signal = "SIGTERM") => {
-      if (!done) sendSignal(child, signal);
+      if (!done) sendSignal(child, signal, options.processGroup === true);
       return exited;
     },
     stdout: () => out.join(""),
@@ -125,9 +137,10 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-function sendSignal(child: ChildProcess, signal: NodeJS.Signals): void {
+function sendSignal(child: ChildProcess, signal: NodeJS.Signals, group = false): void {
   try {
-    child.kill(signal);
+    if (group && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
   } catch {
     // already gone
   }

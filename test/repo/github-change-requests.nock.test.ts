@@ -174,7 +174,7 @@ describe("GitHubChangeRequests on the wire (nock)", () => {
       ).toEqual(PR);
     });
 
-    it("POST pulls refused (422 A pull request already exists): upstream, with GitHub's reason", async () => {
+    it("POST pulls refused (422 A pull request already exists): conflict (another request's PR), with GitHub's reason", async () => {
       nock(API)
         .post(`${REPO}/pulls`)
         .reply(422, {
@@ -195,7 +195,7 @@ describe("GitHubChangeRequests on the wire (nock)", () => {
           body: "b",
         }),
       );
-      expect(error.code).toBe("upstream");
+      expect(error.code).toBe("conflict");
       expect(error.message).toMatch(/pull request creation .* failed with 422/);
     });
 

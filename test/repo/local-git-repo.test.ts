@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { chmod, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FailoverError, StaleHeadError } from "../../src/domain/errors.js";
@@ -321,5 +322,133 @@ describe("LocalGitRepo (local only)", () => {
     );
     const [latest] = await repo.history("main", { limit: 1 });
     expect(latest?.author).toBe("Ops Bot");
+  });
+});
+
+/**
+ * What a process killed mid-commit leaves (the state proof test/proof/sigkill-local.test.ts
+ * produces with real kills), built by hand: the ref moved, the checkout's index and work tree
+ * still at the parent, git's lock files and our lock and temp directory left behind, all dated
+ * before this process started, the lock naming a dead owner (our own pid, another process id:
+ * a reused pid).
+ */
+describe("LocalGitRepo recovery after a dead process", () => {
+  const temps: TempRepo[] = [];
+  afterEach(async () => {
+    await Promise.all(temps.splice(0).map((t) => t.cleanup()));
+  });
+  const DB = "apps/db/statefulset.yaml";
+
+  async function killedMidCommit(options: { personEdit?: string } = {}) {
+    const t = await makeTempRepo(FILES);
+    temps.push(t);
+    // The commit the dead process made: db on node-b (built like the adapter does).
+    const blob = execFileSync("git", ["-C", t.dir, "hash-object", "-w", "--stdin"], {
+      input: "kind: StatefulSet\nnode: node-b\n",
+      encoding: "utf8",
+    }).trim();
+    const index = join(t.dir, ".git", "scratch-index");
+    const env = { ...process.env, GIT_INDEX_FILE: index };
+    execFileSync("git", ["-C", t.dir, "read-tree", t.head], { env });
+    execFileSync("git", ["-C", t.dir, "update-index", "--cacheinfo", `100644,${blob},${DB}`], {
+      env,
+    });
+    const tree = execFileSync("git", ["-C", t.dir, "write-tree"], { env, encoding: "utf8" }).trim();
+    await rm(index);
+    const landed = git(t.dir, "commit-tree", tree, "-p", t.head, "-m", "Fail over db").trim();
+    git(t.dir, "update-ref", "refs/heads/main", landed, t.head);
+    if (options.personEdit !== undefined) await writeFile(join(t.dir, DB), options.personEdit);
+    const ours = join(t.dir, ".git", "failover-api");
+    await mkdir(join(ours, "tmp", `${process.pid}-${randomUUID()}-abc`), { recursive: true });
+    const at = Date.now() - 60_000;
+    await writeFile(
+      join(ours, "lock"),
+      JSON.stringify({
+        pid: process.pid,
+        process: randomUUID(),
+        started: at - 1000,
+        at,
+        branch: "main",
+        from: t.head,
+        to: landed,
+        paths: [DB],
+      }),
+    );
+    const locks = ["HEAD.lock", "index.lock", "refs/heads/main.lock"].map((p) =>
+      join(t.dir, ".git", p),
+    );
+    for (const lock of locks) await writeFile(lock, "");
+    const old = new Date(at + 10);
+    for (const file of [...locks, join(ours, "lock")]) await utimes(file, old, old);
+    return { t, landed };
+  }
+
+  it("clears its lock files and temp dirs, brings index and work tree to HEAD, commits", async () => {
+    const { t, landed } = await killedMidCommit();
+    expect(git(t.dir, "diff", "--cached", "--stat", "HEAD")).not.toBe(""); // the reversed failover
+    const warnings: string[] = [];
+    const repo = new LocalGitRepo({ dir: t.dir, onWarning: (m) => warnings.push(m) });
+    const { sha } = await repo.commit({
+      branch: "main",
+      expectedHead: landed,
+      message: "Fail over web",
+      changes: [{ path: "apps/web/deployment.yaml", text: "kind: Deployment\nnode: b\n" }],
+    });
+    expect(git(t.dir, "rev-parse", "HEAD").trim()).toBe(sha);
+    expect(git(t.dir, "status", "--porcelain", "--untracked-files=all")).toBe("");
+    expect(await readFile(join(t.dir, DB), "utf8")).toBe("kind: StatefulSet\nnode: node-b\n");
+    for (const p of ["HEAD.lock", "index.lock", "refs/heads/main.lock", "failover-api/lock"]) {
+      await expect(stat(join(t.dir, ".git", p)), p).rejects.toMatchObject({ code: "ENOENT" });
+    }
+    expect(await readdir(join(t.dir, ".git", "failover-api", "tmp"))).toEqual([]);
+    expect(warnings.join("\n")).toMatch(/recovered after a failover-api process \d+ died/);
+  });
+
+  it("recovers on the first read too, and leaves a person's own edit alone", async () => {
+    const mine = "kind: StatefulSet\nnode: my-own-edit\n";
+    const { t } = await killedMidCommit({ personEdit: mine });
+    const warnings: string[] = [];
+    const repo = new LocalGitRepo({ dir: t.dir, onWarning: (m) => warnings.push(m) });
+    await repo.read("main", [DB]);
+    expect(await readFile(join(t.dir, DB), "utf8")).toBe(mine);
+    await expect(stat(join(t.dir, ".git", "index.lock"))).rejects.toMatchObject({
+      code: "ENOENT",
+    });
+    expect(warnings.join("\n")).toMatch(/left local edits alone in apps\/db\/statefulset\.yaml/);
+  });
+
+  it("keeps a git lock file that is newer than this process (someone's live git)", async () => {
+    const t = await makeTempRepo(FILES);
+    temps.push(t);
+    await writeFile(join(t.dir, ".git", "index.lock"), "");
+    const warnings: string[] = [];
+    const repo = new LocalGitRepo({ dir: t.dir, onWarning: (m) => warnings.push(m) });
+    const { sha } = await repo.commit({
+      branch: "main",
+      expectedHead: t.head,
+      message: "m",
+      changes: [{ path: DB, text: "node: node-b\n" }],
+    });
+    expect(git(t.dir, "rev-parse", "main").trim()).toBe(sha);
+    expect((await stat(join(t.dir, ".git", "index.lock"))).isFile()).toBe(true);
+    expect(warnings).toHaveLength(1); // the work tree step could not run
+  });
+
+  it("waits for a live owner's lock, bounded, and says who holds it", async () => {
+    const t = await makeTempRepo(FILES);
+    temps.push(t);
+    await mkdir(join(t.dir, ".git", "failover-api"), { recursive: true });
+    const alive = { pid: process.ppid, process: randomUUID(), started: 0, at: Date.now() };
+    await writeFile(join(t.dir, ".git", "failover-api", "lock"), JSON.stringify(alive));
+    const repo = new LocalGitRepo({ dir: t.dir, timeoutMs: 100 });
+    await expect(
+      repo.commit({
+        branch: "main",
+        expectedHead: t.head,
+        message: "m",
+        changes: [{ path: DB, text: "node: node-b\n" }],
+      }),
+    ).rejects.toMatchObject({ code: "upstream", details: { pid: process.ppid } });
+    expect(git(t.dir, "rev-parse", "main").trim()).toBe(t.head);
   });
 });

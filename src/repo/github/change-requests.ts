@@ -1,10 +1,12 @@
 import { z } from "zod";
 import { FailoverError } from "../../domain/errors.js";
-import type {
-  AutoMergeResult,
-  ChangeRequestPort,
-  MergeMethod,
-  PullRequestInfo,
+import {
+  type AutoMergeResult,
+  type BranchComparison,
+  type ChangeRequestPort,
+  MergedElsewhereError,
+  type MergeMethod,
+  type PullRequestInfo,
 } from "../change-requests.js";
 import type { GitHubClient } from "./client.js";
 import { answerMayBeLost, graphqlErrors, httpStatus, toFailoverError } from "./errors.js";
@@ -24,6 +26,11 @@ const mergeResponse = z.object({ sha: z.string(), merged: z.boolean().optional()
 const mergedPull = z.object({ merged: z.boolean(), merge_commit_sha: z.string().nullable() });
 const refResponse = z.object({ object: z.object({ sha: z.string() }) });
 const repoSettings = z.object({ delete_branch_on_merge: z.boolean().optional() });
+const compareResponse = z.object({
+  behind_by: z.number(),
+  files: z.array(z.object({ filename: z.string() })).optional(),
+  commits: z.array(z.object({ sha: z.string(), commit: z.object({ message: z.string() }) })),
+});
 
 function toInfo(data: z.infer<typeof pullRequest>): PullRequestInfo {
   return {
@@ -80,6 +87,23 @@ export class GitHubChangeRequests implements ChangeRequestPort {
     }
   }
 
+  async compareBranch(base: string, branch: string): Promise<BranchComparison> {
+    const data = await this.#call(
+      "branch comparison",
+      "GET /repos/{owner}/{repo}/compare/{basehead}",
+      {
+        basehead: `${base}...${branch}`,
+        per_page: 100,
+      },
+    );
+    const parsed = compareResponse.parse(data);
+    return {
+      ahead: parsed.commits.map((c) => ({ sha: c.sha, message: c.commit.message })),
+      behindBy: parsed.behind_by,
+      changedPaths: (parsed.files ?? []).map((f) => f.filename),
+    };
+  }
+
   async createBranch(branch: string, sha: string): Promise<void> {
     try {
       await this.#client.request("POST /repos/{owner}/{repo}/git/refs", {
@@ -115,11 +139,27 @@ export class GitHubChangeRequests implements ChangeRequestPort {
     title: string;
     body: string;
   }): Promise<PullRequestInfo> {
-    const data = await this.#call("pull request creation", "POST /repos/{owner}/{repo}/pulls", {
-      ...request,
-      maintainer_can_modify: false,
-    });
-    return toInfo(pullRequest.parse(data));
+    try {
+      const { data } = await this.#client.request("POST /repos/{owner}/{repo}/pulls", {
+        ...this.#repo,
+        ...request,
+        maintainer_can_modify: false,
+      });
+      return toInfo(pullRequest.parse(data));
+    } catch (error) {
+      const failure = toFailoverError(error, {
+        action: "pull request creation",
+        where: `${this.#repo.owner}/${this.#repo.repo}`,
+      });
+      // "A pull request already exists", or the head branch is gone: another request's doing.
+      if (httpStatus(error) === 422) {
+        throw new FailoverError("conflict", failure.message, {
+          cause: error,
+          ...(failure.details === undefined ? {} : { details: { ...failure.details } }),
+        });
+      }
+      throw failure;
+    }
   }
 
   async updatePullRequest(number: number, update: { title: string; body: string }): Promise<void> {
@@ -152,6 +192,13 @@ export class GitHubChangeRequests implements ChangeRequestPort {
       if (/auto merge is not allowed/i.test(messages)) return "not_allowed";
       // Nothing to wait for: the PR can be merged now (GitHub will not arm auto-merge then).
       if (/is in (clean|unstable|has_hooks) status/i.test(messages)) return "clean";
+      // Merged or closed meanwhile, by another request: the caller re-reads.
+      if (/pull request is closed/i.test(messages)) {
+        throw new FailoverError("conflict", `pull request #${pr.number} was closed meanwhile`, {
+          cause: error,
+          details: { pr: pr.number },
+        });
+      }
       throw toFailoverError(error, { action: "auto-merge", where: `#${pr.number}` });
     }
   }
@@ -173,10 +220,16 @@ export class GitHubChangeRequests implements ChangeRequestPort {
         );
         return { sha: mergeResponse.parse(data.data).sha };
       } catch (error) {
-        // A merge whose answer was lost (or a resend of one) finds the PR merged already.
-        const merged = await this.#mergedSha(pr.number).catch(() => undefined);
-        if (merged !== undefined) return { sha: merged };
         const status = httpStatus(error);
+        // A merge whose answer was lost (or a resend of one) finds the PR merged already. But
+        // when our only send was answered "not mergeable" / "head moved", it was not ours.
+        const merged = await this.#mergedSha(pr.number).catch(() => undefined);
+        if (merged !== undefined) {
+          if (attempt === 1 && (status === 405 || status === 409)) {
+            throw new MergedElsewhereError(pr.number, merged);
+          }
+          return { sha: merged };
+        }
         if (status === 409 || status === 405) {
           throw new FailoverError(
             "conflict",

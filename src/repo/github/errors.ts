@@ -26,6 +26,25 @@ export function graphqlErrors(error: unknown): GraphqlErrorEntry[] | undefined {
   });
 }
 
+/** A GitHub call that did not answer within its time (github-app/github-octokit.ts). */
+export class GitHubTimeoutError extends Error {
+  readonly timeoutMs: number;
+  constructor(what: string, timeoutMs: number) {
+    super(`${what} did not answer within ${timeoutMs} ms`);
+    this.name = "GitHubTimeoutError";
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The GitHubTimeoutError behind an error (Octokit wraps a fetch abort reason as a cause). */
+export function timeoutOf(error: unknown): GitHubTimeoutError | undefined {
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; depth++) {
+    if (e instanceof GitHubTimeoutError) return e;
+    e = typeof e === "object" && e !== null ? (e as { cause?: unknown }).cause : undefined;
+  }
+  return undefined;
+}
+
 /** HTTP status of an Octokit RequestError (network failures come as 500), else undefined. */
 export function httpStatus(error: unknown): number | undefined {
   if (typeof error !== "object" || error === null) return undefined;
@@ -47,6 +66,7 @@ export function isStaleData(error: unknown): boolean {
  * failure or timeout (Octokit reports those as 500), a 5xx, or GitHub's generic internal error.
  */
 export function answerMayBeLost(error: unknown): boolean {
+  if (timeoutOf(error) !== undefined) return true;
   const errors = graphqlErrors(error);
   if (errors !== undefined) {
     return errors.some((e) => /Something went wrong while executing your query/i.test(e.message));
@@ -85,6 +105,15 @@ export function toFailoverError(
   context: { readonly action: string; readonly where: string; readonly notFound?: string },
 ): FailoverError {
   if (error instanceof FailoverError) return error;
+  const timeout = timeoutOf(error);
+  if (timeout !== undefined) {
+    return new FailoverError(
+      "timeout",
+      `GitHub ${context.action} on ${context.where} did not answer within ${timeout.timeoutMs} ms` +
+        " (GITHUB_REQUEST_TIMEOUT_MS or the failover's budget)",
+      { cause: error, details: { timeoutMs: timeout.timeoutMs } },
+    );
+  }
   const errors = graphqlErrors(error);
   if (errors !== undefined) {
     const code =

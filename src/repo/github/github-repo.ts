@@ -43,12 +43,27 @@ const blobObject = z.object({
 const fileEntry = z.object({ object: blobObject.nullable() }).nullable();
 type FileEntry = z.infer<typeof fileEntry>;
 
+const parentsField = z.object({ nodes: z.array(z.object({ oid: z.string() }).nullable()) });
 const commitTarget = z.object({
   __typename: z.string(),
   oid: z.string().optional(),
   url: z.string().optional(),
   message: z.string().optional(),
-  parents: z.object({ nodes: z.array(z.object({ oid: z.string() }).nullable()) }).optional(),
+  parents: parentsField.optional(),
+  history: z
+    .object({
+      nodes: z.array(
+        z
+          .object({
+            oid: z.string(),
+            url: z.string().optional(),
+            message: z.string(),
+            parents: parentsField,
+          })
+          .nullable(),
+      ),
+    })
+    .optional(),
 });
 
 interface ReadFilesData {
@@ -140,6 +155,13 @@ interface CommitRead {
   readonly message: string | undefined;
   readonly parents: readonly string[];
   readonly files: ReadonlyMap<string, FileState>;
+  /** The head and the commits before it, newest first (verify reads only). */
+  readonly history: readonly {
+    oid: string;
+    url: string | undefined;
+    message: string;
+    parents: readonly string[];
+  }[];
 }
 
 /**
@@ -328,8 +350,11 @@ export class GitHubRepo implements GitOpsRepo {
   }
 
   /**
-   * Whether the head of `branch` is exactly our write: one parent, `expected`, our message,
-   * our file contents. Then an error answer was lost or replaced by a retry's answer.
+   * Whether our write landed although its answer was lost or replaced by a retry's answer:
+   * the head is exactly our write (one parent, `expected`, our message, our file contents),
+   * or, when others have committed on top since, one of the last LANDED_LOOKBACK commits is
+   * ours: parent `expected` and our message, which names this request (`Failover-Request:`
+   * trailer, a fresh id per request), so it cannot be anyone else's.
    */
   async #findLanded(
     branch: string,
@@ -346,14 +371,23 @@ export class GitHubRepo implements GitOpsRepo {
       const state = head.files.get(c.path);
       return state?.kind === "text" && state.text === c.text;
     });
-    const landed =
-      head.parents.length === 1 &&
-      head.parents[0] === expected &&
-      head.message !== undefined &&
-      normalizeMessage(head.message) === normalizeMessage(message) &&
-      sameFiles;
+    const ours = (c: { parents: readonly string[]; message: string | undefined }) =>
+      c.parents.length === 1 &&
+      c.parents[0] === expected &&
+      c.message !== undefined &&
+      normalizeMessage(c.message) === normalizeMessage(message);
+    if (ours(head) && sameFiles) {
+      return {
+        landed: { sha: head.oid, url: head.url ?? this.#commitUrl(head.oid) },
+        actual: head.oid,
+      };
+    }
+    const earlier = hasRequestId(message) ? head.history.slice(1).find((c) => ours(c)) : undefined;
     return {
-      landed: landed ? { sha: head.oid, url: head.url ?? this.#commitUrl(head.oid) } : undefined,
+      landed:
+        earlier === undefined
+          ? undefined
+          : { sha: earlier.oid, url: earlier.url ?? this.#commitUrl(earlier.oid) },
       actual: head.oid,
     };
   }
@@ -455,10 +489,20 @@ export class GitHubRepo implements GitOpsRepo {
       oid: target.oid.toLowerCase(),
       url: target.url,
       message: target.message,
-      parents: (target.parents?.nodes ?? []).flatMap((n) =>
-        n === null ? [] : [n.oid.toLowerCase()],
-      ),
+      parents: oids(target.parents),
       files,
+      history: (target.history?.nodes ?? []).flatMap((n) =>
+        n === null
+          ? []
+          : [
+              {
+                oid: n.oid.toLowerCase(),
+                url: n.url,
+                message: n.message,
+                parents: oids(n.parents),
+              },
+            ],
+      ),
     };
   }
 
@@ -499,6 +543,15 @@ export class GitHubRepo implements GitOpsRepo {
   #commitUrl(sha: string): string {
     return `${this.#serverUrl}/${this.#owner}/${this.#repo}/commit/${sha}`;
   }
+}
+
+function oids(parents: z.infer<typeof parentsField> | undefined): string[] {
+  return (parents?.nodes ?? []).flatMap((n) => (n === null ? [] : [n.oid.toLowerCase()]));
+}
+
+/** A message naming its request (the `Failover-Request:` trailer), so unique to one write. */
+function hasRequestId(message: string): boolean {
+  return /^Failover-Request: \S+$/m.test(message);
 }
 
 function fileState(entry: FileEntry | undefined): FileState {

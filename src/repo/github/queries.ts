@@ -6,6 +6,12 @@
 
 const BLOB_FIELDS = "object { __typename ... on Blob { text isTruncated isBinary } }";
 
+/**
+ * How far back a write whose answer was lost is looked for: commits others landed on top of
+ * it in the meantime (each a `createCommitOnBranch`, a push, a merge).
+ */
+export const LANDED_LOOKBACK = 20;
+
 /** Variables: $owner, $name, $qualifiedName and $p0..$p{count-1}. */
 export function readFilesQuery(count: number, options: { verify?: boolean } = {}): string {
   const vars = ["$owner: String!", "$name: String!", "$qualifiedName: String!"];
@@ -16,7 +22,12 @@ export function readFilesQuery(count: number, options: { verify?: boolean } = {}
   }
   const extra =
     options.verify === true
-      ? ["          url", "          message", "          parents(first: 2) { nodes { oid } }"]
+      ? [
+          "          url",
+          "          message",
+          "          parents(first: 2) { nodes { oid } }",
+          `          history(first: ${LANDED_LOOKBACK}) { nodes { oid url message parents(first: 2) { nodes { oid } } } }`,
+        ]
       : [];
   return [
     `query ${options.verify === true ? "FailoverVerifyCommit" : "FailoverReadFiles"}(${vars.join(", ")}) {`,

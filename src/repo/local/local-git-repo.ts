@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { FailoverError, StaleHeadError } from "../../domain/errors.js";
 import type {
   CommitRequest,
@@ -12,6 +12,14 @@ import type {
   Snapshot,
 } from "../port.js";
 import { DEFAULT_GIT_TIMEOUT_MS, GitRunner, gitFailure } from "./git-cli.js";
+import {
+  type Journal,
+  type LockRecord,
+  makeTempDir,
+  type RepoPaths,
+  sweepTempDirs,
+  withRepoLock,
+} from "./recovery.js";
 import {
   validateBranch,
   validateHistoryRequest,
@@ -29,21 +37,29 @@ export interface LocalGitRepoOptions {
   readonly authorEmail?: string;
   /** Per git process; default 30 s. */
   readonly timeoutMs?: number;
-  /** Called when the checked-out work tree could not be brought along after a commit. */
+  /**
+   * Called when the checked-out work tree could not be brought along after a commit, and
+   * when a dead process's leftovers were recovered.
+   */
   readonly onWarning?: (message: string, error: unknown) => void;
 }
 
 /**
  * The GitOpsRepo port over a repository on disk, through the git CLI. Commits are built with
  * plumbing in a temporary index (the repository's own index and work tree are never used to
- * build them) and land with a compare-and-swap `git update-ref`.
+ * build them) and land with a compare-and-swap `git update-ref`. The ref update and the
+ * work-tree step run under an advisory lock that journals them, so what a killed process
+ * leaves behind is recovered by the next one (rules in recovery.ts).
  */
 export class LocalGitRepo implements GitOpsRepo {
   readonly description: string;
   readonly dir: string;
   readonly #git: GitRunner;
   readonly #onWarning: ((message: string, error: unknown) => void) | undefined;
+  readonly #timeoutMs: number;
   #bare: Promise<boolean> | undefined;
+  #paths: Promise<RepoPaths> | undefined;
+  #startup: Promise<void> | undefined;
 
   constructor(options: LocalGitRepoOptions) {
     this.dir = resolve(options.dir);
@@ -54,7 +70,100 @@ export class LocalGitRepo implements GitOpsRepo {
       authorEmail: options.authorEmail ?? DEFAULT_AUTHOR_EMAIL,
       timeoutMs: options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS,
     });
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
     this.#onWarning = options.onWarning;
+  }
+
+  /**
+   * Once per process, before the first read or write: recovers what a dead process left (its
+   * lock, git lock files, the work tree, temporary directories). Never fails a request.
+   */
+  #recoverOnce(): Promise<void> {
+    this.#startup ??= this.#withLock(undefined, async () => undefined).catch((error: unknown) => {
+      this.#onWarning?.(`${this.description}: start-up recovery failed`, error);
+    });
+    return this.#startup;
+  }
+
+  #repoPaths(): Promise<RepoPaths> {
+    this.#paths ??= this.#git
+      .text(["rev-parse", "--git-dir", "--git-common-dir"])
+      .then((out) => {
+        const [gitDir = ".git", commonDir = gitDir] = out.split("\n").filter((l) => l !== "");
+        const abs = (p: string) => (isAbsolute(p) ? p : resolve(this.dir, p));
+        return { gitDir: abs(gitDir), commonDir: abs(commonDir) };
+      })
+      .catch((error: unknown) => {
+        this.#paths = undefined;
+        throw error;
+      });
+    return this.#paths;
+  }
+
+  async #withLock<T>(journal: Journal | undefined, fn: () => Promise<T>): Promise<T> {
+    const paths = await this.#repoPaths();
+    const result = await withRepoLock(
+      paths,
+      journal,
+      {
+        timeoutMs: this.#timeoutMs,
+        recover: (dead, removed) => this.#recover(dead, removed),
+      },
+      fn,
+    );
+    await sweepTempDirs(paths).catch(() => 0);
+    return result;
+  }
+
+  /** A dead process's step: bring the index and work tree to the head for its paths. */
+  async #recover(dead: LockRecord | undefined, removedLocks: string[]): Promise<void> {
+    const notes: string[] = [];
+    if (removedLocks.length > 0) notes.push(`removed ${removedLocks.join(", ")}`);
+    try {
+      if (dead?.branch !== undefined && dead.from !== undefined && dead.to !== undefined) {
+        const left = await this.#reconcile(dead.branch, [dead.from, dead.to], dead.paths ?? []);
+        if (left.length > 0) notes.push(`left local edits alone in ${left.join(", ")}`);
+      }
+    } catch (error) {
+      this.#onWarning?.(`${this.description}: could not reconcile the work tree`, error);
+    }
+    this.#onWarning?.(
+      `${this.description}: recovered after a failover-api process ${dead?.pid ?? "?"} died mid-commit` +
+        (notes.length > 0 ? `: ${notes.join("; ")}` : ""),
+      undefined,
+    );
+  }
+
+  /**
+   * For each path: when the index and work tree hold content Git has (one of `known` commits'
+   * or the head's), sets both to the head's (`checkout <head> -- path`). Returns the paths
+   * left alone because they hold someone's uncommitted edit.
+   */
+  async #reconcile(branch: string, known: readonly string[], paths: readonly string[]) {
+    this.#bare ??= this.#git
+      .text(["rev-parse", "--is-bare-repository"])
+      .then((out) => out.trim() === "true");
+    if (await this.#bare) return [];
+    if ((await symbolicHead(this.#git)) !== `refs/heads/${branch}`) return [];
+    const head = await resolveBranch(this.#git, branch);
+    if (head === undefined) return [];
+    const top = (await this.#git.text(["rev-parse", "--show-toplevel"])).trim();
+    const left: string[] = [];
+    for (const path of paths) {
+      const blobs = await Promise.all([head, ...known].map((c) => blobAt(this.#git, c, path)));
+      const [headBlob] = blobs;
+      const allowed = new Set(blobs);
+      const index = await indexBlob(this.#git, top, path);
+      const work = await workTreeBlob(this.#git, top, path);
+      if (index === headBlob && work === headBlob) continue;
+      if (index === "conflict" || !allowed.has(index) || !allowed.has(work)) {
+        left.push(path);
+        continue;
+      }
+      if (headBlob === "missing") continue; // our commits only add or change files
+      await this.#git.run(["-C", top, "checkout", head, "--", path]);
+    }
+    return left;
   }
 
   async defaultBranch(): Promise<string> {
@@ -68,6 +177,7 @@ export class LocalGitRepo implements GitOpsRepo {
   async read(branch: string, paths: readonly string[]): Promise<Snapshot> {
     validateBranch(branch);
     for (const path of paths) validateRepoPath(path);
+    await this.#recoverOnce();
     const head = await this.#requireHead(branch);
     const files = new Map<string, string | null>();
     const unique = [...new Set(paths)];
@@ -133,33 +243,38 @@ export class LocalGitRepo implements GitOpsRepo {
     const message = validateMessage(request.message);
     const changes = validateChanges(request.changes);
 
+    await this.#recoverOnce();
     const head = await this.#requireHead(branch);
     if (head !== expected) throw new StaleHeadError(branch, expected, head);
 
-    const tree = await buildTree(this.#git, expected, changes);
+    const paths = await this.#repoPaths();
+    const tree = await buildTree(this.#git, expected, changes, () => makeTempDir(paths));
     const sha = (
       await this.#git.text(["commit-tree", "--no-gpg-sign", tree, "-p", expected], {
         input: message,
       })
     ).trim();
 
-    await serialize(this.dir, async () => {
-      try {
-        await this.#git.run([
-          "update-ref",
-          "-m",
-          `failover-api: ${firstLine(message)}`,
-          `refs/heads/${branch}`,
-          sha,
-          expected,
-        ]);
-      } catch (error) {
-        const actual = await resolveBranch(this.#git, branch).catch(() => undefined);
-        if (actual !== expected) throw new StaleHeadError(branch, expected, actual);
-        throw error;
-      }
-      await this.#syncWorktree(branch, expected, sha);
-    });
+    const journal: Journal = { branch, from: expected, to: sha, paths: changes.map((c) => c.path) };
+    await serialize(this.dir, () =>
+      this.#withLock(journal, async () => {
+        try {
+          await this.#git.run([
+            "update-ref",
+            "-m",
+            `failover-api: ${firstLine(message)}`,
+            `refs/heads/${branch}`,
+            sha,
+            expected,
+          ]);
+        } catch (error) {
+          const actual = await resolveBranch(this.#git, branch).catch(() => undefined);
+          if (actual !== expected) throw new StaleHeadError(branch, expected, actual);
+          throw error;
+        }
+        await this.#syncWorktree(branch, expected, sha);
+      }),
+    );
     return { sha, url: undefined };
   }
 
@@ -220,7 +335,9 @@ export async function initRepo(
     timeoutMs: DEFAULT_GIT_TIMEOUT_MS,
   });
   await git.run(["init", "-q", `--initial-branch=${branch}`]);
-  const tree = await buildTree(git, undefined, changes);
+  const tree = await buildTree(git, undefined, changes, () =>
+    mkdtemp(join(tmpdir(), "failover-api-index-")),
+  );
   const sha = (await git.text(["commit-tree", "--no-gpg-sign", tree], { input: message })).trim();
   // Empty old value: the branch must not exist yet.
   await git.run([
@@ -296,6 +413,7 @@ async function buildTree(
   git: GitRunner,
   base: string | undefined,
   changes: readonly FileChange[],
+  makeTemp: () => Promise<string>,
 ): Promise<string> {
   const modes =
     base === undefined ? new Map<string, string>() : await existingModes(git, base, changes);
@@ -308,7 +426,7 @@ async function buildTree(
       ).trim(),
     ),
   );
-  const tmp = await mkdtemp(join(tmpdir(), "failover-api-index-"));
+  const tmp = await makeTemp();
   try {
     const env = { GIT_INDEX_FILE: join(tmp, "index") };
     if (base !== undefined) await git.run(["read-tree", base], { env });
@@ -321,6 +439,32 @@ async function buildTree(
     return (await git.text(["write-tree"], { env })).trim();
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The blob id of `path` at `commit`, or "missing". */
+async function blobAt(git: GitRunner, commit: string, path: string): Promise<string> {
+  const out = await git.text(["ls-tree", "-z", "--full-tree", commit, "--", path]);
+  const entry = parseLsTree(out).find((e) => e.path === path);
+  return entry?.type === "blob" ? entry.oid : "missing";
+}
+
+/** The index's blob id for `path` (stage 0), "missing", or "conflict" (unmerged stages). */
+async function indexBlob(git: GitRunner, top: string, path: string): Promise<string> {
+  const out = await git.text(["-C", top, "ls-files", "-s", "-z", "--", path]);
+  const entries = out.split("\0").filter((r) => r !== "");
+  if (entries.length === 0) return "missing";
+  const [meta = ""] = entries[0]?.split("\t") ?? [];
+  const [, oid = "", stage = "0"] = meta.split(" ");
+  return entries.length > 1 || stage !== "0" ? "conflict" : oid;
+}
+
+/** The blob id the work tree's file would have (no filters), or "missing". */
+async function workTreeBlob(git: GitRunner, top: string, path: string): Promise<string> {
+  try {
+    return (await git.text(["hash-object", "--no-filters", "--", join(top, path)])).trim();
+  } catch {
+    return "missing";
   }
 }
 

@@ -1,5 +1,10 @@
 import { type CommitInfo, isSafeRevision } from "../git-store.js";
+import { gitOf } from "../pull-merge.js";
 import { type FakeContext, HttpError, notFound, type RestRoute, requireRepo } from "../rest.js";
+
+async function gitRevList(fake: FakeContext, range: string): Promise<string[]> {
+  return (await gitOf(fake).text(["rev-list", range])).split("\n");
+}
 
 /** GitHub's REST representation of a commit (the fields clients commonly read). */
 export async function restCommit(
@@ -153,6 +158,50 @@ export const repoRoutes: readonly RestRoute[] = [
         oids.map(async (oid) => restCommit(fake, await fake.store.commit(oid))),
       );
       return { status: 200, body };
+    },
+  },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/compare/{basehead}",
+    multiSegment: ["basehead"],
+    async handler(request) {
+      requireRepo(request);
+      const { fake } = request;
+      const [base = "", head = ""] = (request.params.basehead ?? "").split("...");
+      const resolve = async (rev: string) =>
+        isSafeRevision(rev) ? await fake.store.resolveCommitish(rev) : undefined;
+      const baseOid = await resolve(base);
+      const headOid = await resolve(head);
+      if (baseOid === undefined || headOid === undefined) throw notFound();
+      const list = async (range: string) =>
+        (await gitRevList(fake, range)).filter((line) => line !== "");
+      const ahead = await list(`${baseOid}..${headOid}`);
+      const behind = await list(`${headOid}..${baseOid}`);
+      const commits = await Promise.all(
+        ahead.reverse().map(async (oid) => restCommit(fake, await fake.store.commit(oid))),
+      );
+      const status =
+        ahead.length === 0 && behind.length === 0
+          ? "identical"
+          : ahead.length === 0
+            ? "behind"
+            : behind.length === 0
+              ? "ahead"
+              : "diverged";
+      return {
+        status: 200,
+        body: {
+          status,
+          ahead_by: ahead.length,
+          behind_by: behind.length,
+          total_commits: ahead.length,
+          commits,
+          files: (await gitOf(fake).text(["diff", "--name-only", "-z", baseOid, headOid]))
+            .split("\0")
+            .filter((f) => f !== "")
+            .map((filename) => ({ filename, status: "modified" })),
+        },
+      };
     },
   },
 ];

@@ -1,0 +1,44 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { FailoverError } from "../domain/errors.js";
+
+/**
+ * The deadline of the failover being run, carried through its async calls, so a GitHub call
+ * made on its behalf never outlives it (github-app/github-octokit.ts reads it).
+ */
+const deadlines = new AsyncLocalStorage<number>();
+
+/** Milliseconds left before the current failover's deadline; undefined outside one. */
+export function remainingBudgetMs(now = Date.now()): number | undefined {
+  const at = deadlines.getStore();
+  return at === undefined ? undefined : at - now;
+}
+
+/**
+ * Runs `body` with a deadline `budgetMs` from now. `body` gets `bounded`, which races one
+ * step against the deadline and rejects with `onTimeout()` when it passes first (the step
+ * itself is not cancelled, but every GitHub call it makes after the deadline fails at once).
+ */
+export function withBudget<T>(
+  budgetMs: number | undefined,
+  body: (
+    bounded: <S>(step: Promise<S>, onTimeout: () => FailoverError) => Promise<S>,
+  ) => Promise<T>,
+): Promise<T> {
+  if (budgetMs === undefined) return body((step) => step);
+  const at = Date.now() + budgetMs;
+  const bounded = <S>(step: Promise<S>, onTimeout: () => FailoverError): Promise<S> =>
+    new Promise<S>((resolve, reject) => {
+      const timer = setTimeout(() => reject(onTimeout()), Math.max(0, at - Date.now()));
+      step.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  return deadlines.run(at, () => body(bounded));
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { configureRepo, pullsState } from "../fake-github/pull-merge.js";
+import { deploymentsState } from "../fake-github/routes/deployments.js";
+import { git } from "../helpers/git.js";
+import {
+  callJson,
+  type InProcessServer,
+  SONARR_PATH,
+  serviceFile,
+  sideOf,
+  startTokenServer,
+} from "../proof/fixture.js";
+
+/**
+ * PR mode converging to the answer of the uninterrupted case: concurrent identical requests
+ * (one merge, the others `no_op`, as urgent mode answers), and a `failover/<service>` branch
+ * left behind by a request killed between two steps (reused or replaced) or made by someone
+ * else (left alone, 409).
+ */
+const BRANCH = "failover/sonarr";
+
+async function withPrServer(
+  env: Record<string, string>,
+  run: (server: InProcessServer) => Promise<void>,
+): Promise<void> {
+  const server = await startTokenServer({ FAILOVER_MODE: "pr", ...env });
+  configureRepo(server.fake, { autoMerge: "clean", deleteBranchOnMerge: false });
+  try {
+    await callJson(`${server.url}/api/failover/sonarr/status`);
+    await run(server);
+  } finally {
+    await server.close();
+  }
+}
+
+function branchHead(server: InProcessServer): string | undefined {
+  try {
+    return git(server.fake.dir, "rev-parse", "--verify", "--quiet", `refs/heads/${BRANCH}`).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function sonarrSide(server: InProcessServer): Promise<string> {
+  const text = (await server.fake.repo.read("main", [SONARR_PATH])).files.get(SONARR_PATH) ?? "";
+  const primary = text
+    .replace("        role: backup\n", "        role: primary\n")
+    .replace("claimName: pvc-sonarr-backup\n", "claimName: pvc-sonarr\n");
+  return sideOf(server.fake.dir, serviceFile("sonarr", SONARR_PATH, primary));
+}
+
+describe("PR mode: races and leftovers converge", () => {
+  it("10 identical concurrent requests: one merge, nine no_op, no 409", {
+    timeout: 120_000,
+  }, async () => {
+    await withPrServer({ FAILOVER_RATE_LIMIT: "0" }, async (server) => {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" }),
+        ),
+      );
+      const summary = answers.map((a) => `${a.status} ${String(a.body.outcome ?? a.text)}`);
+      console.info(`PR mode, 10 concurrent promotes: ${summary.sort().join("; ")}`);
+      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+      const outcomes = answers.map((a) => String(a.body.outcome));
+      expect(outcomes.filter((o) => o === "pr_merged")).toHaveLength(1);
+      expect(outcomes.filter((o) => o === "no_op")).toHaveLength(9);
+      expect(pullsState(server.fake).merges).toBe(1);
+      expect(await sonarrSide(server)).toBe("backup");
+      const deployments = deploymentsState({ fake: server.fake.context });
+      expect(deployments.map((d) => d.statuses.map((s) => s.state).join(","))).toEqual(["success"]);
+    });
+  });
+
+  it("a branch left after the merge (its deletion failed) is replaced by the next failover", {
+    timeout: 60_000,
+  }, async () => {
+    await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
+      const deletion = server.fake.inject({
+        match: { method: "DELETE", path: /\/git\/refs\// },
+        respond: { status: 502 },
+        times: Number.POSITIVE_INFINITY,
+      });
+      const first = await callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" });
+      expect(first.body.outcome, first.text).toBe("pr_merged");
+      const left = branchHead(server);
+      expect(left, "the merged branch stayed").toBeDefined();
+      deletion.cancel();
+      const second = await callJson(`${server.url}/api/failover/sonarr/demote`, { method: "POST" });
+      expect(second.status, second.text).toBe(200);
+      expect(second.body.outcome).toBe("pr_merged");
+      expect(await sonarrSide(server)).toBe("primary");
+      expect(branchHead(server), "cleaned up after the second merge").toBeUndefined();
+    });
+  });
+
+  it("a branch with our commit but no PR (killed before opening it) is reused", {
+    timeout: 60_000,
+  }, async () => {
+    await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
+      server.fake.inject({ match: { method: "POST", path: /\/pulls$/ }, respond: { status: 502 } });
+      const first = await callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" });
+      expect(first.status).toBe(502);
+      const left = branchHead(server);
+      expect(left).toBeDefined();
+      const second = await callJson(`${server.url}/api/failover/sonarr/promote`, {
+        method: "POST",
+      });
+      expect(second.status, second.text).toBe(200);
+      expect(second.body.outcome).toBe("pr_merged");
+      const pulls = pullsState(server.fake).pulls;
+      expect(pulls).toHaveLength(1);
+      expect(pulls[0]?.headSha, "the PR carries the commit the first request made").toBe(left);
+      expect(await sonarrSide(server)).toBe("backup");
+    });
+  });
+
+  it("someone else's failover/ branch is left alone: 409, never deleted or moved", {
+    timeout: 60_000,
+  }, async () => {
+    await withPrServer({}, async (server) => {
+      const dir = server.fake.dir;
+      const main = git(dir, "rev-parse", "main").trim();
+      const tree = git(dir, "rev-parse", `${main}^{tree}`).trim();
+      const theirs = git(
+        dir,
+        "commit-tree",
+        tree,
+        "-p",
+        main,
+        "-m",
+        "wip: my own experiment",
+      ).trim();
+      git(dir, "update-ref", `refs/heads/${BRANCH}`, theirs, "");
+      const answer = await callJson(`${server.url}/api/failover/sonarr/promote`, {
+        method: "POST",
+      });
+      expect(answer.status, answer.text).toBe(409);
+      expect((answer.body.error as { message: string }).message).toMatch(
+        /has commits failover-api did not make/,
+      );
+      expect(branchHead(server)).toBe(theirs);
+      expect(await sonarrSide(server)).toBe("primary");
+    });
+  });
+});

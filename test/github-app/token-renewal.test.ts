@@ -1,0 +1,86 @@
+import { generateKeyPairSync } from "node:crypto";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseEnv } from "../../src/config/env.js";
+import { createGitHubBackend, type GitHubBackend } from "../../src/github-app/github-backend.js";
+import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
+import { appSettings } from "../fake-github/routes/app.js";
+import { demoRepoFiles } from "../helpers/files.js";
+
+/**
+ * A revoked installation token (or an app re-installed, a key rotated) is answered 401 until
+ * it would have expired, up to an hour. The backend mints a new token once on a 401 and
+ * retries the call once, for GraphQL and REST alike; concurrent 401s share one new token.
+ */
+describe("installation token renewal on 401", () => {
+  let fake: FakeGitHub;
+  let backend: GitHubBackend;
+  const issued = () =>
+    appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]).issuedTokens;
+
+  beforeAll(async () => {
+    const keys = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    });
+    fake = await startFakeGitHub({ files: demoRepoFiles(), owner: "acme", repo: "gitops" });
+    const settings = appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]);
+    settings.publicKeyPem = keys.publicKey;
+    const env = parseEnv({
+      GITOPS_REPOSITORY: "acme/gitops",
+      APP_ID: String(settings.appId),
+      PRIVATE_KEY: keys.privateKey,
+      GHE_HOST: new URL(fake.webUrl).host,
+      GHE_PROTOCOL: "http",
+      GITHUB_WRITE_INTERVAL_MS: "0",
+      GITHUB_RETRIES: "0",
+    });
+    backend = createGitHubBackend(env, keys.privateKey, pino({ level: "silent" }));
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  const rest = () => backend.client.request("GET /repos/{owner}/{repo}", { ...backend.target });
+  const graphql = () =>
+    backend.client.graphql(
+      "query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { name } }",
+      {
+        owner: "acme",
+        name: "gitops",
+      },
+    );
+
+  it("mints one new token after a revocation and retries REST and GraphQL calls once", {
+    timeout: 60_000,
+  }, async () => {
+    await rest();
+    expect(issued()).toHaveLength(1);
+    fake.revokedTokens.add(issued()[0] ?? "");
+
+    const calls = [rest(), graphql(), rest(), graphql(), graphql()];
+    const answers = await Promise.allSettled(calls);
+    expect(answers.map((a) => a.status)).toEqual(Array(5).fill("fulfilled"));
+    expect(issued(), "one new token for all five 401s").toHaveLength(2);
+
+    await Promise.all([rest(), graphql()]);
+    expect(issued(), "the new token is used from then on").toHaveLength(2);
+    const rejected = fake.requests.filter((r) => r.status === 401);
+    expect(rejected.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("fails with the 401 when the new token is refused too (no loop)", {
+    timeout: 60_000,
+  }, async () => {
+    const before = issued().length;
+    const revokeAll = fake.inject({
+      match: { method: "GET", path: /^\/repos\/acme\/gitops$/ },
+      respond: { status: 401 },
+      times: Number.POSITIVE_INFINITY,
+    });
+    await expect(rest()).rejects.toMatchObject({ status: 401 });
+    revokeAll.cancel();
+    expect(issued().length - before).toBe(1);
+  });
+});

@@ -1,0 +1,228 @@
+import { type FSWatcher, readdirSync, watch } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
+import { initRepo } from "../../src/repo/local/local-git-repo.js";
+import { git } from "../helpers/git.js";
+import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+import { makeTempDir, removeTempDir } from "../helpers/temp-git-repo.js";
+import {
+  callJson,
+  demoRepoFiles,
+  failoverCommits,
+  history,
+  isLinear,
+  type ServiceFile,
+  SONARR_PATH,
+  seededRandom,
+  serviceFile,
+  sideOf,
+} from "./fixture.js";
+
+/**
+ * Local mode (GITOPS_REPO_PATH, a checked-out repository a person may also use): SIGKILL the
+ * server's whole process group (the server and its git processes, as a container runtime
+ * does) in the middle of a promote or demote, at a seeded moment: some time after the request
+ * was sent, or right after git creates HEAD.lock (update-ref starts), moves the branch ref
+ * (update-ref done, work tree not yet), or creates index.lock (the work-tree step). Then a new
+ * process gets the same request, and it must
+ * - answer 200 with the requested side, without anyone cleaning up by hand;
+ * - leave the checkout clean for the file it changes: `git diff --cached HEAD` and `git diff`
+ *   empty (never the reversed failover staged);
+ * - leave no `*.lock` under .git and no temporary index directories;
+ * - keep history linear with at most one failover commit for the round.
+ *
+ * Lanes are independent repositories worked in parallel (each lane strictly sequential: a
+ * restarted process must start after the killed one died, see src/repo/local/recovery.ts).
+ */
+const SEED = 20_240_611;
+const ROUNDS = Number(process.env.SIGKILL_LOCAL_ROUNDS ?? 100);
+const LANES = 4;
+
+type Anchor = "sent" | "HEAD.lock" | "ref moved" | "index.lock";
+const ANCHORS: readonly Anchor[] = ["sent", "HEAD.lock", "ref moved", "index.lock"];
+
+interface Lane {
+  readonly dir: string;
+  readonly parent: string;
+  readonly sonarr: ServiceFile;
+  server: ServerProcess | undefined;
+}
+
+interface RoundReport {
+  readonly anchor: Anchor;
+  readonly fired: boolean;
+  /** What the kill left, before any new process ran. */
+  readonly locks: readonly string[];
+  readonly staged: boolean;
+  readonly landed: boolean;
+  readonly tempDirs: number;
+  readonly retry: string;
+}
+
+describe("SIGKILL during local-mode failovers", () => {
+  const lanes: Lane[] = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < LANES; i++) {
+      const parent = await makeTempDir("failover-sigkill-local-");
+      const dir = join(parent, "repo");
+      const files = demoRepoFiles();
+      await initRepo(dir, files);
+      git(dir, "config", "user.name", "a person");
+      git(dir, "config", "user.email", "person@example.invalid");
+      lanes.push({
+        dir,
+        parent,
+        sonarr: serviceFile("sonarr", SONARR_PATH, files[SONARR_PATH] ?? ""),
+        server: undefined,
+      });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const lane of lanes) {
+      await lane.server?.kill("SIGKILL");
+      await removeTempDir(lane.parent);
+    }
+  });
+
+  const start = (lane: Lane) =>
+    startServerProcess({
+      localRepo: lane.dir,
+      configPath: DEMO_CONFIG,
+      processGroup: true,
+      env: { FAILOVER_RATE_LIMIT: "0", LOG_LEVEL: "error" },
+    });
+
+  it(`${ROUNDS} rounds in ${LANES} lanes: kill mid-commit, the next request recovers`, {
+    timeout: 900_000,
+  }, async () => {
+    const started = performance.now();
+    const reports: RoundReport[] = [];
+    const perLane = Math.ceil(ROUNDS / LANES);
+    await Promise.all(
+      lanes.map(async (lane, laneIndex) => {
+        const random = seededRandom(SEED + laneIndex);
+        lane.server = await start(lane);
+        for (let round = 0; round < perLane && laneIndex * perLane + round < ROUNDS; round++) {
+          const label = `lane ${laneIndex} round ${round + 1}`;
+          const anchor = ANCHORS[Math.floor(random() * ANCHORS.length)] ?? "sent";
+          const delayMs = anchor === "sent" ? Math.floor(random() * 250) : Math.floor(random() * 3);
+          const action = sideOf(lane.dir, lane.sonarr) === "primary" ? "promote" : "demote";
+          const want = action === "promote" ? "backup" : "primary";
+          const before = history(lane.dir).length;
+          const live = lane.server;
+          if (live === undefined) throw new Error("no server");
+
+          const trigger = anchorPromise(lane.dir, anchor);
+          const answer = callJson(`${live.url}/api/failover/sonarr/${action}`, {
+            method: "POST",
+          }).then(
+            (a) => String(a.status),
+            () => "cut",
+          );
+          const fired = await Promise.race([
+            trigger.promise.then(() => true),
+            answer.then(() => false),
+          ]);
+          if (delayMs > 0) await sleep(delayMs);
+          await live.kill("SIGKILL");
+          trigger.close();
+          await answer;
+
+          // What the kill left, before a new process looks at it.
+          const left = {
+            locks: lockFiles(lane.dir),
+            staged: git(lane.dir, "diff", "--cached", "--name-only", "HEAD").trim() !== "",
+            landed: history(lane.dir).length > before,
+            tempDirs: tempDirs(lane.dir),
+          };
+
+          lane.server = await start(lane);
+          const retry = await callJson(`${lane.server.url}/api/failover/sonarr/${action}`, {
+            method: "POST",
+          });
+          expect(retry.status, `${label}: ${retry.text}`).toBe(200);
+          expect(["applied", "no_op"], label).toContain(retry.body.outcome);
+          expect(sideOf(lane.dir, lane.sonarr), label).toBe(want);
+          expect(git(lane.dir, "diff", "--cached", "HEAD", "--", SONARR_PATH), label).toBe("");
+          expect(git(lane.dir, "diff", "--", SONARR_PATH), label).toBe("");
+          expect(lockFiles(lane.dir), label).toEqual([]);
+          expect(tempDirs(lane.dir), label).toBe(0);
+          const log = history(lane.dir);
+          expect(isLinear(log), label).toBe(true);
+          expect(failoverCommits(log.slice(before), "sonarr").length, label).toBeLessThanOrEqual(1);
+          reports.push({ anchor, fired, ...left, retry: String(retry.body.outcome) });
+        }
+      }),
+    );
+    const wallS = (performance.now() - started) / 1000;
+    const count = (f: (r: RoundReport) => boolean) => reports.filter(f).length;
+    const byAnchor = ANCHORS.map(
+      (a) =>
+        `${a}: ${count((r) => r.anchor === a)} (${count((r) => r.anchor === a && r.fired)} fired)`,
+    ).join(", ");
+    console.info(
+      `SIGKILL local, seed ${SEED}: ${reports.length} rounds, ${wallS.toFixed(1)} s wall\n` +
+        `  kills anchored at ${byAnchor}\n` +
+        `  left by the kill: landed ${count((r) => r.landed)}, git lock files ${count((r) => r.locks.length > 0)} ` +
+        `(${[...new Set(reports.flatMap((r) => r.locks))].join(", ") || "none"}), ` +
+        `index staged vs HEAD ${count((r) => r.staged)}, temp index dirs ${count((r) => r.tempDirs > 0)}\n` +
+        `  next request: applied ${count((r) => r.retry === "applied")}, no_op ${count((r) => r.retry === "no_op")}; ` +
+        "all 200, clean index and work tree, no locks, no temp dirs",
+    );
+    expect(reports).toHaveLength(ROUNDS);
+  });
+});
+
+/** Resolves when git creates the anchor's file (or at once for "sent"). */
+function anchorPromise(dir: string, anchor: Anchor): { promise: Promise<void>; close(): void } {
+  if (anchor === "sent") return { promise: Promise.resolve(), close: () => undefined };
+  const watchers: FSWatcher[] = [];
+  const promise = new Promise<void>((resolve) => {
+    const on = (where: string, name: string) => {
+      const watcher = watch(where, (_event, file) => {
+        if (file === name) resolve();
+      });
+      watchers.push(watcher);
+    };
+    if (anchor === "HEAD.lock") on(join(dir, ".git"), "HEAD.lock");
+    if (anchor === "index.lock") on(join(dir, ".git"), "index.lock");
+    if (anchor === "ref moved") on(join(dir, ".git", "refs", "heads"), "main");
+  });
+  return {
+    promise,
+    close: () => {
+      for (const w of watchers) w.close();
+    },
+  };
+}
+
+function lockFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(join(dir, ".git", rel), { withFileTypes: true })) {
+      const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (path !== "objects") walk(path);
+      } else if (entry.name.endsWith(".lock") || entry.name === "lock") {
+        out.push(path);
+      }
+    }
+  };
+  walk("");
+  return out;
+}
+
+function tempDirs(dir: string): number {
+  try {
+    return readdirSync(join(dir, ".git", "failover-api", "tmp")).length;
+  } catch {
+    return 0;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
