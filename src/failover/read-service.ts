@@ -84,7 +84,10 @@ export async function readServices(
     }
     const snapshot = await ctx.repo.read(branch, [...paths]);
     const texts = snapshot.files;
-    const missing = plan.filter((p) => p.targetPaths.some((path) => texts.get(path) == null));
+    const unreadable = snapshot.unreadable ?? new Map<string, string>();
+    const missing = plan.filter((p) =>
+      p.targetPaths.some((path) => texts.get(path) == null && !unreadable.has(path)),
+    );
     const retry: string[] = [];
     const gone = new Map<string, FailoverError>();
     for (const p of missing) {
@@ -134,9 +137,17 @@ export async function readServices(
     const services = plan.map((p, i): ServiceFiles => {
       const lockText = texts.get(lockPath(p.spec.name));
       const r = related[i] ?? { kustomizations: [], related: [] };
+      const cannotRead = p.targetPaths.find((path) => unreadable.has(path));
       const error =
         p.error ??
         gone.get(p.spec.name) ??
+        (cannotRead === undefined
+          ? undefined
+          : new FailoverError(
+              "refused",
+              `${cannotRead} of service "${p.spec.name}" cannot be read on ${branch}: it is ${unreadable.get(cannotRead)}, and failover edits text files only`,
+              { details: { service: p.spec.name, path: cannotRead } },
+            )) ??
         (retry.includes(p.spec.name)
           ? new FailoverError(
               "not_found",
@@ -150,6 +161,7 @@ export async function readServices(
           texts,
           kustomizations: r.kustomizations.filter((k) => texts.has(k)),
           tree,
+          unreadable,
           originals: { service: p.spec.name, path: originalsPath(p.spec.name) },
         },
         siblings: p.siblings.flatMap((path) => {

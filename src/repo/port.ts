@@ -5,9 +5,18 @@
 export interface Snapshot {
   /** Commit the files were read from. */
   readonly head: string;
-  /** Requested path -> text, or null when the path does not exist at head. */
+  /** Requested path -> text, or null when the path does not exist at head (or is unreadable). */
   readonly files: ReadonlyMap<string, string | null>;
+  /**
+   * Paths that exist but whose text cannot be had (binary, or larger than
+   * MAX_READ_BYTES, GitHub's GraphQL limit), with why. They are null in `files`: only a
+   * failover that must edit one of them refuses; others are skipped.
+   */
+  readonly unreadable?: ReadonlyMap<string, string>;
 }
+
+/** The most text one file may have for failover to read it (GitHub's GraphQL Blob.text cut). */
+export const MAX_READ_BYTES = 512_000;
 
 export interface FileChange {
   readonly path: string;

@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseServicesConfig } from "../../src/config/services-config.js";
 import { FailoverError } from "../../src/domain/errors.js";
+import { hasSharedFixture, SHARED_FIXTURE, SHARED_NOTE } from "../helpers/shared-fixture.js";
 
 const SEED_SERVICES = `services:
   sonarr:
@@ -59,18 +61,21 @@ describe("parseServicesConfig", () => {
     });
   });
 
-  it("loads the real homelab ConfigMap's services.yaml unchanged", () => {
-    const configMap = parse(
-      readFileSync(
-        "../shared/fixtures/homelab-gitops/clusters/homelab/operations/failover-api/configmap.yaml",
-        "utf8",
-      ),
-    ) as { data: { "services.yaml": string } };
-    const config = parseServicesConfig(configMap.data["services.yaml"], "configmap");
-    expect([...config.services.keys()]).toEqual(["sonarr"]);
-    const [target] = config.services.get("sonarr")?.targets ?? [];
-    expect(target?.type === "workload" && target.workload.volumeName).toBe("sonarr-data");
-  });
+  it.skipIf(!hasSharedFixture)(
+    `loads the real homelab ConfigMap's services.yaml unchanged${SHARED_NOTE}`,
+    () => {
+      const configMap = parse(
+        readFileSync(
+          join(SHARED_FIXTURE, "clusters/homelab/operations/failover-api/configmap.yaml"),
+          "utf8",
+        ),
+      ) as { data: { "services.yaml": string } };
+      const config = parseServicesConfig(configMap.data["services.yaml"], "configmap");
+      expect([...config.services.keys()]).toEqual(["sonarr"]);
+      const [target] = config.services.get("sonarr")?.targets ?? [];
+      expect(target?.type === "workload" && target.workload.volumeName).toBe("sonarr-data");
+    },
+  );
 
   it("accepts key=value node labels, a path, a kind, a mode and file defaults", () => {
     const config = parseServicesConfig(

@@ -104,11 +104,14 @@ interface Backend {
   close(): Promise<void>;
 }
 
-const backends: Record<string, (config: string) => Promise<Backend>> = {
-  local: async (config) => {
+const backends: Record<
+  string,
+  (config: string, files?: Record<string, string>) => Promise<Backend>
+> = {
+  local: async (config, files = FILES) => {
     const root = await mkdtemp(join(tmpdir(), "homelab-shapes-"));
     const dir = join(root, "repo");
-    await initRepo(dir, FILES);
+    await initRepo(dir, files);
     await writeFile(join(root, "services.yaml"), config);
     const logger = pino({ level: "silent" });
     const runtime = await composeRuntime(
@@ -125,11 +128,11 @@ const backends: Record<string, (config: string) => Promise<Backend>> = {
       },
     };
   },
-  github: async (config) => {
+  github: async (config, files = FILES) => {
     const root = await mkdtemp(join(tmpdir(), "homelab-shapes-gh-"));
     await writeFile(join(root, "services.yaml"), config);
     const app = await startAppServer({
-      files: FILES,
+      files,
       env: { FAILOVER_CONFIG: join(root, "services.yaml") },
     });
     return {
@@ -296,6 +299,38 @@ describe.each(Object.keys(backends))("homelab shapes through the HTTP API (%s ba
     for (const path of Object.keys(FILES)) {
       expect(fileAt(backend.gitDir, "main", path), path).toBe(fileAt(backend.gitDir, start, path));
     }
+  });
+});
+
+describe.each(Object.keys(backends))("files too big or binary (%s backend)", (kind) => {
+  const big = `# ${"x".repeat(600_000)}\n`;
+  const files = {
+    ...FILES,
+    // Next to the manifest (read for warnings): skipped, never a reason to refuse.
+    [`${APPS}/media/radarr/app/huge-dashboard.yaml`]: big,
+    [`${APPS}/media/radarr/app/logo.yaml`]: "PNG\0\0\u0001",
+    // The manifest itself: refused, naming it.
+    [`${APPS}/base/prowlarr/deployment.yaml`]: `${FILES[`${APPS}/base/prowlarr/deployment.yaml`]}${big}`,
+  };
+  let backend: Backend;
+  beforeEach(async () => {
+    backend = await (backends[kind] as (c: string, f: Record<string, string>) => Promise<Backend>)(
+      CONFIG,
+      files,
+    );
+  });
+  afterEach(async () => {
+    await backend.close();
+  });
+
+  it("a 600 KB and a binary sibling do not block a failover; an unreadable manifest is refused by name", async () => {
+    const ok = await fetch(`${backend.url}/api/failover/radarr/promote`, { method: "POST" });
+    expect(((await ok.json()) as { outcome: string }).outcome).toBe("applied");
+    const refused = await fetch(`${backend.url}/api/failover/prowlarr/promote`, { method: "POST" });
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(await refused.json())).toMatch(
+      /kubernetes\/apps\/base\/prowlarr\/deployment\.yaml of service \\"prowlarr\\" cannot be read on main: it is larger than/,
+    );
   });
 });
 

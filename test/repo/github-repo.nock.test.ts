@@ -121,7 +121,7 @@ describe("GitHubRepo on the wire (nock)", () => {
     ]);
   });
 
-  it("read: a null ref is not_found, a truncated or binary blob is refused by name", async () => {
+  it("read: a null ref is not_found, a truncated or binary blob is reported unreadable by name", async () => {
     expectGraphql({ data: { repository: { ref: null } } });
     await expect(makeRepo().read("gone", ["a.yaml"])).rejects.toMatchObject({
       code: "not_found",
@@ -140,10 +140,9 @@ describe("GitHubRepo on the wire (nock)", () => {
         },
       },
     });
-    await expect(makeRepo().read("main", ["huge.yaml"])).rejects.toMatchObject({
-      code: "refused",
-      message: expect.stringContaining("huge.yaml"),
-    });
+    const huge = await makeRepo().read("main", ["huge.yaml"]);
+    expect(huge.files.get("huge.yaml")).toBeNull();
+    expect(huge.unreadable?.get("huge.yaml")).toMatch(/larger than/);
     expectGraphql({
       data: {
         repository: {
@@ -157,7 +156,8 @@ describe("GitHubRepo on the wire (nock)", () => {
         },
       },
     });
-    await expect(makeRepo().read("main", ["logo.png"])).rejects.toMatchObject({ code: "refused" });
+    const logo = await makeRepo().read("main", ["logo.png"]);
+    expect(logo.unreadable?.get("logo.png")).toBe("a binary file, not text");
     expect(nock.isDone()).toBe(true);
   });
 

@@ -233,7 +233,7 @@ describe("GitHubRepo on fake GitHub: costs, conflicts, lost answers, limits", ()
     expect(commitCount(fake.dir)).toBe(3);
   });
 
-  it("refuses a file GitHub truncates (> 512,000 bytes) and names it; 512,000 bytes is fine", async () => {
+  it("reports a file GitHub truncates (> 512,000 bytes) as unreadable, not as its text; 512,000 bytes is fine", async () => {
     const head = await fake.head();
     const exact = `${"a".repeat(511_999)}\n`;
     const big = `${"b".repeat(512_000)}\n`;
@@ -248,12 +248,13 @@ describe("GitHubRepo on fake GitHub: costs, conflicts, lost answers, limits", ()
     });
     const ok = await repo.read("main", ["apps/exact.yaml"]);
     expect(ok.files.get("apps/exact.yaml")).toBe(exact);
-    const attempt = repo.read("main", [DB, "apps/big.yaml"]);
-    await expect(attempt).rejects.toMatchObject({ code: "refused" });
-    await expect(attempt).rejects.toThrow(/apps\/big\.yaml/);
+    const read = await repo.read("main", [DB, "apps/big.yaml"]);
+    expect(read.files.get("apps/big.yaml")).toBeNull();
+    expect(read.unreadable?.get("apps/big.yaml")).toMatch(/larger than the 512000 bytes/);
+    expect(typeof read.files.get(DB)).toBe("string");
   });
 
-  it("refuses a binary file", async () => {
+  it("reports a binary file as unreadable", async () => {
     const head = await fake.head();
     await fake.repo.commit({
       branch: "main",
@@ -261,10 +262,9 @@ describe("GitHubRepo on fake GitHub: costs, conflicts, lost answers, limits", ()
       message: "binary",
       changes: [{ path: "apps/blob.bin", text: "PNG\0\0\u0001" }],
     });
-    await expect(repo.read("main", ["apps/blob.bin"])).rejects.toMatchObject({
-      code: "refused",
-      message: expect.stringContaining("apps/blob.bin"),
-    });
+    const read = await repo.read("main", ["apps/blob.bin"]);
+    expect(read.files.get("apps/blob.bin")).toBeNull();
+    expect(read.unreadable?.get("apps/blob.bin")).toBe("a binary file, not text");
   });
 
   it("an invalid GraphQL document is rejected by validation against GitHub's schema", async () => {

@@ -2,6 +2,7 @@ import { isMap, isScalar, isSeq, type YAMLMap } from "yaml";
 import type { WorkloadTarget } from "../service.js";
 import type { FoundWorkload } from "./find-workload.js";
 import type { PlacementFields } from "./locate-placement.js";
+import { stuckPodWarning } from "./stuck-pod.js";
 import { stringOf, valueAt } from "./yaml-nodes.js";
 
 function mapOf(parent: unknown, key: string): YAMLMap | undefined {
@@ -10,13 +11,19 @@ function mapOf(parent: unknown, key: string): YAMLMap | undefined {
   return isMap(node) ? node : undefined;
 }
 
-function strategyWarning(workload: FoundWorkload, file: string): string | undefined {
-  if (workload.kind !== "Deployment") return undefined;
+/**
+ * For a promote's plan: a Recreate Deployment or a StatefulSet does not start the new pod
+ * while the old one, on the dead primary node, is still Terminating. (RollingUpdate is fine:
+ * the failover moves the pod to another claim, so there is no Multi-Attach.)
+ */
+export function workloadPromoteWarnings(workload: FoundWorkload, file: string): string[] {
+  if (workload.kind === "StatefulSet") {
+    return [stuckPodWarning(file, `StatefulSet ${workload.name}`)];
+  }
   const strategy = mapOf(mapOf(workload.root, "spec"), "strategy");
-  const type = strategy === undefined ? undefined : valueAt(strategy, "type");
-  const name = type === undefined ? "RollingUpdate" : (stringOf(type) ?? "RollingUpdate");
-  if (name === "Recreate") return undefined;
-  return `${file}: Deployment ${workload.name} uses strategy ${name}; with a ReadWriteOnce claim the new pod cannot attach the volume while the old one holds it (Multi-Attach). Set spec.strategy.type: Recreate.`;
+  const type = strategy === undefined ? undefined : stringOf(valueAt(strategy, "type"));
+  if (workload.kind !== "Deployment" || type !== "Recreate") return [];
+  return [stuckPodWarning(file, `Deployment ${workload.name} (strategy Recreate)`)];
 }
 
 function replicasWarning(
@@ -61,7 +68,6 @@ export function workloadWarnings(
   file: string,
 ): string[] {
   return [
-    strategyWarning(workload, file),
     replicasWarning(workload, fields, file),
     preferredAffinityWarning(workload, fields, target, file),
   ].filter((w): w is string => w !== undefined);

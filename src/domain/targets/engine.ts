@@ -73,6 +73,8 @@ export interface TargetFiles {
    * a `${VAR}` is never changed where it is defined (it is written in place instead).
    */
   readonly tree?: readonly string[];
+  /** Files that exist but could not be read (binary, too large), with why. */
+  readonly unreadable?: ReadonlyMap<string, string>;
   /**
    * The service's record of templated values a promote replaced (domain/originals.ts); its
    * text, when it exists, is in `texts`. Without it templated values are refused.
@@ -233,6 +235,8 @@ function otherUses(
     ...build.unread.map((p) => `${p} (not read)`),
   ];
   for (const path of build.paths) {
+    const why = files.unreadable?.get(path);
+    if (why !== undefined) others.push(`${path} (cannot be read: ${why})`);
     const text = files.texts.get(path);
     if (typeof text !== "string") continue;
     for (const at of variableUses(text, variable)) {

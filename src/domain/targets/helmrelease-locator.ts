@@ -1,4 +1,4 @@
-import { type Document, isMap, isScalar, type YAMLMap } from "yaml";
+import { type Document, isMap, isScalar, isSeq, type YAMLMap } from "yaml";
 import { ManifestRefusal } from "../errors.js";
 import { childPath } from "../manifest/field-path.js";
 import { parseManifest } from "../manifest/parse-manifest.js";
@@ -261,6 +261,13 @@ function claimValues(values: YAMLMap, ctx: Context, warnings: string[]): PathVal
   const itemPath = childPath(persistencePath, target.persistence);
   const item = persistence && mapAt(persistence, target.persistence, itemPath, where, true);
   if (persistence === undefined || item === undefined) {
+    const templated = claimTemplateOf(values, target.persistence);
+    if (templated !== undefined) {
+      throw new ManifestRefusal(
+        `${file}: ${ctx.label} gets ${target.persistence} from ${templated} (a StatefulSet's volumeClaimTemplates), whose claims Kubernetes names and creates itself and does not let anyone change in place, so there is no claim to swap. A failover needs the data on a claim you name: replicate it with VolSync into a PVC of your own and mount that as ${itemPath}.existingClaim instead of the template (the StatefulSet then has to be recreated once).`,
+        { file, field: templated },
+      );
+    }
     const names = keysOf(persistence);
     throw new ManifestRefusal(
       `${file}: ${ctx.label} has no ${itemPath} (persistence items: ${names.length > 0 ? names.join(", ") : "none"}). Set the service's persistence to one of them, or add it with existingClaim: ${target.primary.claim}.`,
@@ -329,6 +336,24 @@ function claimValues(values: YAMLMap, ctx: Context, warnings: string[]): PathVal
     }
   }
   return found;
+}
+
+/** `controllers.<c>.statefulset.volumeClaimTemplates[i]` naming `name`, as a field path. */
+function claimTemplateOf(values: YAMLMap, name: string): string | undefined {
+  const controllers = valueAt(values, "controllers");
+  if (!isMap(controllers)) return undefined;
+  for (const c of keysOf(controllers)) {
+    const controller = valueAt(controllers, c);
+    const sts = isMap(controller) ? valueAt(controller, "statefulset") : undefined;
+    const templates = isMap(sts) ? valueAt(sts, "volumeClaimTemplates") : undefined;
+    if (!isSeq(templates)) continue;
+    for (const [i, t] of templates.items.entries()) {
+      if (isMap(t) && stringOf(valueAt(t, "name")) === name) {
+        return `${childPath(`${VALUES}.controllers`, c)}.statefulset.volumeClaimTemplates[${i}]`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Controllers an item is mounted into when it only has advancedMounts; undefined when global. */

@@ -2,7 +2,7 @@ import { findWorkload } from "../manifest/find-workload.js";
 import { locatePlacement, type ValueField } from "../manifest/locate-placement.js";
 import { parseManifest } from "../manifest/parse-manifest.js";
 import { allFields, expectedValue } from "../manifest/placement-state.js";
-import { workloadWarnings } from "../manifest/workload-warnings.js";
+import { workloadPromoteWarnings, workloadWarnings } from "../manifest/workload-warnings.js";
 import type { WorkloadTarget } from "../service.js";
 import type { Located, LocatedValue, SubstitutionRef } from "./types.js";
 
@@ -32,7 +32,12 @@ export function locateWorkload(text: string, file: string, target: WorkloadTarge
       values.push(toLocated(f, file, sides));
     }
   }
-  return { values, substitutions, warnings: workloadWarnings(workload, fields, target, file) };
+  return {
+    values,
+    substitutions,
+    warnings: workloadWarnings(workload, fields, target, file),
+    promoteWarnings: workloadPromoteWarnings(workload, file),
+  };
 }
 
 function toLocated(

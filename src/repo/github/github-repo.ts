@@ -218,22 +218,19 @@ export class GitHubRepo implements GitOpsRepo {
     for (const path of paths) validateRepoPath(path);
     const commit = await this.#readCommit(branch, [...new Set(paths)], false);
     const files = new Map<string, string | null>();
+    const unreadable = new Map<string, string>();
     for (const [path, state] of commit.files) {
       if (state.kind === "truncated") {
-        throw new FailoverError(
-          "refused",
-          `${path} on ${branch} is larger than the ${GRAPHQL_TEXT_LIMIT_BYTES} bytes GitHub's ` +
-            "GraphQL API returns; refusing to work on a truncated file",
-          { details: { path, branch, limitBytes: GRAPHQL_TEXT_LIMIT_BYTES } },
+        unreadable.set(
+          path,
+          `larger than the ${GRAPHQL_TEXT_LIMIT_BYTES} bytes GitHub's GraphQL API returns`,
         );
-      }
-      if (state.kind === "binary") {
-        throw new FailoverError("refused", `${path} on ${branch} is a binary file, not text`, {
-          details: { path, branch },
-        });
+      } else if (state.kind === "binary") {
+        unreadable.set(path, "a binary file, not text");
       }
       files.set(path, state.kind === "text" ? state.text : null);
     }
+    if (unreadable.size > 0) return { head: commit.oid, files, unreadable };
     return { head: commit.oid, files };
   }
 

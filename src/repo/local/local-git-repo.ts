@@ -2,14 +2,15 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { FailoverError, StaleHeadError } from "../../domain/errors.js";
-import type {
-  CommitRequest,
-  CommitResult,
-  FileChange,
-  GitOpsRepo,
-  HistoryEntry,
-  HistoryRequest,
-  Snapshot,
+import {
+  type CommitRequest,
+  type CommitResult,
+  type FileChange,
+  type GitOpsRepo,
+  type HistoryEntry,
+  type HistoryRequest,
+  MAX_READ_BYTES,
+  type Snapshot,
 } from "../port.js";
 import { DEFAULT_GIT_TIMEOUT_MS, GitRunner, gitFailure } from "./git-cli.js";
 import {
@@ -185,10 +186,21 @@ export class LocalGitRepo implements GitOpsRepo {
     const input = unique.map((path) => `${head}:${path}\n`).join("");
     const out = await this.#git.run(["cat-file", "--batch"], { input });
     const blobs = parseCatFileBatch(out, unique.length);
+    // The same limits as GitHub's GraphQL read, so both backends refuse and skip alike.
+    const unreadable = new Map<string, string>();
     unique.forEach((path, i) => {
-      files.set(path, blobs[i] ?? null);
+      const text = blobs[i] ?? null;
+      if (text !== null && text.includes("\0")) {
+        unreadable.set(path, "a binary file, not text");
+        files.set(path, null);
+      } else if (text !== null && Buffer.byteLength(text, "utf8") > MAX_READ_BYTES) {
+        unreadable.set(path, `larger than ${MAX_READ_BYTES} bytes`);
+        files.set(path, null);
+      } else {
+        files.set(path, text);
+      }
     });
-    return { head, files };
+    return unreadable.size > 0 ? { head, files, unreadable } : { head, files };
   }
 
   async listFiles(branch: string, prefix: string): Promise<string[]> {
