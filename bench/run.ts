@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { runBench } from "./bench.js";
+import { benchHistory, HISTORY_GOAL_MS } from "./history.js";
 import { formatReport, jsonReport } from "./report.js";
 
 const USAGE = `usage: npm run bench -- [--latency-ms 50] [--runs 5] [--services 20] [--json]
@@ -9,6 +10,8 @@ const USAGE = `usage: npm run bench -- [--latency-ms 50] [--runs 5] [--services 
   --services    generated services besides the demo's two (default 20)
   --write-interval-ms
                 GITHUB_WRITE_INTERVAL_MS of the composed server (default: its own, 1000)
+  --history-commits
+                unrelated commits above a failover for the history figure (default 30000, 0: skip)
   --json        machine-readable output on stdout
   --only        comma-separated operation ids (urgent, urgent-http, pr-http,
                 status-sequential, status-concurrent, naive-1, batched-K, naive-K)`;
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
       services: { type: "string" },
       only: { type: "string" },
       "write-interval-ms": { type: "string" },
+      "history-commits": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -54,6 +58,16 @@ async function main(): Promise<void> {
     onProgress: (line) => process.stderr.write(`bench: ${line}\n`),
   });
   console.log(values.json === true ? jsonReport(report) : formatReport(report));
+  const historyCommits = integer("history-commits", values["history-commits"], 30_000, 0);
+  if (historyCommits > 0) {
+    process.stderr.write(`bench: history under ${historyCommits} commits (local mode)\n`);
+    const h = await benchHistory(historyCommits);
+    const met = h.found === 1 && h.ms <= HISTORY_GOAL_MS;
+    console.log(
+      `history of a service under ${h.commits} commits, local mode: ${h.ms} ms, ${h.found} failover found (goal <= ${HISTORY_GOAL_MS} ms: ${met ? "met" : "MISSED"})`,
+    );
+    if (!met) process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -92,7 +92,12 @@ describe("node-wide failover, locks and history in GitHub mode", () => {
     await say("/failover node primary promote");
     await say("/failover unlock sonarr");
     await say("/failover sonarr promote");
+    app.fake.resetLog();
     await say("/failover sonarr history");
+    // One read, then ONE GraphQL query walking the service's files (no REST commit listing).
+    const queries = app.fake.graphqlRequests.map((r) => r.operationName);
+    expect(queries).toEqual(["FailoverReadFiles", "FailoverHistory"]);
+    expect(app.fake.requests.filter((r) => r.path.endsWith("/commits"))).toEqual([]);
     const [locked, refused, node, unlocked, promoted, history] = replies();
     expect(locked).toMatch(/🔒 @alice: sonarr locked by alice: NAS firmware update/);
     expect(refused).toMatch(
