@@ -6,8 +6,12 @@ import { mapRoots } from "./value-helpers.js";
 
 const YAML = /\.ya?ml$/;
 const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-/** More files than this in one build and failover stops looking: uses stay unknown. */
-export const MAX_BUILD_FILES = 400;
+/**
+ * More files than this in one build (a cluster-wide Kustomization over every app) and
+ * failover does not read them: their uses stay unknown, so the variable is not changed where
+ * it is defined (the value is written in place), and no failover reads hundreds of files.
+ */
+export const MAX_BUILD_FILES = 100;
 
 /** What a Flux Kustomization builds, as far as the repository shows it. */
 export interface BuildSet {
@@ -114,7 +118,13 @@ export function buildSet(
       break;
     }
   }
-  const paths = [...files].slice(0, MAX_BUILD_FILES).sort();
+  if (files.size > MAX_BUILD_FILES) {
+    if (!hidden.some((h) => h.startsWith("more than"))) {
+      hidden.push(`more than ${MAX_BUILD_FILES} files under ${specPath || "./"}`);
+    }
+    return { paths: [], unread: [], hidden };
+  }
+  const paths = [...files].sort();
   for (const p of paths) if (!texts.has(p)) unread.add(p);
   return { paths, unread: [...unread].sort(), hidden };
 }

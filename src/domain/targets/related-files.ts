@@ -3,6 +3,7 @@ import { parseManifest } from "../manifest/parse-manifest.js";
 import { stringOf, valueAt } from "../manifest/yaml-nodes.js";
 import { fluxKustomizationCandidates } from "../manifest-path.js";
 import { buildSet } from "./flux-build.js";
+import { variablesIn } from "./flux-vars.js";
 import { directoryOf, pathCovers } from "./repo-paths.js";
 import { isFluxKustomization, isHelmRelease, mapRoots } from "./value-helpers.js";
 
@@ -49,6 +50,9 @@ export function relatedFiles(input: {
       ...new Set([...configured, ...fluxKustomizationCandidates(targets, tree), ...byName]),
     );
     const dirs = targets.map(directoryOf);
+    const used = new Set(
+      [...targetTexts.map((t) => t.text), input.restorable ?? ""].flatMap(variablesIn),
+    );
     for (const path of kustomizations) {
       const text = texts.get(path);
       if (typeof text !== "string") continue;
@@ -58,6 +62,13 @@ export function relatedFiles(input: {
         if (!isMap(spec)) continue;
         const specPath = stringOf(valueAt(spec, "path")) ?? "";
         if (!dirs.some((d) => pathCovers(specPath, d))) continue;
+        for (const name of substituteFromNames(spec)) {
+          for (const f of tree) {
+            if (YAML.test(f) && (f.split("/").at(-1) ?? "").includes(name)) kustomizations.push(f);
+          }
+        }
+        // Its build matters only where it defines a variable the targets use.
+        if (!definesAny(spec, used)) continue;
         const components = valueAt(spec, "components");
         const build = buildSet(
           specPath,
@@ -66,11 +77,6 @@ export function relatedFiles(input: {
           texts,
         );
         for (const p of build.paths) related.add(p);
-        for (const name of substituteFromNames(spec)) {
-          for (const f of tree) {
-            if (YAML.test(f) && (f.split("/").at(-1) ?? "").includes(name)) kustomizations.push(f);
-          }
-        }
       }
     }
   }
@@ -100,6 +106,15 @@ function safeRoots(text: string, path: string) {
   } catch {
     return [];
   }
+}
+
+/** True when `spec.postBuild` sets one of `vars` inline, or may through substituteFrom. */
+function definesAny(spec: unknown, vars: ReadonlySet<string>): boolean {
+  const postBuild = isMap(spec) ? valueAt(spec, "postBuild") : undefined;
+  if (!isMap(postBuild)) return false;
+  if (substituteFromNames(spec).length > 0) return true;
+  const substitute = valueAt(postBuild, "substitute");
+  return isMap(substitute) && substitute.items.some((p) => vars.has(stringOf(p.key) ?? ""));
 }
 
 function substituteFromNames(spec: unknown): string[] {

@@ -210,6 +210,19 @@ const SELECTOR = "    defaultPodOptions:\n      nodeSelector:\n        role: pri
 const CLAIM = "    persistence:\n      data:\n        existingClaim: pvc-app";
 
 describe("HelmRelease refusals name the file and the field", () => {
+  it("refuses a claim from a StatefulSet's volumeClaimTemplates, saying what can work instead", () => {
+    const error = refused(
+      hr(
+        `${SELECTOR}\n    controllers:\n      main:\n        type: statefulset\n        statefulset:\n          volumeClaimTemplates:\n            - name: data\n              size: 1Gi\n              globalMounts: [{path: /data}]`,
+      ),
+    );
+    expect(error.message).toContain(
+      `${F}: HelmRelease app gets data from spec.values.controllers.main.statefulset.volumeClaimTemplates[0] (a StatefulSet's volumeClaimTemplates)`,
+    );
+    expect(error.message).toContain("mount that as spec.values.persistence.data.existingClaim");
+    expect(error.message).not.toContain("add it with existingClaim");
+  });
+
   it("refuses a Helm template claim it cannot evaluate, saying what to configure instead", () => {
     const error = refused(
       hr(

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { buildSet, MAX_BUILD_FILES } from "../../../src/domain/targets/flux-build.js";
+import {
+  evaluateSubstitution,
+  variablesIn,
+  variableUses,
+} from "../../../src/domain/targets/flux-vars.js";
+
+const vars = new Map([
+  ["APP", "sonarr"],
+  ["EMPTY", ""],
+]);
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Flux variables, not JS templates
+
+describe("Flux post-build substitution, as failover evaluates it", () => {
+  it.each([
+    ["${APP}", "sonarr"],
+    ["pvc-${APP}", "pvc-sonarr"],
+    ["${CLAIM:=${APP}}", "sonarr"],
+    ["${CLAIM:=${APP}}-backup", "sonarr-backup"],
+    ["${EMPTY:=x}", "x"],
+    ["${EMPTY:-x}", "x"],
+    ["${EMPTY=x}", ""],
+    ["${UNSET=x}", "x"],
+    ["$${APP}", "${APP}"],
+    ["plain", "plain"],
+  ])("%s -> %s", (value, expected) => {
+    expect(evaluateSubstitution(value, vars)).toBe(expected);
+  });
+
+  it.each(["${UNSET}", "${APP", "${APP:?err}", "${CLAIM:=${UNSET}}"])(
+    "%s cannot be told",
+    (value) => {
+      expect(evaluateSubstitution(value, vars)).toBeUndefined();
+    },
+  );
+
+  it("finds every use of a variable, nested defaults included, not escapes or look-alikes", () => {
+    const text = 'a: ${APP}\nb: "${CLAIM:=${APP}}"\nc: $${APP}\nd: ${APPLE}\ne: ${APP:-x}\n';
+    expect(variableUses(text, "APP").map((at) => text.slice(at, at + 6))).toEqual([
+      "${APP}",
+      "${APP}",
+      "${APP:",
+    ]);
+    expect(variablesIn("${CLAIM:=${APP}}-x")).toEqual(["CLAIM", "APP"]);
+  });
+});
+
+describe("what a Flux Kustomization builds", () => {
+  const tree = [
+    "apps/sonarr/app/kustomization.yaml",
+    "apps/sonarr/app/helmrelease.yaml",
+    "apps/sonarr/app/sub/extra.yaml",
+    "components/volsync/kustomization.yaml",
+    "components/volsync/pvc.yaml",
+    "shared/hpa.yaml",
+    "other/unrelated.yaml",
+  ];
+  const texts = new Map<string, string | null>([
+    [
+      "apps/sonarr/app/kustomization.yaml",
+      "resources: [./helmrelease.yaml, ../../../shared/hpa.yaml, https://example.com/x.yaml]\n",
+    ],
+    ["components/volsync/kustomization.yaml", "kind: Component\nresources: [pvc.yaml]\n"],
+  ]);
+
+  it("takes spec.path, spec.components and what kustomization files pull in; remote resources are hidden", () => {
+    const build = buildSet("./apps/sonarr/app", ["../../../components/volsync"], tree, texts);
+    expect(build.paths).toEqual([
+      "apps/sonarr/app/helmrelease.yaml",
+      "apps/sonarr/app/kustomization.yaml",
+      "apps/sonarr/app/sub/extra.yaml",
+      "components/volsync/kustomization.yaml",
+      "components/volsync/pvc.yaml",
+      "shared/hpa.yaml",
+    ]);
+    expect(build.hidden).toEqual([
+      "apps/sonarr/app/kustomization.yaml: remote resource https://example.com/x.yaml",
+    ]);
+    expect(build.unread).toEqual([
+      "apps/sonarr/app/helmrelease.yaml",
+      "apps/sonarr/app/sub/extra.yaml",
+      "components/volsync/pvc.yaml",
+      "shared/hpa.yaml",
+    ]);
+  });
+
+  it("asks to read a kustomization file before following it", () => {
+    const build = buildSet("./apps/sonarr/app", [], tree, new Map());
+    expect(build.unread).toContain("apps/sonarr/app/kustomization.yaml");
+    expect(build.paths).not.toContain("shared/hpa.yaml");
+  });
+
+  it("gives up on a build over the cap instead of reading it all", () => {
+    const big = Array.from({ length: MAX_BUILD_FILES + 1 }, (_, i) => `apps/a${i}.yaml`);
+    const build = buildSet("./", [], big, new Map());
+    expect(build.paths).toEqual([]);
+    expect(build.hidden).toEqual([`more than ${MAX_BUILD_FILES} files under ./`]);
+  });
+});
