@@ -71,7 +71,6 @@ describe("refusals", () => {
     const path = join(server.repoDir, "clusters/homelab/apps/media/radarr/deployment.yaml");
     const text = readFileSync(path, "utf8").replace(
       "claimName: pvc-radarr",
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Flux substitution, literally
       "claimName: ${RADARR_CLAIM}",
     );
     await writeFile(path, text);

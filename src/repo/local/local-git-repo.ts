@@ -190,7 +190,7 @@ export class LocalGitRepo implements GitOpsRepo {
     const unreadable = new Map<string, string>();
     unique.forEach((path, i) => {
       const text = blobs[i] ?? null;
-      if (text !== null && text.includes("\0")) {
+      if (text?.includes("\0")) {
         unreadable.set(path, "a binary file, not text");
         files.set(path, null);
       } else if (text !== null && Buffer.byteLength(text, "utf8") > MAX_READ_BYTES) {

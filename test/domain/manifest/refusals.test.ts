@@ -160,7 +160,6 @@ describe("the claim", () => {
 
 describe("values failover cannot rewrite", () => {
   const cases: [string, string, string, RegExp][] = [
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Flux substitution syntax, on purpose
     ["Flux ${VAR}", "claimName: pvc-sonarr", `claimName: $\{CLAIM}`, /templated.*\(\$\{CLAIM\}\)/],
     ["Flux $VAR", "claimName: pvc-sonarr", "claimName: pvc-$APP", /templated.*\(pvc-\$APP\)/],
     ["Helm", "claimName: pvc-sonarr", 'claimName: "{{ .Release.Name }}"', /templated/],

@@ -176,7 +176,6 @@ describe("resolveSubstitution directly", () => {
     exact: true,
     primary: "a",
     backup: "b",
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Flux variable, not a JS template
     scalar: new Scalar("${NODE}") as Scalar<string> & { range: [number, number, number] },
   };
   const ks = (path: string, extra = "") => `---

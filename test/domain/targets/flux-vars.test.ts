@@ -10,7 +10,6 @@ const vars = new Map([
   ["APP", "sonarr"],
   ["EMPTY", ""],
 ]);
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Flux variables, not JS templates
 
 describe("Flux post-build substitution, as failover evaluates it", () => {
   it.each([
