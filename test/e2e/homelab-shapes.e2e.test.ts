@@ -17,7 +17,7 @@ import {
   renderFluxKustomization,
   workloadPlacement,
 } from "../helpers/flux-render.js";
-import { commitCount, fileAt, git } from "../helpers/git.js";
+import { changedBetween, commitCount, fileAt, git } from "../helpers/git.js";
 import { startAppServer } from "../helpers/github-app-server.js";
 
 const SHAPES = "test/fixtures/homelab-shapes";
@@ -146,19 +146,6 @@ const backends: Record<
   },
 };
 
-/** Changed +/- lines of one commit range, per file. */
-function changed(dir: string, from: string, to: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  let file = "";
-  for (const line of git(dir, "diff", "--unified=0", from, to).split("\n")) {
-    const m = /^\+\+\+ b\/(.*)$/.exec(line);
-    if (m?.[1] !== undefined) file = m[1];
-    else if (/^[+-]/.test(line) && !/^(\+\+\+|---) /.test(line))
-      out[file] = [...(out[file] ?? []), line];
-  }
-  return out;
-}
-
 describe.each(Object.keys(backends))("homelab shapes through the HTTP API (%s backend)", (kind) => {
   let backend: Backend;
   beforeEach(async () => {
@@ -187,7 +174,7 @@ describe.each(Object.keys(backends))("homelab shapes through the HTTP API (%s ba
     const res = await call("POST", "/api/failover/sonarr/promote");
     expect(res.body).toMatchObject({ outcome: "applied", from: "primary", to: "backup" });
     const after = head();
-    expect(changed(backend.gitDir, start, after)).toEqual({
+    expect(changedBetween(backend.gitDir, start, after)).toEqual({
       [`${APPS}/media/sonarr/app/helmrelease.yaml`]: [
         "-        role: primary",
         "+        role: backup",
@@ -224,7 +211,7 @@ describe.each(Object.keys(backends))("homelab shapes through the HTTP API (%s ba
     const res = await call("POST", "/api/failover/radarr/promote");
     expect(res.body).toMatchObject({ outcome: "applied" });
     expect(
-      changed(backend.gitDir, start, head())[`${APPS}/media/radarr/app/helmrelease.yaml`],
+      changedBetween(backend.gitDir, start, head())[`${APPS}/media/radarr/app/helmrelease.yaml`],
     ).toEqual([
       "-        role: primary",
       "+        role: backup",
@@ -290,7 +277,7 @@ describe.each(Object.keys(backends))("homelab shapes through the HTTP API (%s ba
     for (const app of Object.keys(RENDERED)) expectOnBackup(backend.gitDir, start, after, app);
     // prowlarr's Flux Kustomization lives in another folder; its dedicated variable moves there.
     expect(
-      changed(backend.gitDir, start, after)[
+      changedBetween(backend.gitDir, start, after)[
         "kubernetes/clusters/homelab/apps/default/prowlarr.yaml"
       ],
     ).toEqual(["-      PROWLARR_NODE: primary", "+      PROWLARR_NODE: backup"]);

@@ -22,3 +22,16 @@ export function fileAt(dir: string, ref: string, path: string): string {
     encoding: "utf8",
   });
 }
+
+/** Changed +/- lines between two commits, per file (edits replace values in place). */
+export function changedBetween(dir: string, from: string, to: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  let file = "";
+  for (const line of git(dir, "diff", "--unified=0", from, to).split("\n")) {
+    const m = /^\+\+\+ b\/(.*)$/.exec(line);
+    if (m?.[1] !== undefined) file = m[1];
+    else if (/^[+-]/.test(line) && !/^(\+\+\+|---) /.test(line))
+      out[file] = [...(out[file] ?? []), line];
+  }
+  return out;
+}

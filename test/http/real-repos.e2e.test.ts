@@ -8,7 +8,7 @@ import { parseEnv } from "../../src/config/env.js";
 import { initRepo } from "../../src/repo/local/local-git-repo.js";
 import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
 import { filesUnder } from "../helpers/files.js";
-import { commitCount, fileAt, git } from "../helpers/git.js";
+import { changedBetween, commitCount, fileAt, git } from "../helpers/git.js";
 
 const SHAPES = "test/fixtures/gitops-shapes";
 const PLEX = "kubernetes/apps/media/plex/app/helmrelease.yaml";
@@ -52,19 +52,6 @@ const CONFIG = `services:
         backup: node-b
 `;
 
-/** Changed +/- lines of one commit range, per file. */
-function changed(dir: string, from: string, to: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  let file = "";
-  for (const line of git(dir, "diff", "--unified=0", from, to).split("\n")) {
-    const m = /^\+\+\+ b\/(.*)$/.exec(line);
-    if (m?.[1] !== undefined) file = m[1];
-    else if (/^[+-]/.test(line) && !/^(\+\+\+|---) /.test(line))
-      out[file] = [...(out[file] ?? []), line];
-  }
-  return out;
-}
-
 describe("real GitOps shapes through the HTTP API (local Git backend)", () => {
   let root: string;
   let dir: string;
@@ -97,7 +84,7 @@ describe("real GitOps shapes through the HTTP API (local Git backend)", () => {
     const head = git(dir, "rev-parse", "main").trim();
     const res = await call("POST", "/api/failover/plex/promote");
     expect(res.body).toMatchObject({ outcome: "applied", from: "primary", to: "backup" });
-    expect(changed(dir, head, "main")).toEqual({
+    expect(changedBetween(dir, head, "main")).toEqual({
       [PLEX]: [
         "-        role: primary   # the node that holds the local copy",
         "+        role: backup   # the node that holds the local copy",
@@ -123,7 +110,7 @@ describe("real GitOps shapes through the HTTP API (local Git backend)", () => {
     const head = git(dir, "rev-parse", "main").trim();
     const res = await call("POST", "/api/failover/sonarr/promote");
     expect(res.body).toMatchObject({ outcome: "applied", paths: [SONARR_HR] });
-    expect(changed(dir, head, "main")).toEqual({
+    expect(changedBetween(dir, head, "main")).toEqual({
       [SONARR_KS]: [
         "-      NODE: primary # failover-api moves this between primary and backup",
         '-      CLAIM: "pvc-sonarr"',
@@ -152,7 +139,7 @@ describe("real GitOps shapes through the HTTP API (local Git backend)", () => {
       ],
     });
     expect(commitCount(dir)).toBe(2);
-    expect(Object.keys(changed(dir, head, "main")).sort()).toEqual(
+    expect(Object.keys(changedBetween(dir, head, "main")).sort()).toEqual(
       [GAMES, PLEX, JELLYFIN, SONARR_KS].sort(),
     );
     const message = git(dir, "log", "-1", "--format=%B", "main");
@@ -161,7 +148,7 @@ describe("real GitOps shapes through the HTTP API (local Git backend)", () => {
     expect(message).toContain("Failover-Service: sonarr\nFailover-Action: promote");
     expect((await call("POST", "/api/nodes/primary/promote")).body.outcome).toBe("no_op");
     await call("POST", "/api/nodes/primary/demote");
-    expect(changed(dir, head, "main")).toEqual({});
+    expect(changedBetween(dir, head, "main")).toEqual({});
     expect((await call("POST", "/api/nodes/k3s-w9/promote")).status).toBe(404);
   });
 
@@ -213,7 +200,7 @@ describe("real GitOps shapes through the HTTP API (local Git backend)", () => {
     const head = git(dir, "rev-parse", "main").trim();
     const res = await call("POST", "/api/failover/jellyfin/promote");
     expect(res.body).toMatchObject({ outcome: "applied", paths: [JELLYFIN, GAMES] });
-    expect(changed(dir, head, "main")).toEqual({
+    expect(changedBetween(dir, head, "main")).toEqual({
       [GAMES]: [
         "-  nodeName: node-a # pinned: the world lives on this node's disk",
         "+  nodeName: node-b # pinned: the world lives on this node's disk",

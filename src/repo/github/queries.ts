@@ -29,16 +29,24 @@ export function readFilesQuery(count: number, options: { verify?: boolean } = {}
           `          history(first: ${LANDED_LOOKBACK}) { nodes { oid url message parents(first: 2) { nodes { oid } } } }`,
         ]
       : [];
+  return onBranchHead(
+    options.verify === true ? "FailoverVerifyCommit" : "FailoverReadFiles",
+    vars,
+    [...extra, ...files],
+  );
+}
+
+/** `query name(vars) { repository { ref { target { ... on Commit { oid <fields> } } } } }`. */
+function onBranchHead(name: string, vars: readonly string[], fields: readonly string[]): string {
   return [
-    `query ${options.verify === true ? "FailoverVerifyCommit" : "FailoverReadFiles"}(${vars.join(", ")}) {`,
+    `query ${name}(${vars.join(", ")}) {`,
     "  repository(owner: $owner, name: $name) {",
     "    ref(qualifiedName: $qualifiedName) {",
     "      target {",
     "        __typename",
     "        ... on Commit {",
     "          oid",
-    ...extra,
-    ...files,
+    ...fields,
     "        }",
     "      }",
     "    }",
@@ -69,19 +77,5 @@ export function historyQuery(count: number): string {
     walks.push(`          h${i}: history(first: $first, path: $p${i}) { ${HISTORY_FIELDS} }`);
   }
   if (count === 0) walks.push(`          h0: history(first: $first) { ${HISTORY_FIELDS} }`);
-  return [
-    `query FailoverHistory(${vars.join(", ")}) {`,
-    "  repository(owner: $owner, name: $name) {",
-    "    ref(qualifiedName: $qualifiedName) {",
-    "      target {",
-    "        __typename",
-    "        ... on Commit {",
-    "          oid",
-    ...walks,
-    "        }",
-    "      }",
-    "    }",
-    "  }",
-    "}",
-  ].join("\n");
+  return onBranchHead("FailoverHistory", vars, walks);
 }
