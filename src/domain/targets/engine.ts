@@ -167,14 +167,21 @@ function resolveRef(
   files: TargetFiles,
 ): { value: LocatedValue; warnings: string[] } {
   let definitionError: ManifestRefusal | undefined;
-  let shared: { name: string; definedAt: string; uses: readonly string[] } | undefined;
+  let shared:
+    | { name: string; definedAt: string; value: string; uses: readonly string[] }
+    | undefined;
   for (const variable of ref.exact ? [ref.variable] : variablesIn(ref.scalar.value)) {
     try {
       const { value, kustomization } = resolveDefinition({ ...ref, variable }, candidates);
       if (!ref.exact) continue;
       const others = otherUses(variable, kustomization, refs, files);
       if (others.length === 0) return { value, warnings: [] };
-      shared = { name: variable, definedAt: `${value.file} ${value.field}`, uses: others };
+      shared = {
+        name: variable,
+        definedAt: `${value.file} ${value.field}`,
+        value: value.value,
+        uses: others,
+      };
     } catch (error) {
       if (!(error instanceof ManifestRefusal)) throw error;
       if (error.details?.ambiguous === true) throw error;
@@ -183,7 +190,8 @@ function resolveRef(
   }
   const raw = ref.scalar.value;
   const vars = substitutionVars(ref.file, candidates);
-  const evaluated = evaluateSubstitution(raw, vars);
+  // An exact ${VAR} is what its definition says, wherever that Kustomization sits.
+  const evaluated = shared?.value ?? evaluateSubstitution(raw, vars);
   if (evaluated === undefined) {
     if (definitionError !== undefined) throw definitionError;
     const unset = variablesIn(raw).filter((v) => !vars.has(v));
