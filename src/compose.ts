@@ -11,6 +11,7 @@ import type { AuditTrail } from "./failover/audit.js";
 import { type FailoverContext, memoBranch } from "./failover/context.js";
 import { ManifestLocator } from "./failover/locate-manifest.js";
 import type { PullRequestSettings } from "./failover/pull-request-flow.js";
+import { StatusCache } from "./failover/status-cache.js";
 import { fluxReceiverPing } from "./flux/receiver-ping.js";
 import { failoverApp } from "./github-app/app-function.js";
 import { DeploymentAudit } from "./github-app/deployment-audit.js";
@@ -122,6 +123,7 @@ export async function composeRuntime(
     maxAttempts: env.FAILOVER_MAX_ATTEMPTS,
     budgetMs: env.FAILOVER_BUDGET_MS,
     locator: new ManifestLocator(),
+    statusCache: new StatusCache(),
     defaultMode: env.FAILOVER_MODE,
     pullRequests,
     audit,

@@ -3,6 +3,7 @@ import type { GitOpsRepo } from "../repo/port.js";
 import type { AuditTrail } from "./audit.js";
 import type { ManifestLocator } from "./locate-manifest.js";
 import type { PullRequestSettings } from "./pull-request-flow.js";
+import type { StatusCache } from "./status-cache.js";
 
 export type FailoverMode = "urgent" | "pr";
 
@@ -21,6 +22,11 @@ export interface FailoverContext {
    */
   readonly budgetMs?: number | undefined;
   readonly locator: ManifestLocator;
+  /**
+   * Statuses by (branch head, service), for status reads only; absent: every status reads.
+   * Use cases that move the branch tell it (`moved`); planning never reads from it.
+   */
+  readonly statusCache?: StatusCache | undefined;
   /** How changes land when neither the request nor the service says. */
   readonly defaultMode: FailoverMode;
   /** PR mode's port and settings; absent for backends without pull requests. */

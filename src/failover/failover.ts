@@ -117,6 +117,7 @@ export async function runFailover(
         if (!(error instanceof StaleHeadError)) throw error;
         continue;
       }
+      if (delivered.outcome === "pr_merged") ctx.statusCache?.moved(at.branch, delivered.merge.sha);
       return { ...planned, ...delivered };
     }
     let commit: CommitResult;
@@ -132,6 +133,7 @@ export async function runFailover(
       continue;
     }
     // The failover is in Git now: nothing after this may report it as failed.
+    ctx.statusCache?.moved(at.branch, commit.sha);
     const superseded = await supersede(ctx, spec.name, at.branch, plan).catch((error: unknown) => {
       ctx.onAuditError?.(error);
       return undefined;

@@ -50,6 +50,7 @@ export async function setLock(ctx: FailoverContext, request: LockRequest): Promi
         message: `failover(${spec.name}): ${verb}${lock.reason === "" ? "" : `: ${lock.reason.split("\n")[0]}`}\n\nFailover-Lock: ${verb}\nFailover-Service: ${spec.name}\nFailover-Requester: ${lock.by.replace(/[\r\n]/g, " ")}\n`,
         changes: [{ path, text: renderLock({ ...lock, locked: request.lock }) }],
       });
+      ctx.statusCache?.moved(branch, commit.sha);
       return { outcome: request.lock ? "locked" : "unlocked", lock, commit };
     } catch (error) {
       if (!(error instanceof StaleHeadError)) throw error;

@@ -151,6 +151,7 @@ export async function runNodeFailover(
         message,
         files: changes.map((c) => ({ path: c.path, after: c.text })),
       });
+      if (delivered.outcome === "pr_merged") ctx.statusCache?.moved(at.branch, delivered.merge.sha);
       return { ...planned, ...delivered };
     }
     let commit: CommitResult;
@@ -165,6 +166,7 @@ export async function runNodeFailover(
       if (!(error instanceof StaleHeadError)) throw error;
       continue;
     }
+    ctx.statusCache?.moved(at.branch, commit.sha);
     // Best effort, with one listing of the open PRs: the failover is in Git already.
     const superseded =
       ctx.pullRequests === undefined

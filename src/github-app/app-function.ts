@@ -1,9 +1,13 @@
 import type { ApplicationFunction } from "probot";
 import { type ChatOpsDeps, handleIssueComment } from "./chatops.js";
 import { handleRepositoryDispatch, handleWorkflowDispatch } from "./dispatch.js";
+import { handlePush } from "./push.js";
 import type { RestClient } from "./rest-client.js";
 
-/** The Probot app: ChatOps and the two dispatch events, all into the same use cases. */
+/**
+ * The Probot app: ChatOps and the two dispatch events, all into the same use cases; `push`
+ * to the GitOps branch tells the status cache the branch moved.
+ */
 export function failoverApp(deps: ChatOpsDeps): ApplicationFunction {
   return (app) => {
     app.on("issue_comment.created", async (context) => {
@@ -19,6 +23,9 @@ export function failoverApp(deps: ChatOpsDeps): ApplicationFunction {
     });
     app.on("repository_dispatch", async (context) => {
       await handleRepositoryDispatch(context.payload, deps, context.log);
+    });
+    app.on("push", async (context) => {
+      await handlePush(context.payload, deps, context.log);
     });
   };
 }

@@ -56,3 +56,11 @@ export const repositoryDispatchPayload = z.object({
   repository,
   sender,
 });
+
+/** `push`: which branch of which repository moved, and to what (all zeros: deleted). */
+export const pushPayload = z.object({
+  ref: z.string(),
+  after: z.string().regex(/^[0-9a-fA-F]{40}$/),
+  deleted: z.boolean().optional(),
+  repository: z.object({ full_name: z.string() }),
+});

@@ -5,7 +5,7 @@ import { executeFailover, executeNodeFailover } from "../failover/execute-failov
 import { getHistory } from "../failover/history.js";
 import { listServices } from "../failover/list.js";
 import { setLock } from "../failover/locks.js";
-import { getStatus } from "../failover/status.js";
+import { getAllStatus, getStatus } from "../failover/status.js";
 import { currentRequest } from "../observability/request-context.js";
 import { errorResponse } from "./error-response.js";
 import { renderFailoverResult, renderLockResult, renderNodeResult } from "./render-result.js";
@@ -37,6 +37,10 @@ export function apiRouter(ctx: FailoverContext): Router {
 
   router.get("/services", (_req, res) => {
     res.json({ services: listServices(ctx) });
+  });
+
+  router.get("/status", async (_req, res) => {
+    res.json(await getAllStatus(ctx));
   });
 
   router.all("/failover/:service/:verb", async (req, res) => {

@@ -61,10 +61,30 @@ export interface HistoryRequest {
   readonly limit: number;
 }
 
+/** A branch head as last seen, with what the backend needs to ask cheaply whether it moved. */
+export interface SeenHead {
+  readonly head: string;
+  /**
+   * Opaque to callers: GitHub's ETag of the ref, sent back as `If-None-Match`. Absent where
+   * asking costs nothing anyway (local Git) or the backend gave none.
+   */
+  readonly validator?: string;
+}
+
+export interface HeadProbe extends SeenHead {
+  /** The head is still the one `seen` named (on GitHub: a 304 to the conditional request). */
+  readonly unchanged: boolean;
+}
+
 export interface GitOpsRepo {
   /** Human-readable location, for logs and responses (never contains credentials). */
   readonly description: string;
   defaultBranch(): Promise<string>;
+  /**
+   * The head of `branch`, asked as cheaply as the backend can: with `seen` (the previous
+   * answer) GitHub sends a conditional request, whose 304 costs no rate limit. Reads no file.
+   */
+  probeHead(branch: string, seen?: SeenHead): Promise<HeadProbe>;
   /** Head of `branch` and the given files, all from that same commit. */
   read(branch: string, paths: readonly string[]): Promise<Snapshot>;
   /** All file paths at the head of `branch` that start with `prefix` ("" for all). */

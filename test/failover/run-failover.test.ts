@@ -29,6 +29,9 @@ class RacingRepo implements GitOpsRepo {
   listFiles(branch: string, prefix: string) {
     return this.inner.listFiles(branch, prefix);
   }
+  probeHead(branch: string) {
+    return this.inner.probeHead(branch);
+  }
   history(branch: string, options: { path?: string; limit: number }) {
     return this.inner.history(branch, options);
   }
@@ -135,6 +138,7 @@ describe("runFailover", () => {
       description: "failing",
       defaultBranch: () => repo.defaultBranch(),
       listFiles: (b, p) => repo.listFiles(b, p),
+      probeHead: (b, s) => repo.probeHead(b, s),
       history: (b, o) => repo.history(b, o),
       read: (b, p) => repo.read(b, p),
       commit: async () => {

@@ -127,6 +127,39 @@ describe("fake GitHub: HTTP behaviour", () => {
     expect((await call(fake, "/repos/acme/gitops/commits?sha=nope")).status).toBe(404);
   });
 
+  it("answers a ref with an ETag, and 304 with no body to a matching If-None-Match", async () => {
+    const path = "/repos/acme/gitops/git/ref/heads/main";
+    const first = await fetch(`${fake.url}${path}`, { headers: AUTH });
+    const etag = first.headers.get("etag") ?? "";
+    expect(first.status).toBe(200);
+    expect(etag).toMatch(/^W\/"[0-9a-f]{32}"$/);
+    const again = (headers: Record<string, string>) =>
+      fetch(`${fake.url}${path}`, { headers: { ...AUTH, ...headers } });
+    for (const tag of [etag, etag.slice(2), `"other", ${etag}`, "*"]) {
+      const notModified = await again({ "if-none-match": tag });
+      expect(notModified.status).toBe(304);
+      expect(notModified.headers.get("etag")).toBe(etag);
+      expect(await notModified.text()).toBe("");
+    }
+    // Another token has other ETags (GitHub's are per token).
+    expect((await again({ authorization: "token other", "if-none-match": etag })).status).toBe(200);
+    // The ref moves: the old ETag no longer matches.
+    await fake.repo.commit({
+      branch: "main",
+      expectedHead: await fake.head(),
+      message: "moved",
+      changes: [{ path: "b.yaml", text: "b: 1\n" }],
+    });
+    const moved = await again({ "if-none-match": etag });
+    expect(moved.status).toBe(200);
+    expect(moved.headers.get("etag")).not.toBe(etag);
+    expect(((await moved.json()) as { object: { sha: string } }).object.sha).toBe(
+      await fake.head(),
+    );
+    expect(fake.requests.map((r) => r.status)).toEqual([200, 304, 304, 304, 304, 200, 200]);
+    expect(fake.requests[1]?.headers["if-none-match"]).toBe(etag);
+  });
+
   it("serves GraphQL at /graphql, /api/graphql and /api/v3/graphql", async () => {
     const query = '{ repository(owner: "acme", name: "gitops") { defaultBranchRef { name } } }';
     for (const url of [

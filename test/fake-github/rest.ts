@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
@@ -80,6 +81,29 @@ export function requireRepo(request: RestRequest): void {
   ) {
     throw notFound();
   }
+}
+
+/**
+ * A GET answer with an `ETag`, or `304 Not Modified` (no body, the same ETag) when the
+ * request's `If-None-Match` names it, as GitHub does for conditional requests. The ETag is
+ * weak (`W/"..."`, as GitHub's) and depends on the token as well as the body: GitHub's ETags
+ * are per token (github/docs#34689), so a renewed installation token gets a 200 first.
+ */
+export function conditionalAnswer(request: RestRequest, body: unknown): RestResponse {
+  const etag = `W/"${createHash("sha256")
+    .update(`${request.headers.authorization ?? ""}\n${JSON.stringify(body)}`)
+    .digest("hex")
+    .slice(0, 32)}"`;
+  const header = request.headers["if-none-match"];
+  const asked = (Array.isArray(header) ? header.join(",") : (header ?? ""))
+    .split(",")
+    .map((tag) => tag.trim().replace(/^W\//, ""))
+    .filter((tag) => tag !== "");
+  // Weak comparison (RFC 9110 13.1.2): W/"x" matches "x"; "*" matches any current answer.
+  if (asked.some((tag) => tag === "*" || tag === etag.replace(/^W\//, ""))) {
+    return { status: 304, headers: { etag } };
+  }
+  return { status: 200, body, headers: { etag } };
 }
 
 interface CompiledRoute {

@@ -30,6 +30,7 @@ describe("a branch that keeps moving", () => {
       description: inner.description,
       defaultBranch: () => inner.defaultBranch(),
       listFiles: (b, p) => inner.listFiles(b, p),
+      probeHead: (b, s) => inner.probeHead(b, s),
       history: (b, o) => inner.history(b, o),
       commit: (r) => inner.commit(r),
       read: async (branch, paths) => {

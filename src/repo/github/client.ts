@@ -6,6 +6,12 @@
 export interface GitHubClient {
   /** POST /graphql; rejects with a GraphqlResponseError when the answer carries `errors`. */
   graphql(query: string, variables?: Record<string, unknown>): Promise<unknown>;
-  /** A REST call such as `GET /repos/{owner}/{repo}`; rejects with a RequestError on >= 400. */
-  request(route: string, parameters?: Record<string, unknown>): Promise<{ data: unknown }>;
+  /**
+   * A REST call such as `GET /repos/{owner}/{repo}`; rejects with a RequestError on >= 400
+   * and on 304 Not Modified (the answer to a conditional request; its `response` has the headers).
+   */
+  request(
+    route: string,
+    parameters?: Record<string, unknown>,
+  ): Promise<{ data: unknown; headers?: Readonly<Record<string, unknown>> }>;
 }

@@ -11,12 +11,14 @@ import type {
   CommitResult,
   FileChange,
   GitOpsRepo,
+  HeadProbe,
   HistoryEntry,
   HistoryRequest,
+  SeenHead,
   Snapshot,
 } from "../port.js";
 import type { GitHubClient } from "./client.js";
-import { answerMayBeLost, isStaleData, toFailoverError } from "./errors.js";
+import { answerMayBeLost, httpStatus, isStaleData, toFailoverError } from "./errors.js";
 import { CREATE_COMMIT_MUTATION, historyQuery, readFilesQuery } from "./queries.js";
 
 export interface GitHubRepoOptions {
@@ -127,6 +129,13 @@ const createCommitResponse = z.object({
 
 const defaultBranchResponse = z.object({ default_branch: z.string() });
 
+/** `GET /repos/{owner}/{repo}/git/ref/heads/{branch}`: only the commit it points to. */
+const refResponse = z.object({
+  object: z.object({ type: z.literal("commit"), sha: z.string().regex(/^[0-9a-fA-F]{40}$/) }),
+});
+/** An answer's (or a 304's) headers: only the validator. */
+const etagHeaders = z.object({ etag: z.string().min(1).optional() });
+
 const treeResponse = z.object({
   truncated: z.boolean().optional(),
   tree: z.array(z.object({ path: z.string(), type: z.string() })),
@@ -211,6 +220,48 @@ export class GitHubRepo implements GitOpsRepo {
         throw error;
       });
     return this.#defaultBranch;
+  }
+
+  /**
+   * The branch's ref by REST, conditional on the ETag of the previous answer: GitHub answers
+   * 304 Not Modified while the ref is unchanged, and a 304 to an authorised request does not
+   * count against the rate limit. (ETags are per token: after an installation token renews,
+   * the first probe is a 200 again.)
+   */
+  async probeHead(branch: string, seen?: SeenHead): Promise<HeadProbe> {
+    validateBranch(branch);
+    const conditional = seen?.validator !== undefined;
+    let response: { data: unknown; headers?: unknown };
+    try {
+      response = await this.#client.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
+        owner: this.#owner,
+        repo: this.#repo,
+        ref: `heads/${branch}`,
+        ...(conditional ? { headers: { "if-none-match": seen.validator } } : {}),
+      });
+    } catch (error) {
+      if (httpStatus(error) === 304 && seen !== undefined && conditional) {
+        const headers = (error as { response?: { headers?: unknown } }).response?.headers;
+        const validator = etagHeaders.safeParse(headers).data?.etag ?? seen.validator;
+        return {
+          head: seen.head,
+          ...(validator === undefined ? {} : { validator }),
+          unchanged: true,
+        };
+      }
+      throw toFailoverError(error, {
+        action: "branch head lookup",
+        where: this.description,
+        notFound: `branch ${branch} not found in ${this.description}`,
+      });
+    }
+    const head = this.#parse(refResponse, response.data, "ref").object.sha.toLowerCase();
+    const validator = this.#parse(etagHeaders, response.headers ?? {}, "ref headers").etag;
+    return {
+      head,
+      ...(validator === undefined ? {} : { validator }),
+      unchanged: head === seen?.head,
+    };
   }
 
   async read(branch: string, paths: readonly string[]): Promise<Snapshot> {

@@ -7,9 +7,11 @@ import {
   type CommitResult,
   type FileChange,
   type GitOpsRepo,
+  type HeadProbe,
   type HistoryEntry,
   type HistoryRequest,
   MAX_READ_BYTES,
+  type SeenHead,
   type Snapshot,
 } from "../port.js";
 import { DEFAULT_GIT_TIMEOUT_MS, GitRunner, gitFailure } from "./git-cli.js";
@@ -173,6 +175,14 @@ export class LocalGitRepo implements GitOpsRepo {
       throw new FailoverError("not_found", `${this.description}: HEAD does not point to a branch`);
     }
     return ref.slice("refs/heads/".length);
+  }
+
+  /** `git rev-parse`: no cost worth saving, so no validator. */
+  async probeHead(branch: string, seen?: SeenHead): Promise<HeadProbe> {
+    validateBranch(branch);
+    await this.#recoverOnce();
+    const head = await this.#requireHead(branch);
+    return { head, unchanged: head === seen?.head };
   }
 
   async read(branch: string, paths: readonly string[]): Promise<Snapshot> {

@@ -1,6 +1,13 @@
 import { type CommitInfo, isSafeRevision } from "../git-store.js";
 import { gitOf } from "../pull-merge.js";
-import { type FakeContext, HttpError, notFound, type RestRoute, requireRepo } from "../rest.js";
+import {
+  conditionalAnswer,
+  type FakeContext,
+  HttpError,
+  notFound,
+  type RestRoute,
+  requireRepo,
+} from "../rest.js";
 
 async function gitRevList(fake: FakeContext, range: string): Promise<string[]> {
   return (await gitOf(fake).text(["rev-list", range])).split("\n");
@@ -95,15 +102,13 @@ export const repoRoutes: readonly RestRoute[] = [
       const found = await request.fake.store.resolveRef(qualifiedName);
       if (found === undefined) throw notFound();
       const base = `${request.fake.apiUrl}/repos/${request.fake.owner}/${request.fake.repo}`;
-      return {
-        status: 200,
-        body: {
-          ref: found.qualifiedName,
-          node_id: `REF_${Buffer.from(found.qualifiedName).toString("base64url")}`,
-          url: `${base}/git/${found.qualifiedName}`,
-          object: { type: "commit", sha: found.oid, url: `${base}/git/commits/${found.oid}` },
-        },
-      };
+      // With an ETag; a matching If-None-Match is answered 304, as GitHub does.
+      return conditionalAnswer(request, {
+        ref: found.qualifiedName,
+        node_id: `REF_${Buffer.from(found.qualifiedName).toString("base64url")}`,
+        url: `${base}/git/${found.qualifiedName}`,
+        object: { type: "commit", sha: found.oid, url: `${base}/git/commits/${found.oid}` },
+      });
     },
   },
   {
