@@ -188,10 +188,11 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
     },
     {
       id: "status-sequential",
-      operation: `status x${n}, sequential (HTTP API)`,
-      note: `GET /api/failover/{service}/status for all ${n} services, one after the other: 1 GraphQL read each`,
+      operation: `status x${n}, sequential, cold (HTTP API)`,
+      note: `GET /api/failover/{service}/status for all ${n} services after the head moved: a conditional ref request and 1 GraphQL read each`,
       paced: false,
       async run() {
+        ctx.statusCache?.moved(fake.branch);
         for (const service of env.services)
           await api("GET", `${apiUrl}/api/failover/${service}/status`);
         return undefined;
@@ -199,13 +200,34 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
     },
     {
       id: "status-concurrent",
-      operation: `status x${n}, concurrent (HTTP API)`,
-      note: `the same ${n} status requests at once`,
+      operation: `status x${n}, concurrent, warm (HTTP API)`,
+      note: `the same ${n} status requests at once, head unchanged: one conditional ref request each, answered 304 (no rate limit), no read`,
       paced: false,
       async run() {
         await Promise.all(
           env.services.map((service) => api("GET", `${apiUrl}/api/failover/${service}/status`)),
         );
+        return undefined;
+      },
+    },
+    {
+      id: "status-all-cold",
+      operation: `GET /api/status (${n} services), cold`,
+      note: "every service after the head moved: a conditional ref request and ONE GraphQL read",
+      paced: false,
+      async run() {
+        ctx.statusCache?.moved(fake.branch);
+        await api("GET", `${apiUrl}/api/status`);
+        return undefined;
+      },
+    },
+    {
+      id: "status-all-warm",
+      operation: `GET /api/status (${n} services), warm`,
+      note: "head unchanged: one conditional ref request answered 304, no read",
+      paced: false,
+      async run() {
+        await api("GET", `${apiUrl}/api/status`);
         return undefined;
       },
     },

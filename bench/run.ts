@@ -14,7 +14,7 @@ const USAGE = `usage: npm run bench -- [--latency-ms 50] [--runs 5] [--services 
                 unrelated commits above a failover for the history figure (default 30000, 0: skip)
   --json        machine-readable output on stdout
   --only        comma-separated operation ids (urgent, urgent-http, pr-http,
-                status-sequential, status-concurrent, naive-1, batched-K, naive-K)`;
+                status-sequential, status-concurrent, status-all-cold, status-all-warm, naive-1, batched-K, naive-K)`;
 
 function integer(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;

@@ -1,4 +1,4 @@
-import { parseDocument } from "yaml";
+import { isScalar, parseDocument } from "yaml";
 import { z } from "zod";
 import { ManifestRefusal } from "./errors.js";
 
@@ -65,6 +65,20 @@ export function parseOriginals(text: string, path: string, service: string): Ori
     return fail(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   }
   if (parsed.data.service !== service) fail(`it names service ${parsed.data.service}`);
+  for (const v of parsed.data.values) {
+    // Only ever one templated scalar: nothing else may be spliced into a manifest from here.
+    const scalar = parseDocument(v.text);
+    const value = scalar.contents;
+    if (
+      scalar.errors.length > 0 ||
+      !isScalar(value) ||
+      typeof value.value !== "string" ||
+      !/\$\{|\{\{/.test(value.value) ||
+      /[\r\n]/.test(v.text)
+    ) {
+      fail(`${v.file} ${v.field}: ${JSON.stringify(v.text)} is not one templated value`);
+    }
+  }
   return parsed.data.values;
 }
 

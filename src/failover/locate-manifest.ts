@@ -23,9 +23,27 @@ export class ManifestLocator {
     this.#related.set(service, [...new Set([...this.relatedOf(service), ...paths])]);
   }
 
+  /** The head the remembered tree was last seen at (undefined: not yet known). */
+  #treeHead: string | undefined;
+
+  /**
+   * Whether the tree is known to belong to `head`. The first head seen with a tree is taken
+   * as its head; a later, different head means files may have come or gone since it was
+   * listed, so it is forgotten and listed again.
+   */
+  treeIsCurrent(head: string): boolean {
+    if (this.#tree === undefined) return false;
+    if (this.#treeHead === undefined) this.#treeHead = head;
+    if (this.#treeHead === head) return true;
+    this.#tree = undefined;
+    this.#treeHead = undefined;
+    return false;
+  }
+
   /** All file paths of the branch (remembered). */
   tree(repo: GitOpsRepo, branch: string): Promise<string[]> {
     if (this.#tree?.branch !== branch) {
+      this.#treeHead = undefined;
       const files = repo.listFiles(branch, "").catch((error: unknown) => {
         this.#tree = undefined;
         throw error;

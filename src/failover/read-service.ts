@@ -83,6 +83,12 @@ export async function readServices(
       }
     }
     const snapshot = await ctx.repo.read(branch, [...paths]);
+    // What other files use a variable is decided from the tree listing: for services that
+    // depend on it, a head the tree was not listed at means listing it again.
+    const dependsOnTree = plan.some((p) => ctx.locator.relatedOf(p.spec.name).length > 0);
+    if (dependsOnTree && !ctx.locator.treeIsCurrent(snapshot.head) && attempt < MAX_READS - 1) {
+      continue;
+    }
     const texts = snapshot.files;
     const unreadable = snapshot.unreadable ?? new Map<string, string>();
     const missing = plan.filter((p) =>
@@ -137,7 +143,9 @@ export async function readServices(
     const services = plan.map((p, i): ServiceFiles => {
       const lockText = texts.get(lockPath(p.spec.name));
       const r = related[i] ?? { kustomizations: [], related: [] };
-      const cannotRead = p.targetPaths.find((path) => unreadable.has(path));
+      const cannotRead = [...p.targetPaths, originalsPath(p.spec.name)].find((path) =>
+        unreadable.has(path),
+      );
       const error =
         p.error ??
         gone.get(p.spec.name) ??
@@ -168,7 +176,18 @@ export async function readServices(
           const text = texts.get(path);
           return typeof text === "string" ? [{ path, text }] : [];
         }),
-        lock: typeof lockText === "string" ? parseLock(lockText, p.spec.name) : undefined,
+        lock:
+          typeof lockText === "string"
+            ? parseLock(lockText, p.spec.name)
+            : unreadable.has(lockPath(p.spec.name))
+              ? {
+                  service: p.spec.name,
+                  by: "unknown",
+                  reason: "",
+                  at: "",
+                  problem: `${lockPath(p.spec.name)} cannot be read: it is ${unreadable.get(lockPath(p.spec.name))}`,
+                }
+              : undefined,
         ...(error === undefined ? {} : { error }),
       };
     });

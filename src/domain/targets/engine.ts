@@ -8,6 +8,7 @@ import type { WorkloadState } from "../state.js";
 import { locateField } from "./field-locator.js";
 import { buildSet } from "./flux-build.js";
 import {
+  fluxKustomizationsIn,
   type KustomizationInfo,
   resolveDefinition,
   substitutionVars,
@@ -174,7 +175,11 @@ function resolveRef(
     try {
       const { value, kustomization } = resolveDefinition({ ...ref, variable }, candidates);
       if (!ref.exact) continue;
-      const others = otherUses(variable, kustomization, refs, files);
+      const others =
+        value.file === kustomization.file
+          ? otherUses(variable, kustomization, refs, files)
+          : // A substituteFrom ConfigMap is there to be shared: other Kustomizations read it.
+            [`every Flux Kustomization that reads ${value.file} through substituteFrom`];
       if (others.length === 0) return { value, warnings: [] };
       shared = {
         name: variable,
@@ -200,6 +205,13 @@ function resolveRef(
       { file: ref.file, field: ref.field, value: raw },
     );
   }
+  const builders = buildersOf(ref.file, candidates, files);
+  if (builders.length > 1) {
+    throw new ManifestRefusal(
+      `${ref.file}: ${ref.field} is ${JSON.stringify(raw)}, and ${builders.length} Flux Kustomizations build this file (${builders.join("; ")}), so it may stand for different values; a literal written here would change them all. Give each its own copy of the value (a patch in each Kustomization), or a dedicated variable set in each.`,
+      { file: ref.file, field: ref.field, value: raw },
+    );
+  }
   const warnings =
     shared === undefined
       ? []
@@ -219,6 +231,19 @@ function resolveRef(
     },
     warnings,
   };
+}
+
+/** The Flux Kustomizations among the candidates whose build includes `file` ("file (name)"). */
+function buildersOf(file: string, candidates: readonly Related[], files: TargetFiles): string[] {
+  if (files.tree === undefined) return [];
+  const found: string[] = [];
+  for (const c of candidates) {
+    for (const k of fluxKustomizationsIn(c)) {
+      const build = buildSet(k.specPath, k.components, files.tree, files.texts);
+      if (build.paths.includes(file)) found.push(`${c.path} (${k.name})`);
+    }
+  }
+  return [...new Set(found)];
 }
 
 function listed(items: readonly string[], most = 5): string {
@@ -318,6 +343,8 @@ export function patchTargets(
       ? []
       : parseOriginals(recordText, record.path, record.service);
   const replaced: OriginalValue[] = [];
+  const restored: OriginalValue[] = [];
+  const moved: { file: string; field: string }[] = [];
   const edited: FileEdit[] = [...byFile.entries()].map(([path, changes]) => {
     const text = textOf(files, path);
     const after = applyReplacements(
@@ -342,6 +369,8 @@ export function patchTargets(
         const original = recorded.find(
           (r) => r.file === path && r.field === v.field && r.side === to && r.written === v.value,
         );
+        moved.push({ file: path, field: v.field });
+        if (original !== undefined) restored.push(original);
         return { start, end, text: original?.text ?? renderLike(v.scalar, v[to]) };
       }),
     );
@@ -356,11 +385,11 @@ export function patchTargets(
       .sort((a, b) => a.line - b.line);
     return { path, before: text, after, edits };
   });
-  verify(files, targets, edited, to);
-  if (record !== undefined && replaced.length > 0) {
-    const kept = recorded.filter(
-      (r) => !replaced.some((n) => n.file === r.file && n.field === r.field),
-    );
+  verify(files, targets, edited, to, restored);
+  // Every value that moved drops its old entry (used, or made stale by a hand edit since);
+  // values replaced now are recorded afresh. An empty record is not created.
+  const kept = recorded.filter((r) => !moved.some((m) => m.file === r.file && m.field === r.field));
+  if (record !== undefined && (replaced.length > 0 || kept.length !== recorded.length)) {
     const after = renderOriginals(record.service, [...kept, ...replaced]);
     if (after !== recordText) {
       edited.push({ path: record.path, before: recordText ?? "", after, edits: [] });
@@ -375,6 +404,7 @@ function verify(
   targets: readonly PlacedTarget[],
   edited: readonly FileEdit[],
   to: Side,
+  restored: readonly OriginalValue[],
 ) {
   if (edited.length === 0) return;
   const texts = new Map(files.texts);
@@ -383,9 +413,26 @@ function verify(
   try {
     state = stateOf(locateAll({ ...files, texts }, targets).values);
   } catch (cause) {
+    if (restored.length > 0) throw restoreRefusal(files, restored, to, cause);
     throw new FailoverError("internal", "a patched file failed re-inspection", { cause });
   }
   if (state !== to) {
+    if (restored.length > 0) throw restoreRefusal(files, restored, to, undefined);
     throw new FailoverError("internal", `patching did not put the service on ${to} (${state})`);
   }
+}
+
+/** A recorded template written back no longer gives the side's value (something changed since). */
+function restoreRefusal(
+  files: TargetFiles,
+  restored: readonly OriginalValue[],
+  to: Side,
+  cause: unknown,
+): ManifestRefusal {
+  const what = restored.map((r) => `${r.file} ${r.field}: ${r.text}`).join("; ");
+  const why = cause instanceof Error ? ` (${cause.message})` : "";
+  return new ManifestRefusal(
+    `writing back the recorded templated values (${what}) would not put the service on ${to}${why}: something they depend on changed since. Edit ${files.originals?.path ?? "the originals record"} or delete it (the failover then writes literal values).`,
+    { file: files.originals?.path },
+  );
 }

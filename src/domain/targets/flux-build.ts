@@ -31,33 +31,57 @@ function isRemote(entry: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || /^(github\.com|gitlab\.com|git@)/.test(entry);
 }
 
-/** `resources`, `components` and file-valued patches of a kustomize Kustomization. */
-function entriesOf(root: YAMLMap): string[] {
-  const out: string[] = [];
-  for (const key of ["resources", "components", "bases", "patchesStrategicMerge", "crds"]) {
-    const list = valueAt(root, key);
-    if (!isSeq(list)) continue;
-    for (const item of list.items) {
-      const s = stringOf(item);
-      if (s !== undefined) out.push(s);
-    }
+/**
+ * Every path a kustomize Kustomization names: `resources`, `components`, `bases`, patch
+ * files, generator inputs (`configMapGenerator`/`secretGenerator` `files`, `envs`, `env`:
+ * Flux substitutes in what they generate too), `generators`, `transformers`, `crds`.
+ * `helmCharts` are rendered from outside the repository: reported as such.
+ */
+function entriesOf(root: YAMLMap): { paths: string[]; unseen: string[] } {
+  const paths: string[] = [];
+  const unseen: string[] = [];
+  const list = (node: unknown) =>
+    isSeq(node) ? node.items.flatMap((i) => stringOf(i) ?? []) : [];
+  for (const key of [
+    "resources",
+    "components",
+    "bases",
+    "patchesStrategicMerge",
+    "crds",
+    "generators",
+    "transformers",
+  ]) {
+    paths.push(...list(valueAt(root, key)));
   }
   const patches = valueAt(root, "patches");
   if (isSeq(patches)) {
     for (const item of patches.items) {
       const path = isMap(item) ? stringOf(valueAt(item, "path")) : undefined;
-      if (path !== undefined) out.push(path);
+      if (path !== undefined) paths.push(path);
     }
   }
-  return out;
+  for (const key of ["configMapGenerator", "secretGenerator"]) {
+    const generators = valueAt(root, key);
+    if (!isSeq(generators)) continue;
+    for (const g of generators.items) {
+      if (!isMap(g)) continue;
+      for (const f of list(valueAt(g, "files"))) paths.push(f.slice(f.indexOf("=") + 1));
+      paths.push(...list(valueAt(g, "envs")));
+      const env = stringOf(valueAt(g, "env"));
+      if (env !== undefined) paths.push(env);
+    }
+  }
+  if (valueAt(root, "helmCharts") !== undefined) unseen.push("helmCharts (rendered from a chart)");
+  return { paths, unseen };
 }
 
 /**
  * The files a Flux Kustomization with `spec.path` `specPath` and `spec.components`
- * `components` builds: every YAML file under those folders (Flux generates a kustomization
- * of all of them when there is none; with one, this is a superset), plus what their
- * kustomization files pull in from elsewhere, followed transitively. `texts` holds what has
- * been read; kustomization files not read yet are reported in `unread`.
+ * `components` builds, as kustomize-controller does: a folder with a kustomization file
+ * builds what that file names (followed transitively, wherever it points); a folder without
+ * one builds every YAML file in it and each sub-folder in turn (Flux generates the
+ * kustomization). `texts` holds what has been read; kustomization files not read yet are
+ * reported in `unread`, and the caller reads them and asks again.
  */
 export function buildSet(
   specPath: string,
@@ -66,62 +90,65 @@ export function buildSet(
   texts: ReadonlyMap<string, string | null>,
 ): BuildSet {
   const base = normalizeRepoPath(specPath);
+  const inTree = new Set(tree);
   const files = new Set<string>();
   const unread = new Set<string>();
   const hidden: string[] = [];
   const visited = new Set<string>();
   const queue = [base, ...components.map((c) => join(base, c))];
-  while (queue.length > 0) {
-    const dir = queue.shift() ?? "";
-    if (visited.has(dir)) continue;
-    visited.add(dir);
-    const prefix = dir === "" ? "" : `${dir}/`;
-    const inside = tree.filter((f) => f.startsWith(prefix));
-    if (inside.length === 0 && tree.includes(dir)) {
-      files.add(dir); // a file, not a folder
+  while (queue.length > 0 && files.size <= MAX_BUILD_FILES) {
+    const target = queue.shift() ?? "";
+    if (inTree.has(target)) {
+      files.add(target); // a file, named by a kustomization
       continue;
     }
-    for (const f of inside) {
-      const name = f.split("/").at(-1) ?? "";
-      if (YAML.test(f) || KUSTOMIZATION_FILES.includes(name)) files.add(f);
-    }
-    for (const f of inside.filter((p) => KUSTOMIZATION_FILES.includes(p.split("/").at(-1) ?? ""))) {
-      const text = texts.get(f);
-      if (text === undefined) {
-        unread.add(f);
-        continue;
-      }
-      if (text === null) continue;
-      let roots: YAMLMap[];
-      try {
-        roots = mapRoots(parseManifest(text, f));
-      } catch {
-        hidden.push(`${f} (does not parse)`);
-        continue;
-      }
-      const at = f.slice(0, Math.max(0, f.lastIndexOf("/")));
-      for (const root of roots) {
-        for (const entry of entriesOf(root)) {
-          if (isRemote(entry)) {
-            hidden.push(`${f}: remote resource ${entry}`);
-            continue;
-          }
-          const target = join(at, entry);
-          if (!target.startsWith(prefix) || dir === "") queue.push(target);
-          else if (tree.includes(target)) files.add(target);
-          else queue.push(target);
+    if (visited.has(target)) continue;
+    visited.add(target);
+    const prefix = target === "" ? "" : `${target}/`;
+    const kustomization = KUSTOMIZATION_FILES.map((n) => `${prefix}${n}`).find((f) =>
+      inTree.has(f),
+    );
+    if (kustomization === undefined) {
+      const inside = tree.filter((f) => f.startsWith(prefix));
+      if (inside.length === 0) hidden.push(`${target || "./"} (not in the repository)`);
+      const subfolders = new Set<string>();
+      for (const f of inside) {
+        const rest = f.slice(prefix.length);
+        const slash = rest.indexOf("/");
+        if (slash < 0) {
+          if (YAML.test(f)) files.add(f);
+        } else {
+          subfolders.add(`${prefix}${rest.slice(0, slash)}`);
         }
       }
+      queue.push(...subfolders);
+      continue;
     }
-    if (files.size > MAX_BUILD_FILES) {
-      hidden.push(`more than ${MAX_BUILD_FILES} files under ${specPath || "./"}`);
-      break;
+    files.add(kustomization);
+    const text = texts.get(kustomization);
+    if (text === undefined) {
+      unread.add(kustomization);
+      continue;
+    }
+    if (text === null) continue;
+    let roots: YAMLMap[];
+    try {
+      roots = mapRoots(parseManifest(text, kustomization));
+    } catch {
+      hidden.push(`${kustomization} (does not parse)`);
+      continue;
+    }
+    for (const root of roots) {
+      const { paths, unseen } = entriesOf(root);
+      hidden.push(...unseen.map((u) => `${kustomization}: ${u}`));
+      for (const entry of paths) {
+        if (isRemote(entry)) hidden.push(`${kustomization}: remote resource ${entry}`);
+        else queue.push(join(target, entry));
+      }
     }
   }
   if (files.size > MAX_BUILD_FILES) {
-    if (!hidden.some((h) => h.startsWith("more than"))) {
-      hidden.push(`more than ${MAX_BUILD_FILES} files under ${specPath || "./"}`);
-    }
+    hidden.push(`more than ${MAX_BUILD_FILES} files under ${specPath || "./"}`);
     return { paths: [], unread: [], hidden };
   }
   const paths = [...files].sort();

@@ -287,3 +287,28 @@ function literalOf(node: unknown): string | undefined {
   const value = stringOf(node);
   return value === undefined || /\$\{|\{\{/.test(value) ? undefined : value;
 }
+
+/** The Flux Kustomizations a candidate file declares (a file that does not parse has none). */
+export function fluxKustomizationsIn(candidate: {
+  path: string;
+  text: string;
+}): { name: string; specPath: string; components: string[] }[] {
+  let roots: YAMLMap[];
+  try {
+    roots = mapRoots(parseManifest(candidate.text, candidate.path));
+  } catch {
+    return [];
+  }
+  return roots.flatMap((root) => {
+    if (!isFluxKustomization(root)) return [];
+    const spec = valueAt(root, "spec");
+    if (!isMap(spec)) return [];
+    return [
+      {
+        name: metadataOf(root).name ?? "(unnamed)",
+        specPath: stringOf(valueAt(spec, "path")) ?? "",
+        components: componentsOf(spec),
+      },
+    ];
+  });
+}

@@ -7,7 +7,9 @@
 
 /** Where `${VAR` starts a use of VAR in `text` (nested defaults included, escapes skipped). */
 export function variableUses(text: string, variable: string): number[] {
-  const pattern = new RegExp(`\\$\\{${escapeRegExp(variable)}(?=\\}|:?[=-])`, "g");
+  // Any operator after the name counts (`}`, `:=`, `,,`, `^^`, `:0:3`, `/a/b`, `%x`), and
+  // `${#VAR}` (its length): everything but a longer name.
+  const pattern = new RegExp(`\\$\\{#?${escapeRegExp(variable)}(?![A-Za-z0-9_])`, "g");
   const found: number[] = [];
   for (const match of text.matchAll(pattern)) {
     const at = match.index ?? 0;
@@ -19,7 +21,9 @@ export function variableUses(text: string, variable: string): number[] {
 
 /** The variables a value reads, nested defaults included. */
 export function variablesIn(value: string): string[] {
-  return [...new Set([...value.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? ""))];
+  return [
+    ...new Set([...value.matchAll(/\$\{#?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? "")),
+  ];
 }
 
 function escapeRegExp(s: string): string {

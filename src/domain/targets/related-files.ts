@@ -61,14 +61,22 @@ export function relatedFiles(input: {
         const spec = valueAt(root, "spec");
         if (!isMap(spec)) continue;
         const specPath = stringOf(valueAt(spec, "path")) ?? "";
-        if (!dirs.some((d) => pathCovers(specPath, d))) continue;
-        for (const name of substituteFromNames(spec)) {
-          for (const f of tree) {
-            if (YAML.test(f) && (f.split("/").at(-1) ?? "").includes(name)) kustomizations.push(f);
+        const covers = dirs.some((d) => pathCovers(specPath, d));
+        // Named after the app: it may build the targets from another folder (an overlay of a
+        // shared base), and then a value written in place would change its build too.
+        const named = byName.includes(path) || configured.includes(path);
+        if (!covers && !named) continue;
+        if (covers) {
+          for (const name of substituteFromNames(spec)) {
+            for (const f of tree) {
+              if (YAML.test(f) && (f.split("/").at(-1) ?? "").includes(name)) {
+                kustomizations.push(f);
+              }
+            }
           }
         }
-        // Its build matters only where it defines a variable the targets use.
-        if (!definesAny(spec, used)) continue;
+        // A covering Kustomization's build matters where it defines a variable the targets use.
+        if (!named && !definesAny(spec, used)) continue;
         const components = valueAt(spec, "components");
         const build = buildSet(
           specPath,

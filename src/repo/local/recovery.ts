@@ -218,6 +218,8 @@ async function takeOver(
     const now = await readLock(file);
     if (now === "gone") return true;
     if (dead !== undefined && (now === "unreadable" || now.process !== dead.process)) return true;
+    // An owner we could not read may have been replaced by a live one since: not ours to touch.
+    if (dead === undefined && now !== "unreadable") return true;
     const since = dead?.at ?? (await stat(file).catch(() => undefined))?.mtimeMs ?? 0;
     const removed = await removeGitLocks(paths, dead?.branch, since);
     await options.recover(dead, removed);

@@ -9,7 +9,16 @@ import {
   resolveSubstitution,
 } from "../../../src/domain/targets/flux-substitution.js";
 import type { SubstitutionRef } from "../../../src/domain/targets/types.js";
-import { changes, crlf, filesOf, refusal, release, roundTrip, shape } from "./shapes.js";
+import {
+  changedLines,
+  changes,
+  crlf,
+  filesOf,
+  refusal,
+  release,
+  roundTrip,
+  shape,
+} from "./shapes.js";
 
 const SONARR = "kubernetes/apps/media/sonarr/app/helmrelease.yaml";
 const SONARR_KS = "kubernetes/apps/media/sonarr/ks.yaml";
@@ -140,21 +149,44 @@ resources: [helmrelease.yaml]
 });
 
 describe(`substituteFrom (prowlarr: \${PROWLARR_NODE} from the cluster-settings ConfigMap)`, () => {
-  it("edits data.VAR of the ConfigMap named in substituteFrom when it is among the candidates", () => {
+  it("leaves a substituteFrom ConfigMap alone (other Kustomizations read it too) and writes the value in place", () => {
     const files = filesOf([PROWLARR], [PROWLARR_KS, CLUSTER_KS, SETTINGS]);
     const patch = roundTrip(files, [release(PROWLARR, prowlarr)]);
-    expect(changes(patch)).toEqual({
-      [SETTINGS]: [
-        { line: 9, before: "  PROWLARR_NODE: primary", after: "  PROWLARR_NODE: backup" },
-      ],
-      [PROWLARR]: [
-        {
-          line: 25,
-          before: "        existingClaim: prowlarr-config",
-          after: "        existingClaim: prowlarr-config-backup",
-        },
-      ],
-    });
+    expect(patch.files.map((f) => f.path)).toEqual([".failover/originals/app.yaml", PROWLARR]);
+    const manifest = patch.files.find((f) => f.path === PROWLARR);
+    expect(manifest && changedLines(manifest.before, manifest.after)).toEqual([
+      { line: 17, before: "            role: ${PROWLARR_NODE}", after: "            role: backup" },
+      {
+        line: 25,
+        before: "        existingClaim: prowlarr-config",
+        after: "        existingClaim: prowlarr-config-backup",
+      },
+    ]);
+    expect(patch.before.warnings).toContainEqual(
+      expect.stringMatching(
+        /^kubernetes\/flux\/vars\/cluster-settings\.yaml data\.PROWLARR_NODE: \$\{PROWLARR_NODE\} is also used by every Flux Kustomization that reads kubernetes\/flux\/vars\/cluster-settings\.yaml through substituteFrom/,
+      ),
+    );
+  });
+
+  it("refuses to write in place into a file two Flux Kustomizations build", () => {
+    const twice = `${shape(CLUSTER_KS)}---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: prowlarr-again, namespace: flux-system}
+spec:
+  path: ./kubernetes/apps/default/prowlarr/app
+  postBuild:
+    substituteFrom:
+      - {kind: ConfigMap, name: cluster-settings}
+`;
+    const error = refusal(
+      filesOf([PROWLARR], [PROWLARR_KS, CLUSTER_KS, SETTINGS], { [CLUSTER_KS]: twice }),
+      [release(PROWLARR, prowlarr)],
+    );
+    expect(error.message).toMatch(
+      /and 2 Flux Kustomizations build this file \(.*prowlarr.*prowlarr-again/,
+    );
   });
 
   it("refuses, naming the sources, when the variable is only in a Secret", () => {

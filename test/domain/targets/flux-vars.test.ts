@@ -42,6 +42,10 @@ describe("Flux post-build substitution, as failover evaluates it", () => {
       "${APP:",
     ]);
     expect(variablesIn("${CLAIM:=${APP}}-x")).toEqual(["CLAIM", "APP"]);
+    // Flux's string functions read the variable too.
+    for (const use of ["${APP,,}", "${APP^^}", "${APP:0:3}", "${#APP}", "${APP/a/b}", "${APP%x}"]) {
+      expect(variableUses(use, "APP"), use).toEqual([0]);
+    }
   });
 });
 
@@ -63,12 +67,12 @@ describe("what a Flux Kustomization builds", () => {
     ["components/volsync/kustomization.yaml", "kind: Component\nresources: [pvc.yaml]\n"],
   ]);
 
-  it("takes spec.path, spec.components and what kustomization files pull in; remote resources are hidden", () => {
+  it("takes spec.path, spec.components and what kustomization files name, wherever; remote resources are hidden", () => {
     const build = buildSet("./apps/sonarr/app", ["../../../components/volsync"], tree, texts);
+    // sub/extra.yaml is not named by app/kustomization.yaml: kustomize does not build it.
     expect(build.paths).toEqual([
       "apps/sonarr/app/helmrelease.yaml",
       "apps/sonarr/app/kustomization.yaml",
-      "apps/sonarr/app/sub/extra.yaml",
       "components/volsync/kustomization.yaml",
       "components/volsync/pvc.yaml",
       "shared/hpa.yaml",
@@ -78,9 +82,26 @@ describe("what a Flux Kustomization builds", () => {
     ]);
     expect(build.unread).toEqual([
       "apps/sonarr/app/helmrelease.yaml",
-      "apps/sonarr/app/sub/extra.yaml",
       "components/volsync/pvc.yaml",
       "shared/hpa.yaml",
+    ]);
+  });
+
+  it("a folder without a kustomization builds its YAML and each sub-folder; generator inputs count", () => {
+    const t = [
+      "a/x.yaml",
+      "a/notes.md",
+      "a/sub/kustomization.yaml",
+      "a/sub/app.env",
+      "a/sub/y.yaml",
+    ];
+    const k = new Map([
+      ["a/sub/kustomization.yaml", "configMapGenerator: [{name: c, envs: [app.env]}]\n"],
+    ]);
+    expect(buildSet("./a", [], t, k).paths).toEqual([
+      "a/sub/app.env",
+      "a/sub/kustomization.yaml",
+      "a/x.yaml",
     ]);
   });
 
