@@ -81,6 +81,10 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
       GITHUB_WRITE_INTERVAL_MS: "0",
+      // The proofs measure what lands, not how fast: 100 requests at once against one fake
+      // GitHub on a busy 2-core machine must not end in 504s. Tests of the bounds set them.
+      GITHUB_REQUEST_TIMEOUT_MS: "300000",
+      FAILOVER_BUDGET_MS: "600000",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
