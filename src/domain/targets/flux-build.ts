@@ -40,8 +40,7 @@ function isRemote(entry: string): boolean {
 function entriesOf(root: YAMLMap): { paths: string[]; unseen: string[] } {
   const paths: string[] = [];
   const unseen: string[] = [];
-  const list = (node: unknown) =>
-    isSeq(node) ? node.items.flatMap((i) => stringOf(i) ?? []) : [];
+  const list = (node: unknown) => (isSeq(node) ? node.items.flatMap((i) => stringOf(i) ?? []) : []);
   for (const key of [
     "resources",
     "components",
