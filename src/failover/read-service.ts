@@ -129,17 +129,16 @@ export async function readServices(
             restorable: texts.get(originalsPath(p.spec.name)),
           }),
     );
-    const unread = plan.filter((_p, i) => {
-      const r = related[i];
-      return r !== undefined && [...r.kustomizations, ...r.related].some((f) => !texts.has(f));
+    let unread = false;
+    plan.forEach((p, i) => {
+      const needed = [...(related[i]?.kustomizations ?? []), ...(related[i]?.related ?? [])];
+      if (needed.length === 0) return;
+      // Remembered even when all was read: later reads take them at once, and know the
+      // service depends on the tree listing.
+      ctx.locator.relate(p.spec.name, needed);
+      if (needed.some((f) => !texts.has(f))) unread = true;
     });
-    if (unread.length > 0 && attempt < MAX_READS - 1) {
-      for (const p of unread) {
-        const r = related[plan.indexOf(p)];
-        if (r !== undefined) ctx.locator.relate(p.spec.name, [...r.kustomizations, ...r.related]);
-      }
-      continue; // read again, with what these files showed they need
-    }
+    if (unread && attempt < MAX_READS - 1) continue; // read again, with what they showed
     const services = plan.map((p, i): ServiceFiles => {
       const lockText = texts.get(lockPath(p.spec.name));
       const r = related[i] ?? { kustomizations: [], related: [] };

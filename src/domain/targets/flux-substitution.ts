@@ -38,16 +38,10 @@ interface Source {
  * The scalar that gives a `${VAR}` its value: `spec.postBuild.substitute.VAR` of the one Flux
  * Kustomization whose `spec.path` covers the file (Flux lets inline `substitute` override
  * `substituteFrom`), else `data.VAR` of a ConfigMap named in `substituteFrom` when that
- * ConfigMap is among the candidates. Refuses none, several, Secrets and non-literal values.
+ * ConfigMap is among the candidates; with the Flux Kustomization it was found through (what it
+ * builds is where the variable's other uses are). Refuses none, several, Secrets and
+ * non-literal values.
  */
-export function resolveSubstitution(
-  ref: SubstitutionRef,
-  candidates: readonly { path: string; text: string }[],
-): LocatedValue {
-  return resolveDefinition(ref, candidates).value;
-}
-
-/** As resolveSubstitution, with the Flux Kustomization whose build the variable is used in. */
 export function resolveDefinition(
   ref: SubstitutionRef,
   candidates: readonly { path: string; text: string }[],
@@ -132,7 +126,7 @@ export function resolveDefinition(
     );
   }
   throw new ManifestRefusal(
-    `${where}, but ${variable} is not defined in spec.postBuild.substitute of any Flux Kustomization whose spec.path covers ${dir || "the repository root"} (looked at: ${looked.join("; ") || "no Flux Kustomizations"}). Define it there, list the file holding that Kustomization in the service's config, or use a "field" target on the file that sets the value.`,
+    `${where}, but ${variable} is not defined in spec.postBuild.substitute of any Flux Kustomization whose spec.path covers ${dir || "the repository root"} (looked at: ${looked.join("; ") || "no Flux Kustomizations"}). Define it there, name the file holding that Kustomization as the service's flux_kustomization, or use a "field" target on the file that sets the value.`,
     { file: ref.file, field: ref.field, variable, candidates: candidates.map((c) => c.path) },
   );
 }

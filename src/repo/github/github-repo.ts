@@ -17,6 +17,7 @@ import type {
   SeenHead,
   Snapshot,
 } from "../port.js";
+import { MAX_READ_BYTES } from "../port.js";
 import type { GitHubClient } from "./client.js";
 import { answerMayBeLost, httpStatus, isStaleData, toFailoverError } from "./errors.js";
 import { CREATE_COMMIT_MUTATION, historyQuery, readFilesQuery } from "./queries.js";
@@ -30,7 +31,8 @@ export interface GitHubRepoOptions {
 }
 
 /** GitHub's GraphQL `Blob.text` stops at this many bytes (`isTruncated` is then true). */
-export const GRAPHQL_TEXT_LIMIT_BYTES = 512_000;
+/** GitHub cuts Blob.text here; the port's read limit is the same number for both backends. */
+export const GRAPHQL_TEXT_LIMIT_BYTES = MAX_READ_BYTES;
 
 /** GitHub's largest `per_page` for the commits list. */
 const MAX_PER_PAGE = 100;

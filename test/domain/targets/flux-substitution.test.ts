@@ -6,7 +6,7 @@ import { inspectTargets } from "../../../src/domain/targets/engine.js";
 import {
   normalizeRepoPath,
   pathCovers,
-  resolveSubstitution,
+  resolveDefinition,
 } from "../../../src/domain/targets/flux-substitution.js";
 import type { SubstitutionRef } from "../../../src/domain/targets/types.js";
 import {
@@ -98,7 +98,7 @@ describe(`Flux post-build substitution (sonarr: \${NODE} and \${CLAIM} set in ks
     );
     const none = refusal(filesOf([SONARR], [PROWLARR_KS]), [release(SONARR, sonarr)]);
     expect(none.message).toBe(
-      `${SONARR}: spec.values.defaultPodOptions.nodeSelector.role is \${NODE}, but NODE is not defined in spec.postBuild.substitute of any Flux Kustomization whose spec.path covers kubernetes/apps/media/sonarr/app (looked at: ${PROWLARR_KS} (Kustomization flux-system/prowlarr, spec.path ./kubernetes/apps/default/prowlarr/app)). Define it there, list the file holding that Kustomization in the service's config, or use a "field" target on the file that sets the value.`,
+      `${SONARR}: spec.values.defaultPodOptions.nodeSelector.role is \${NODE}, but NODE is not defined in spec.postBuild.substitute of any Flux Kustomization whose spec.path covers kubernetes/apps/media/sonarr/app (looked at: ${PROWLARR_KS} (Kustomization flux-system/prowlarr, spec.path ./kubernetes/apps/default/prowlarr/app)). Define it there, name the file holding that Kustomization as the service's flux_kustomization, or use a "field" target on the file that sets the value.`,
     );
     expect(none.details).toMatchObject({ file: SONARR, variable: "NODE" });
   });
@@ -199,7 +199,7 @@ spec:
   });
 });
 
-describe("resolveSubstitution directly", () => {
+describe("resolveDefinition directly", () => {
   const ref: SubstitutionRef = {
     file: "apps/x/app/hr.yaml",
     field: "spec.values.nodeName",
@@ -223,19 +223,20 @@ spec:
 
   it("accepts the root, the directory and any ancestor, not siblings or descendants", () => {
     for (const path of ["./", ".", "./apps", "apps/x", "./apps/x/app/", "apps//x/./app"]) {
-      const v = resolveSubstitution(ref, [{ path: "ks.yaml", text: ks(path) }]);
+      const v = resolveDefinition(ref, [{ path: "ks.yaml", text: ks(path) }]).value;
       expect(v, path).toMatchObject({ file: "ks.yaml", value: "a", role: "value", backup: "b" });
     }
     for (const path of ["./apps/y", "./apps/x/app/sub", "./apps/x/ap"]) {
-      expect(() => resolveSubstitution(ref, [{ path: "ks.yaml", text: ks(path) }]), path).toThrow(
-        ManifestRefusal,
-      );
+      expect(
+        () => resolveDefinition(ref, [{ path: "ks.yaml", text: ks(path) }]).value,
+        path,
+      ).toThrow(ManifestRefusal);
     }
   });
 
   it("refuses an anchored definition", () => {
     expect(() =>
-      resolveSubstitution(ref, [
+      resolveDefinition(ref, [
         { path: "ks.yaml", text: ks("./apps", " # c").replace("NODE: a", "NODE: &n a") },
       ]),
     ).toThrow(/ks\.yaml: spec\.postBuild\.substitute\.NODE is anchored/);
