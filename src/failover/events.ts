@@ -1,0 +1,78 @@
+import type { Trigger } from "../domain/outcome.js";
+import type { Action, Side } from "../domain/service.js";
+import type { WorkloadState } from "../domain/state.js";
+
+/**
+ * What the delivery pipeline tells its listeners (audit, Flux ping, metrics, superseded-PR
+ * cleanup, the log line, notifications, Flux confirmation). The contract between the one
+ * delivery path and every after-effect: a listener learns of a failover only through these.
+ *
+ * Every event of one command carries the same `operation`: the request id that the commit
+ * also carries in its `Failover-Request` trailer, so an operation can be found again in Git
+ * after a restart.
+ */
+export interface OperationFacts {
+  /** The request id (also the commit's `Failover-Request` trailer). */
+  readonly operation: string;
+  readonly action: Action;
+  readonly trigger: Trigger;
+  readonly requester: string;
+  /** Set for a node-wide failover: the node as the request named it. */
+  readonly node?: string | undefined;
+  /** The branch the change is for. */
+  readonly branch: string;
+  /** When the event happened (ISO 8601). */
+  readonly at: string;
+}
+
+/** One service a commit (or PR) moves. */
+export interface ServiceMoveFacts {
+  readonly service: string;
+  readonly from: WorkloadState;
+  readonly to: Side;
+  /** The files the change edits. */
+  readonly files: readonly string[];
+}
+
+export type FailoverEvent =
+  /** The command was read and planned; nothing written yet (dry runs stop here). */
+  | (OperationFacts & {
+      readonly type: "planned";
+      readonly services: readonly ServiceMoveFacts[];
+      readonly dryRun: boolean;
+    })
+  /** A commit with the change is on the branch (urgent mode, or a PR that merged). */
+  | (OperationFacts & {
+      readonly type: "committed";
+      readonly services: readonly ServiceMoveFacts[];
+      readonly commit: string;
+      readonly commitUrl?: string | undefined;
+      /** Set when the commit came from a merged PR. */
+      readonly pullRequest?: { readonly number: number; readonly url: string } | undefined;
+    })
+  /** A PR with the change is open (possibly with auto-merge armed); not on the branch yet. */
+  | (OperationFacts & {
+      readonly type: "pr_opened";
+      readonly services: readonly ServiceMoveFacts[];
+      readonly pullRequest: { readonly number: number; readonly url: string };
+      readonly autoMerge: boolean;
+    })
+  /** Refused before writing (locked, refused by a manifest rule, a guard, bad state). */
+  | (OperationFacts & {
+      readonly type: "refused";
+      readonly services: readonly string[];
+      readonly code: string;
+      readonly message: string;
+    })
+  /** Failed after trying (conflict, upstream, timeout, internal). Maybe written: see message. */
+  | (OperationFacts & {
+      readonly type: "failed";
+      readonly services: readonly string[];
+      readonly code: string;
+      readonly message: string;
+    });
+
+export type FailoverEventType = FailoverEvent["type"];
+
+/** A listener may be slow or throw: the pipeline never waits for it, and never fails with it. */
+export type FailoverListener = (event: FailoverEvent) => void | Promise<void>;
