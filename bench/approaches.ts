@@ -1,6 +1,6 @@
 import { Octokit } from "@octokit/core";
-import { inspectWorkload, patchWorkload } from "../src/domain/manifest/workload.js";
 import type { Side, WorkloadTarget } from "../src/domain/service.js";
+import { inspectWorkload, patchWorkload } from "../src/domain/targets/workload/workload.js";
 import type { GitHubRepo } from "../src/repo/github/github-repo.js";
 
 /** A plain Octokit (no pacing, no retries) on the fake: both approaches below share it. */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseServicesConfig } from "../../src/config/services-config.js";
 import { parseCommand } from "../../src/domain/command.js";
 import { FailoverError } from "../../src/domain/errors.js";
-import { inspectWorkload, patchWorkload } from "../../src/domain/manifest/workload.js";
+import { inspectWorkload, patchWorkload } from "../../src/domain/targets/workload/workload.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { SONARR_TARGET } from "../helpers/targets.js";

@@ -1,6 +1,6 @@
 import type { YAMLMap, YAMLSeq } from "yaml";
 import { ManifestRefusal } from "../errors.js";
-import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
+import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../yaml/yaml-nodes.js";
 import type { PlacementValue } from "./value-helpers.js";
 
 /** A located value with its YAML path. */

@@ -1,7 +1,7 @@
 import { type Document, isMap, isScalar, type Scalar, type YAMLMap } from "yaml";
 import { ManifestRefusal } from "../errors.js";
-import { editableValue } from "../manifest/locate-placement.js";
-import { editableString, rawText, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
+import { editableString, rawText, stringOf, valueAt, type Where } from "../yaml/yaml-nodes.js";
+import { editableValue } from "./workload/locate-placement.js";
 
 /** A value failover may rewrite, or a `${VAR}` to resolve in the Flux Kustomization. */
 export interface PlacementValue {

@@ -1,14 +1,17 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ManifestRefusal } from "../../../src/domain/errors.js";
-import { inspectWorkload, patchWorkload } from "../../../src/domain/manifest/workload.js";
-import type { WorkloadTarget } from "../../../src/domain/service.js";
-import { SONARR_TARGET } from "../../helpers/targets.js";
+import { ManifestRefusal } from "../../../../src/domain/errors.js";
+import type { WorkloadTarget } from "../../../../src/domain/service.js";
+import {
+  inspectWorkload,
+  patchWorkload,
+} from "../../../../src/domain/targets/workload/workload.js";
+import { SONARR_TARGET } from "../../../helpers/targets.js";
 
 const target = SONARR_TARGET;
 
 function fixture(name: string): string {
-  return readFileSync(new URL(`../../fixtures/manifests/${name}`, import.meta.url), "utf8");
+  return readFileSync(new URL(`../../../fixtures/manifests/${name}`, import.meta.url), "utf8");
 }
 
 const seed = fixture("seed-deployment.yaml");

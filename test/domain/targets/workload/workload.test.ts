@@ -2,15 +2,18 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { structuredPatch } from "diff";
 import { describe, expect, it } from "vitest";
-import { inspectWorkload, patchWorkload } from "../../../src/domain/manifest/workload.js";
-import type { WorkloadTarget } from "../../../src/domain/service.js";
-import { hasSharedFixture, SHARED_FIXTURE, SHARED_NOTE } from "../../helpers/shared-fixture.js";
-import { SONARR_TARGET } from "../../helpers/targets.js";
+import type { WorkloadTarget } from "../../../../src/domain/service.js";
+import {
+  inspectWorkload,
+  patchWorkload,
+} from "../../../../src/domain/targets/workload/workload.js";
+import { hasSharedFixture, SHARED_FIXTURE, SHARED_NOTE } from "../../../helpers/shared-fixture.js";
+import { SONARR_TARGET } from "../../../helpers/targets.js";
 
 const target = SONARR_TARGET;
 
 function fixture(name: string): string {
-  return readFileSync(new URL(`../../fixtures/manifests/${name}`, import.meta.url), "utf8");
+  return readFileSync(new URL(`../../../fixtures/manifests/${name}`, import.meta.url), "utf8");
 }
 
 /** 1-based line numbers of the input that a unified line diff removes or replaces. */

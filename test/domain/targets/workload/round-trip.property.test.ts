@@ -1,8 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isPlainSafe } from "../../../src/domain/manifest/render-scalar.js";
-import { inspectWorkload, patchWorkload } from "../../../src/domain/manifest/workload.js";
-import type { Side, WorkloadTarget } from "../../../src/domain/service.js";
+import type { Side, WorkloadTarget } from "../../../../src/domain/service.js";
+import {
+  inspectWorkload,
+  patchWorkload,
+} from "../../../../src/domain/targets/workload/workload.js";
+import { isPlainSafe } from "../../../../src/domain/yaml/render-scalar.js";
 
 type Style = "plain" | "single" | "double";
 

@@ -1,10 +1,10 @@
 import { isAlias, isSeq, type YAMLMap, type YAMLSeq } from "yaml";
-import { FailoverError, ManifestRefusal } from "../errors.js";
-import { childPath } from "../manifest/field-path.js";
-import { parseManifest } from "../manifest/parse-manifest.js";
-import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
-import type { FieldTarget } from "../service.js";
-import type { Located } from "./types.js";
+import { FailoverError, ManifestRefusal } from "../../errors.js";
+import type { FieldTarget } from "../../service.js";
+import { childPath } from "../../yaml/field-path.js";
+import { parseManifest } from "../../yaml/parse-manifest.js";
+import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../../yaml/yaml-nodes.js";
+import type { Located } from "../types.js";
 import {
   describeObject,
   isHelmRelease,
@@ -13,7 +13,7 @@ import {
   placementValue,
   releaseNameOf,
   substitutionDisabled,
-} from "./value-helpers.js";
+} from "../value-helpers.js";
 
 /** One step of a field path: a mapping key or a list index. */
 export type PathSegment = { readonly key: string } | { readonly index: number };

@@ -1,9 +1,11 @@
-import { FailoverError, ManifestRefusal } from "../errors.js";
-import type { Side, WorkloadTarget } from "../service.js";
-import type { Inspection } from "../state.js";
+import { FailoverError, ManifestRefusal } from "../../errors.js";
+import type { Side, WorkloadTarget } from "../../service.js";
+import type { Inspection } from "../../state.js";
+import { parseManifest } from "../../yaml/parse-manifest.js";
+import { renderLike } from "../../yaml/render-scalar.js";
+import { applyReplacements, lineAt } from "../../yaml/source-edits.js";
 import { findWorkload } from "./find-workload.js";
 import { locatePlacement, type PlacementFields } from "./locate-placement.js";
-import { parseManifest } from "./parse-manifest.js";
 import {
   allFields,
   expectedValue,
@@ -12,8 +14,6 @@ import {
   observedOf,
   stateOf,
 } from "./placement-state.js";
-import { renderLike } from "./render-scalar.js";
-import { applyReplacements, lineAt } from "./source-edits.js";
 import { workloadWarnings } from "./workload-warnings.js";
 
 export interface FieldEdit {

@@ -1,5 +1,5 @@
-import type { Side, WorkloadTarget } from "../service.js";
-import type { ObservedPlacement, WorkloadState } from "../state.js";
+import type { Side, WorkloadTarget } from "../../service.js";
+import type { ObservedPlacement, WorkloadState } from "../../state.js";
 import type { PlacementFields, ValueField } from "./locate-placement.js";
 
 const SIDES: readonly Side[] = ["primary", "backup"];

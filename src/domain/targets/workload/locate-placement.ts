@@ -1,11 +1,7 @@
 import { isMap, isScalar, isSeq, type Scalar, type YAMLMap } from "yaml";
-import { ManifestRefusal } from "../errors.js";
-import type { WorkloadTarget } from "../service.js";
-import { inExpressionValues, requiredTerms } from "../targets/affinity-helpers.js";
-import { variablesIn } from "../targets/flux-vars.js";
-import { isExactSubstitution } from "../targets/types.js";
-import { childPath } from "./field-path.js";
-import type { FoundWorkload } from "./find-workload.js";
+import { ManifestRefusal } from "../../errors.js";
+import type { WorkloadTarget } from "../../service.js";
+import { childPath } from "../../yaml/field-path.js";
 import {
   editableString,
   mapAt,
@@ -14,7 +10,11 @@ import {
   stringOf,
   valueAt,
   type Where,
-} from "./yaml-nodes.js";
+} from "../../yaml/yaml-nodes.js";
+import { inExpressionValues, requiredTerms } from "../affinity-helpers.js";
+import { variablesIn } from "../flux/flux-vars.js";
+import { isExactSubstitution } from "../types.js";
+import type { FoundWorkload } from "./find-workload.js";
 
 /** One scalar failover may rewrite, with where it sits in the file. */
 export interface ValueField {
