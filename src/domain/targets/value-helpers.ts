@@ -93,7 +93,7 @@ export function placementValue(
       );
     }
   }
-  return editableValue(node, field, text, where, { substitutions: "collect" });
+  return editableValue(node, field, text, where);
 }
 
 const FLUX_KUSTOMIZATION_API = /^kustomize\.toolkit\.fluxcd\.io\/v1(?:$|[a-z0-9])/;

@@ -10,7 +10,7 @@ import { workloadPromoteWarnings, workloadWarnings } from "./workload-warnings.j
 export function locateWorkload(text: string, file: string, target: WorkloadTarget): Located {
   const docs = parseManifest(text, file);
   const workload = findWorkload(docs, target, file);
-  const fields = locatePlacement(workload, target, text, file, { substitutions: "collect" });
+  const fields = locatePlacement(workload, target, text, file);
   const values: LocatedValue[] = [];
   const substitutions: SubstitutionRef[] = [];
   for (const f of allFields(fields)) {
