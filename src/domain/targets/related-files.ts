@@ -5,7 +5,7 @@ import { stringOf, valueAt } from "../yaml/yaml-nodes.js";
 import { buildSet } from "./flux/flux-build.js";
 import { variablesIn } from "./flux/flux-vars.js";
 import { directoryOf, pathCovers } from "./flux/repo-paths.js";
-import { isFluxKustomization, isHelmRelease, mapRoots } from "./value-helpers.js";
+import { isFluxKustomization, isHelmRelease, mapRoots } from "./k8s-objects.js";
 
 const YAML = /\.ya?ml$/;
 const CHART_SOURCE_FILE = /(oci-?repositor|helm-?chart|helm-?repositor)/i;

@@ -4,16 +4,15 @@ import type { FieldTarget } from "../../service.js";
 import { childPath } from "../../yaml/field-path.js";
 import { parseManifest } from "../../yaml/parse-manifest.js";
 import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../../yaml/yaml-nodes.js";
-import type { Located } from "../types.js";
 import {
   describeObject,
   isHelmRelease,
   mapRoots,
   metadataOf,
-  placementValue,
   releaseNameOf,
-  substitutionDisabled,
-} from "../value-helpers.js";
+} from "../k8s-objects.js";
+import { placementValue, substitutionDisabled } from "../placement-value.js";
+import type { Located } from "../types.js";
 
 /** One step of a field path: a mapping key or a list index. */
 export type PathSegment = { readonly key: string } | { readonly index: number };

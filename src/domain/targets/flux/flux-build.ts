@@ -1,7 +1,7 @@
 import { isMap, isSeq, type YAMLMap } from "yaml";
 import { parseManifest } from "../../yaml/parse-manifest.js";
 import { stringOf, valueAt } from "../../yaml/yaml-nodes.js";
-import { mapRoots } from "../value-helpers.js";
+import { mapRoots } from "../k8s-objects.js";
 import { normalizeRepoPath } from "./repo-paths.js";
 
 const YAML = /\.ya?ml$/;

@@ -3,8 +3,8 @@ import { ManifestRefusal } from "../../errors.js";
 import { childPath } from "../../yaml/field-path.js";
 import { parseManifest } from "../../yaml/parse-manifest.js";
 import { editableString, mapAt, stringOf, valueAt, type Where } from "../../yaml/yaml-nodes.js";
+import { describeObject, isFluxKustomization, mapRoots, metadataOf } from "../k8s-objects.js";
 import type { LocatedValue, SubstitutionRef } from "../types.js";
-import { describeObject, isFluxKustomization, mapRoots, metadataOf } from "../value-helpers.js";
 import { directoryOf, normalizeRepoPath, pathCovers } from "./repo-paths.js";
 
 export { normalizeRepoPath, pathCovers };

@@ -5,15 +5,10 @@ import { childPath } from "../../yaml/field-path.js";
 import { parseManifest } from "../../yaml/parse-manifest.js";
 import { mapAt, stringOf, valueAt, type Where } from "../../yaml/yaml-nodes.js";
 import { inExpressionValues, type PathValue, requiredTerms } from "../affinity-helpers.js";
+import { isHelmRelease, metadataOf, releaseNameOf } from "../k8s-objects.js";
+import { placementValue, substitutionDisabled } from "../placement-value.js";
 import { stuckPodWarning } from "../stuck-pod.js";
 import type { Located, LocatedValue, SubstitutionRef, ValueRole } from "../types.js";
-import {
-  isHelmRelease,
-  metadataOf,
-  placementValue,
-  releaseNameOf,
-  substitutionDisabled,
-} from "../value-helpers.js";
 
 /**
  * An app-template (bjw-s common library) HelmRelease.

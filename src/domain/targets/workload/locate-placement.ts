@@ -2,18 +2,9 @@ import { isMap, isScalar, isSeq, type Scalar, type YAMLMap } from "yaml";
 import { ManifestRefusal } from "../../errors.js";
 import type { WorkloadTarget } from "../../service.js";
 import { childPath } from "../../yaml/field-path.js";
-import {
-  editableString,
-  mapAt,
-  mapItem,
-  seqAt,
-  stringOf,
-  valueAt,
-  type Where,
-} from "../../yaml/yaml-nodes.js";
+import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../../yaml/yaml-nodes.js";
 import { inExpressionValues, requiredTerms } from "../affinity-helpers.js";
-import { variablesIn } from "../flux/flux-vars.js";
-import { isExactSubstitution } from "../types.js";
+import { editableValue } from "../placement-value.js";
 import type { FoundWorkload } from "./find-workload.js";
 
 /** One scalar failover may rewrite, with where it sits in the file. */
@@ -197,36 +188,4 @@ function sameClaimFields(
     const field = `${POD_SPEC}.volumes[${index}].persistentVolumeClaim.claimName`;
     return [{ role: "claim" as const, field, ...editableValue(node, field, text, where) }];
   });
-}
-
-/**
- * A literal string value, or a value using Flux substitution, to resolve
- * in the Flux Kustomization that applies the file.
- */
-export function editableValue(
-  node: unknown,
-  field: string,
-  text: string,
-  where: Where,
-): {
-  node: Scalar<string> & { range: [number, number, number] };
-  value: string;
-  variable?: string;
-  exact?: boolean;
-} {
-  if (isScalar(node) && typeof node.value === "string" && node.value.includes("${")) {
-    const [variable] = variablesIn(node.value);
-    if (variable !== undefined && !node.value.includes("{{")) {
-      // The usual checks (anchor, tag, block scalar), templating aside.
-      const scalar = editableString(node, field, text, where, { templated: true });
-      return {
-        node: scalar,
-        value: scalar.value,
-        variable,
-        exact: isExactSubstitution(node.value),
-      };
-    }
-  }
-  const scalar = editableString(node, field, text, where);
-  return { node: scalar, value: scalar.value };
 }
