@@ -1,6 +1,6 @@
 import { Octokit } from "@octokit/core";
-import { inspectWorkload, patchWorkload } from "../src/domain/manifest/workload.js";
 import type { Side, WorkloadTarget } from "../src/domain/service.js";
+import { inspectTargets, patchTargets } from "../src/domain/targets/engine.js";
 import type { GitHubRepo } from "../src/repo/github/github-repo.js";
 
 /** A plain Octokit (no pacing, no retries) on the fake: both approaches below share it. */
@@ -13,16 +13,26 @@ export interface FileTarget {
   readonly target: WorkloadTarget;
 }
 
+/** The file alone, as the engine reads a raw workload's target. */
+function engineInput(text: string, file: FileTarget) {
+  const files = { texts: new Map([[file.path, text]]), kustomizations: [] };
+  const targets = [
+    { spec: { type: "workload", path: file.path, workload: file.target }, path: file.path },
+  ] as const;
+  return { files, targets };
+}
+
 /** The other side of wherever the manifest stands now, so every run changes it. */
 function flip(text: string, file: FileTarget): Side {
-  const state = inspectWorkload(text, file.target, file.path).state;
-  return state === "primary" ? "backup" : "primary";
+  const { files, targets } = engineInput(text, file);
+  return inspectTargets(files, targets).state === "primary" ? "backup" : "primary";
 }
 
 function patch(text: string, file: FileTarget): string {
-  const result = patchWorkload(text, file.target, flip(text, file), file.path);
-  if (!result.changed) throw new Error(`bench: ${file.path} did not change`);
-  return result.text;
+  const { files, targets } = engineInput(text, file);
+  const after = patchTargets(files, targets, flip(text, file)).files[0]?.after;
+  if (after === undefined) throw new Error(`bench: ${file.path} did not change`);
+  return after;
 }
 
 interface ContentsFile {

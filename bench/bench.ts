@@ -234,7 +234,7 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
     {
       id: "naive-1",
       operation: "naive Contents API, 1 service",
-      note: "GET contents + patchWorkload + PUT contents with the blob sha: 1 commit per file",
+      note: "GET contents + patchTargets + PUT contents with the blob sha: 1 commit per file",
       paced: false,
       run: () => naiveContentsFailover(octokit, where, [spec(single)]),
     },

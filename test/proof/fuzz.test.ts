@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseServicesConfig } from "../../src/config/services-config.js";
 import { parseCommand } from "../../src/domain/command.js";
 import { FailoverError } from "../../src/domain/errors.js";
-import { inspectWorkload, patchWorkload } from "../../src/domain/manifest/workload.js";
+import { originalsPath } from "../../src/domain/originals.js";
+import {
+  inspectTargets,
+  type PlacedTarget,
+  patchTargets,
+  type ServicePatch,
+  type TargetFiles,
+} from "../../src/domain/targets/engine.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { SONARR_TARGET } from "../helpers/targets.js";
@@ -722,26 +729,48 @@ describe("fuzz (c): services configs", () => {
 describe("fuzz (d): manifests", () => {
   // sonarr's workload as the config describes it (written out: independent of the config code).
   const target = SONARR_TARGET;
+  const file = "fuzz.yaml";
+  const targets: PlacedTarget[] = [
+    { spec: { type: "workload", path: file, workload: target }, path: file },
+  ];
+  /** The file as the use case reads it: with the tree listing and the (absent) originals record. */
+  const files = (text: string): TargetFiles => ({
+    texts: new Map([[file, text]]),
+    kustomizations: [],
+    tree: [file],
+    originals: { service: target.name, path: originalsPath(target.name) },
+  });
+  const textAfter = (patch: ServicePatch, text: string): string =>
+    patch.files.find((f) => f.path === file)?.after ?? text;
 
-  /** A result, or a FailoverError: never another exception. */
+  /**
+   * A result, or a refusal: never another exception, and never an `internal` FailoverError
+   * (the engine's re-inspection of its own output failing).
+   */
   function manifestOutcome(text: string): string {
     try {
-      const inspection = inspectWorkload(text, target, "fuzz.yaml");
-      const patched = patchWorkload(text, target, "backup", "fuzz.yaml");
-      if (patched.changed) {
-        // A patch changes only the placement bytes: the result inspects as backup.
-        expect(inspectWorkload(patched.text, target, "fuzz.yaml").state).toBe("backup");
+      const inspection = inspectTargets(files(text), targets);
+      const patched = patchTargets(files(text), targets, "backup");
+      if (patched.files.length > 0) {
+        // A patch changes only the placement bytes of this one file: the result is on backup.
+        expect(patched.files.map((f) => f.path)).toEqual([file]);
+        const promoted = textAfter(patched, text);
+        expect(inspectTargets(files(promoted), targets).state).toBe("backup");
+        if (inspection.state === "primary") {
+          // ...and from a clean primary, the demote gives back the original bytes.
+          expect(textAfter(patchTargets(files(promoted), targets, "primary"), promoted)).toBe(text);
+        }
       } else {
-        expect(patched.text).toBe(text);
+        expect(inspection.state).toBe("backup");
       }
       return `ok:${inspection.state}`;
     } catch (error) {
-      if (error instanceof FailoverError) return error.code;
+      if (error instanceof FailoverError && error.code !== "internal") return error.code;
       throw error;
     }
   }
 
-  it("inspectWorkload/patchWorkload: a result or a FailoverError (ManifestRefusal), never another exception", () => {
+  it("the engine (inspectTargets/patchTargets): a result or a refusal (ManifestRefusal), never another exception", () => {
     expect(manifestOutcome(TEMPLATE)).toBe("ok:primary");
     expect(manifestOutcome(BACKUP)).toBe("ok:backup");
     const started = performance.now();

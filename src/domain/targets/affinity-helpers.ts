@@ -1,7 +1,7 @@
 import type { YAMLMap, YAMLSeq } from "yaml";
 import { ManifestRefusal } from "../errors.js";
-import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
-import type { PlacementValue } from "./value-helpers.js";
+import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../yaml/yaml-nodes.js";
+import type { PlacementValue } from "./placement-value.js";
 
 /** A located value with its YAML path. */
 export interface PathValue extends PlacementValue {

@@ -1,8 +1,8 @@
 import { isMap, isScalar, isSeq, type YAMLMap } from "yaml";
-import { childPath } from "../manifest/field-path.js";
-import { parseManifest } from "../manifest/parse-manifest.js";
-import { stringOf, valueAt } from "../manifest/yaml-nodes.js";
-import { isHelmRelease, mapRoots, metadataOf } from "./value-helpers.js";
+import { childPath } from "../yaml/field-path.js";
+import { parseManifest } from "../yaml/parse-manifest.js";
+import { stringOf, valueAt } from "../yaml/yaml-nodes.js";
+import { isHelmRelease, mapRoots, metadataOf } from "./k8s-objects.js";
 
 /** One place an object names a claim. */
 interface ClaimUse {

@@ -1,22 +1,22 @@
 import { FailoverError, ManifestRefusal } from "../errors.js";
-import { fieldAt } from "../manifest/field-at.js";
-import { renderLike } from "../manifest/render-scalar.js";
-import { applyReplacements, lineAt } from "../manifest/source-edits.js";
 import { type OriginalValue, parseOriginals, renderOriginals } from "../originals.js";
 import type { Side, TargetSpec } from "../service.js";
 import type { WorkloadState } from "../state.js";
-import { locateField } from "./field-locator.js";
-import { buildSet } from "./flux-build.js";
+import { fieldAt } from "../yaml/field-at.js";
+import { renderLike } from "../yaml/render-scalar.js";
+import { applyReplacements, lineAt } from "../yaml/source-edits.js";
+import { locateField } from "./field/field-locator.js";
+import { buildSet } from "./flux/flux-build.js";
 import {
   fluxKustomizationsIn,
   type KustomizationInfo,
   resolveDefinition,
   substitutionVars,
-} from "./flux-substitution.js";
-import { evaluateSubstitution, variablesIn, variableUses } from "./flux-vars.js";
-import { locateHelmRelease } from "./helmrelease-locator.js";
+} from "./flux/flux-substitution.js";
+import { evaluateSubstitution, variablesIn, variableUses } from "./flux/flux-vars.js";
+import { locateHelmRelease } from "./helmrelease/helmrelease-locator.js";
 import type { Located, LocatedValue, SubstitutionRef } from "./types.js";
-import { locateWorkload } from "./workload-locator.js";
+import { locateWorkload } from "./workload/workload-locator.js";
 
 /** A target with the repository path its file was found at. */
 export interface PlacedTarget {

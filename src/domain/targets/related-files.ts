@@ -1,11 +1,11 @@
 import { isMap, isSeq } from "yaml";
-import { parseManifest } from "../manifest/parse-manifest.js";
-import { stringOf, valueAt } from "../manifest/yaml-nodes.js";
 import { fluxKustomizationCandidates } from "../manifest-path.js";
-import { buildSet } from "./flux-build.js";
-import { variablesIn } from "./flux-vars.js";
-import { directoryOf, pathCovers } from "./repo-paths.js";
-import { isFluxKustomization, isHelmRelease, mapRoots } from "./value-helpers.js";
+import { parseManifest } from "../yaml/parse-manifest.js";
+import { stringOf, valueAt } from "../yaml/yaml-nodes.js";
+import { buildSet } from "./flux/flux-build.js";
+import { variablesIn } from "./flux/flux-vars.js";
+import { directoryOf, pathCovers } from "./flux/repo-paths.js";
+import { isFluxKustomization, isHelmRelease, mapRoots } from "./k8s-objects.js";
 
 const YAML = /\.ya?ml$/;
 const CHART_SOURCE_FILE = /(oci-?repositor|helm-?chart|helm-?repositor)/i;

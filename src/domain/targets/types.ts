@@ -54,8 +54,3 @@ export interface Located {
 export function isExactSubstitution(value: string): boolean {
   return /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value);
 }
-
-/** `${VAR}` exactly (Flux's syntax; `${VAR:=default}` too): the variable's name, else undefined. */
-export function substitutionVariable(value: string): string | undefined {
-  return /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[=-][^}]*)?\}$/.exec(value)?.[1];
-}

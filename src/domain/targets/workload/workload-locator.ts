@@ -1,16 +1,16 @@
-import { findWorkload } from "../manifest/find-workload.js";
-import { locatePlacement, type ValueField } from "../manifest/locate-placement.js";
-import { parseManifest } from "../manifest/parse-manifest.js";
-import { allFields, expectedValue } from "../manifest/placement-state.js";
-import { workloadPromoteWarnings, workloadWarnings } from "../manifest/workload-warnings.js";
-import type { WorkloadTarget } from "../service.js";
-import type { Located, LocatedValue, SubstitutionRef } from "./types.js";
+import type { WorkloadTarget } from "../../service.js";
+import { parseManifest } from "../../yaml/parse-manifest.js";
+import type { Located, LocatedValue, SubstitutionRef } from "../types.js";
+import { findWorkload } from "./find-workload.js";
+import { locatePlacement, type ValueField } from "./locate-placement.js";
+import { allFields, expectedValue } from "./placement-state.js";
+import { workloadPromoteWarnings, workloadWarnings } from "./workload-warnings.js";
 
 /** A raw Deployment/StatefulSet: nodeSelector, required nodeAffinity and the volume's claim. */
 export function locateWorkload(text: string, file: string, target: WorkloadTarget): Located {
   const docs = parseManifest(text, file);
   const workload = findWorkload(docs, target, file);
-  const fields = locatePlacement(workload, target, text, file, { substitutions: "collect" });
+  const fields = locatePlacement(workload, target, text, file);
   const values: LocatedValue[] = [];
   const substitutions: SubstitutionRef[] = [];
   for (const f of allFields(fields)) {

@@ -1,15 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ManifestRefusal } from "../../../src/domain/errors.js";
-import { isPlainSafe } from "../../../src/domain/manifest/render-scalar.js";
-import type { HelmReleaseTarget, Side } from "../../../src/domain/service.js";
+import { ManifestRefusal } from "../../../../src/domain/errors.js";
+import type { HelmReleaseTarget, Side } from "../../../../src/domain/service.js";
 import {
   inspectTargets,
   type PlacedTarget,
   patchTargets,
   type TargetFiles,
-} from "../../../src/domain/targets/engine.js";
-import { applied, changedLines, release } from "./shapes.js";
+} from "../../../../src/domain/targets/engine.js";
+import { isPlainSafe } from "../../../../src/domain/yaml/render-scalar.js";
+import { applied, changedLines, release } from "../shapes.js";
 
 type Style = "plain" | "single" | "double";
 

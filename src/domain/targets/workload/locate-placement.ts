@@ -1,20 +1,11 @@
 import { isMap, isScalar, isSeq, type Scalar, type YAMLMap } from "yaml";
-import { ManifestRefusal } from "../errors.js";
-import type { WorkloadTarget } from "../service.js";
-import { inExpressionValues, requiredTerms } from "../targets/affinity-helpers.js";
-import { variablesIn } from "../targets/flux-vars.js";
-import { isExactSubstitution } from "../targets/types.js";
-import { childPath } from "./field-path.js";
+import { ManifestRefusal } from "../../errors.js";
+import type { WorkloadTarget } from "../../service.js";
+import { childPath } from "../../yaml/field-path.js";
+import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../../yaml/yaml-nodes.js";
+import { inExpressionValues, requiredTerms } from "../affinity-helpers.js";
+import { editableValue } from "../placement-value.js";
 import type { FoundWorkload } from "./find-workload.js";
-import {
-  editableString,
-  mapAt,
-  mapItem,
-  seqAt,
-  stringOf,
-  valueAt,
-  type Where,
-} from "./yaml-nodes.js";
 
 /** One scalar failover may rewrite, with where it sits in the file. */
 export interface ValueField {
@@ -23,15 +14,10 @@ export interface ValueField {
   readonly field: string;
   readonly node: Scalar<string> & { range: [number, number, number] };
   readonly value: string;
-  /** Set when the value uses Flux substitution (only with `substitutions: "collect"`). */
+  /** Set when the value uses Flux substitution (resolved by the engine). */
   readonly variable?: string;
   /** With `variable`: true when the value is exactly `${VAR}`. */
   readonly exact?: boolean;
-}
-
-/** How a `${VAR}` value is treated: refused (one file alone), or collected for resolving. */
-export interface LocateOptions {
-  readonly substitutions: "refuse" | "collect";
 }
 
 export interface PlacementFields {
@@ -67,7 +53,6 @@ function nodeSelectorField(
   target: WorkloadTarget,
   text: string,
   where: Where,
-  options: LocateOptions,
 ): ValueField | undefined {
   const selectorPath = `${POD_SPEC}.nodeSelector`;
   const selector = mapAt(podSpec, "nodeSelector", selectorPath, where, true);
@@ -75,7 +60,7 @@ function nodeSelectorField(
   const node = valueAt(selector, target.nodeLabelKey);
   if (node === undefined) return undefined;
   const field = childPath(selectorPath, target.nodeLabelKey);
-  return { role: "node", field, ...editableValue(node, field, text, where, options) };
+  return { role: "node", field, ...editableValue(node, field, text, where) };
 }
 
 function nodeAffinityFields(
@@ -83,14 +68,13 @@ function nodeAffinityFields(
   target: WorkloadTarget,
   text: string,
   where: Where,
-  options: LocateOptions,
 ): ValueField[] {
   const path = `${POD_SPEC}.affinity`;
   const affinity = mapAt(podSpec, "affinity", path, where, true);
   const found = affinity && requiredTerms(affinity, path, where);
   if (found === undefined) return [];
   return inExpressionValues(found, target.nodeLabelKey, target.primary.node, where, (node, field) =>
-    editableValue(node, field, text, where, options),
+    editableValue(node, field, text, where),
   ).map((v) => ({ role: "node", ...v }));
 }
 
@@ -111,7 +95,6 @@ function claimField(
   target: WorkloadTarget,
   text: string,
   where: Where,
-  options: LocateOptions,
 ): ValueField {
   const { file } = where;
   const volumesPath = `${POD_SPEC}.volumes`;
@@ -158,7 +141,7 @@ function claimField(
       field,
     });
   }
-  return { role: "claim", field, ...editableValue(node, field, text, where, options) };
+  return { role: "claim", field, ...editableValue(node, field, text, where) };
 }
 
 function mapNameOf(item: unknown): string | undefined {
@@ -171,20 +154,19 @@ export function locatePlacement(
   target: WorkloadTarget,
   text: string,
   file: string,
-  options: LocateOptions = { substitutions: "refuse" },
 ): PlacementFields {
   const where: Where = { file };
   const podSpec = podSpecOf(workload, file);
-  const nodeSelector = nodeSelectorField(podSpec, target, text, where, options);
-  const nodeAffinity = nodeAffinityFields(podSpec, target, text, where, options);
+  const nodeSelector = nodeSelectorField(podSpec, target, text, where);
+  const nodeAffinity = nodeAffinityFields(podSpec, target, text, where);
   if (nodeSelector === undefined && nodeAffinity.length === 0) {
     throw new ManifestRefusal(
       `no nodeSelector ${target.nodeLabelKey} or required nodeAffinity on ${target.nodeLabelKey} in ${file} (${workload.kind} ${workload.name}): add \`nodeSelector: {${target.nodeLabelKey}: ${target.primary.node}}\` to ${POD_SPEC}.`,
       { file, field: `${POD_SPEC}.nodeSelector` },
     );
   }
-  const claim = claimField(workload, podSpec, target, text, where, options);
-  const sameClaim = sameClaimFields(podSpec, target, claim, text, where, options);
+  const claim = claimField(workload, podSpec, target, text, where);
+  const sameClaim = sameClaimFields(podSpec, target, claim, text, where);
   return { podSpec, nodeSelector, nodeAffinity, claim, sameClaim };
 }
 
@@ -194,7 +176,6 @@ function sameClaimFields(
   claim: ValueField,
   text: string,
   where: Where,
-  options: LocateOptions,
 ): ValueField[] {
   const volumes = valueAt(podSpec, "volumes");
   if (!isSeq(volumes)) return [];
@@ -205,44 +186,6 @@ function sameClaimFields(
     const node = isMap(pvc) ? valueAt(pvc, "claimName") : undefined;
     if (!isScalar(node) || typeof node.value !== "string" || !claims.has(node.value)) return [];
     const field = `${POD_SPEC}.volumes[${index}].persistentVolumeClaim.claimName`;
-    return [{ role: "claim" as const, field, ...editableValue(node, field, text, where, options) }];
+    return [{ role: "claim" as const, field, ...editableValue(node, field, text, where) }];
   });
-}
-
-/**
- * A literal string value, or (when collecting) a value using Flux substitution, to resolve
- * in the Flux Kustomization that applies the file.
- */
-export function editableValue(
-  node: unknown,
-  field: string,
-  text: string,
-  where: Where,
-  options: LocateOptions,
-): {
-  node: Scalar<string> & { range: [number, number, number] };
-  value: string;
-  variable?: string;
-  exact?: boolean;
-} {
-  if (
-    options.substitutions === "collect" &&
-    isScalar(node) &&
-    typeof node.value === "string" &&
-    node.value.includes("${")
-  ) {
-    const [variable] = variablesIn(node.value);
-    if (variable !== undefined && !node.value.includes("{{")) {
-      // The usual checks (anchor, tag, block scalar), templating aside.
-      const scalar = editableString(node, field, text, where, { templated: true });
-      return {
-        node: scalar,
-        value: scalar.value,
-        variable,
-        exact: isExactSubstitution(node.value),
-      };
-    }
-  }
-  const scalar = editableString(node, field, text, where);
-  return { node: scalar, value: scalar.value };
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { buildSet, MAX_BUILD_FILES } from "../../../src/domain/targets/flux-build.js";
+import { buildSet, MAX_BUILD_FILES } from "../../../../src/domain/targets/flux/flux-build.js";
 import {
   evaluateSubstitution,
   variablesIn,
   variableUses,
-} from "../../../src/domain/targets/flux-vars.js";
+} from "../../../../src/domain/targets/flux/flux-vars.js";
 
 const vars = new Map([
   ["APP", "sonarr"],

@@ -1,7 +1,7 @@
 import { type Document, isMap, type YAMLMap } from "yaml";
-import { ManifestRefusal } from "../errors.js";
-import type { WorkloadKind, WorkloadTarget } from "../service.js";
-import { stringOf, valueAt } from "./yaml-nodes.js";
+import { ManifestRefusal } from "../../errors.js";
+import type { WorkloadKind, WorkloadTarget } from "../../service.js";
+import { stringOf, valueAt } from "../../yaml/yaml-nodes.js";
 
 const WORKLOAD_KINDS: readonly WorkloadKind[] = ["Deployment", "StatefulSet"];
 

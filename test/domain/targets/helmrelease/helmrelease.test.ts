@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { HelmReleaseTarget } from "../../../src/domain/service.js";
-import { inspectTargets, patchTargets } from "../../../src/domain/targets/engine.js";
-import { locateHelmRelease } from "../../../src/domain/targets/helmrelease-locator.js";
-import { changes, crlf, filesOf, refusal, release, roundTrip, shape } from "./shapes.js";
+import type { HelmReleaseTarget } from "../../../../src/domain/service.js";
+import { inspectTargets, patchTargets } from "../../../../src/domain/targets/engine.js";
+import { locateHelmRelease } from "../../../../src/domain/targets/helmrelease/helmrelease-locator.js";
+import { changes, crlf, filesOf, refusal, release, roundTrip, shape } from "../shapes.js";
 
 const PLEX = "kubernetes/apps/media/plex/app/helmrelease.yaml";
 const RADARR = "multi-document/radarr.yaml";

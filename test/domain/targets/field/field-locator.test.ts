@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { FailoverError } from "../../../src/domain/errors.js";
-import type { FieldTarget, TargetSpec, WorkloadTarget } from "../../../src/domain/service.js";
-import { inspectTargets, type PlacedTarget } from "../../../src/domain/targets/engine.js";
+import { FailoverError } from "../../../../src/domain/errors.js";
+import type { FieldTarget, TargetSpec, WorkloadTarget } from "../../../../src/domain/service.js";
+import { inspectTargets, type PlacedTarget } from "../../../../src/domain/targets/engine.js";
 import {
   formatFieldPath,
   locateField,
   parseFieldPath,
-} from "../../../src/domain/targets/field-locator.js";
-import { changes, crlf, filesOf, refusal, release, roundTrip, shape } from "./shapes.js";
+} from "../../../../src/domain/targets/field/field-locator.js";
+import { changes, crlf, filesOf, refusal, release, roundTrip, shape } from "../shapes.js";
 
 const GAMES = "generic/game-servers.yaml";
 const JELLYFIN = "raw/jellyfin-affinity.yaml";

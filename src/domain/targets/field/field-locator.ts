@@ -1,19 +1,18 @@
 import { isAlias, isSeq, type YAMLMap, type YAMLSeq } from "yaml";
-import { FailoverError, ManifestRefusal } from "../errors.js";
-import { childPath } from "../manifest/field-path.js";
-import { parseManifest } from "../manifest/parse-manifest.js";
-import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
-import type { FieldTarget } from "../service.js";
-import type { Located } from "./types.js";
+import { FailoverError, ManifestRefusal } from "../../errors.js";
+import type { FieldTarget } from "../../service.js";
+import { childPath } from "../../yaml/field-path.js";
+import { parseManifest } from "../../yaml/parse-manifest.js";
+import { mapAt, mapItem, seqAt, stringOf, valueAt, type Where } from "../../yaml/yaml-nodes.js";
 import {
   describeObject,
   isHelmRelease,
   mapRoots,
   metadataOf,
-  placementValue,
   releaseNameOf,
-  substitutionDisabled,
-} from "./value-helpers.js";
+} from "../k8s-objects.js";
+import { placementValue, substitutionDisabled } from "../placement-value.js";
+import type { Located } from "../types.js";
 
 /** One step of a field path: a mapping key or a list index. */
 export type PathSegment = { readonly key: string } | { readonly index: number };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { doubleQuoted, isPlainSafe } from "../../../src/domain/manifest/render-scalar.js";
+import { doubleQuoted, isPlainSafe } from "../../../src/domain/yaml/render-scalar.js";
 
 describe("isPlainSafe", () => {
   it("accepts ordinary node and claim names", () => {

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isPlainSafe } from "../../../src/domain/manifest/render-scalar.js";
-import { inspectWorkload, patchWorkload } from "../../../src/domain/manifest/workload.js";
-import type { Side, WorkloadTarget } from "../../../src/domain/service.js";
+import type { Side, WorkloadTarget } from "../../../../src/domain/service.js";
+import { isPlainSafe } from "../../../../src/domain/yaml/render-scalar.js";
+import { inspect, observed, patch } from "./one-workload.js";
 
 type Style = "plain" | "single" | "double";
 
@@ -154,16 +154,16 @@ describe("patching generated manifests", () => {
   it("there and back restores the original bytes, and a second patch is a no-op", () => {
     fc.assert(
       fc.property(manifest, ({ text, target, side }) => {
-        expect(inspectWorkload(text, target, "g.yaml").state).toBe(side);
-        const there = patchWorkload(text, target, other(side), "g.yaml");
+        expect(inspect(text, target, "g.yaml").state).toBe(side);
+        const there = patch(text, target, other(side), "g.yaml");
         expect(there.changed).toBe(true);
         expect(there.text.split(/\r?\n/).length).toBe(text.split(/\r?\n/).length);
-        const again = patchWorkload(there.text, target, other(side), "g.yaml");
+        const again = patch(there.text, target, other(side), "g.yaml");
         expect(again.changed).toBe(false);
         expect(again.text).toBe(there.text);
-        const back = patchWorkload(there.text, target, side, "g.yaml");
+        const back = patch(there.text, target, side, "g.yaml");
         expect(back.text).toBe(text);
-        expect(patchWorkload(text, target, side, "g.yaml").text).toBe(text);
+        expect(patch(text, target, side, "g.yaml").text).toBe(text);
       }),
       { numRuns: 300 },
     );
@@ -186,9 +186,9 @@ describe("patching generated manifests", () => {
             backup: { node: backup, claim: "c2" },
           };
           const text = `kind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      nodeSelector: {role: ${quote(primary, s)}}\n      volumes: [{name: data, persistentVolumeClaim: {claimName: c1}}]\n`;
-          const there = patchWorkload(text, target, "backup", "q.yaml");
-          expect(inspectWorkload(there.text, target, "q.yaml").observed.nodeSelector).toBe(backup);
-          expect(patchWorkload(there.text, target, "primary", "q.yaml").text).toBe(text);
+          const there = patch(text, target, "backup", "q.yaml");
+          expect(observed(inspect(there.text, target, "q.yaml"), "node")).toEqual([backup]);
+          expect(patch(there.text, target, "primary", "q.yaml").text).toBe(text);
         },
       ),
       { numRuns: 300 },
@@ -235,9 +235,9 @@ describe("patching generated manifests", () => {
           backup: { node: backup, claim: "c2" },
         };
         const text = `kind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      nodeSelector: {role: primary}\n      volumes: [{name: data, persistentVolumeClaim: {claimName: c1}}]\n`;
-        const there = patchWorkload(text, target, "backup", "q.yaml");
+        const there = patch(text, target, "backup", "q.yaml");
         expect(there.text).toContain(`{role: ${JSON.stringify(backup)}}`);
-        expect(inspectWorkload(there.text, target, "q.yaml").state).toBe("backup");
+        expect(inspect(there.text, target, "q.yaml").state).toBe("backup");
       }),
     );
   });

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { Scalar } from "yaml";
-import { ManifestRefusal } from "../../../src/domain/errors.js";
-import type { HelmReleaseTarget } from "../../../src/domain/service.js";
-import { inspectTargets } from "../../../src/domain/targets/engine.js";
+import { ManifestRefusal } from "../../../../src/domain/errors.js";
+import type { HelmReleaseTarget } from "../../../../src/domain/service.js";
+import { inspectTargets } from "../../../../src/domain/targets/engine.js";
 import {
   normalizeRepoPath,
   pathCovers,
   resolveDefinition,
-} from "../../../src/domain/targets/flux-substitution.js";
-import type { SubstitutionRef } from "../../../src/domain/targets/types.js";
+} from "../../../../src/domain/targets/flux/flux-substitution.js";
+import type { SubstitutionRef } from "../../../../src/domain/targets/types.js";
 import {
   changedLines,
   changes,
@@ -18,7 +18,7 @@ import {
   release,
   roundTrip,
   shape,
-} from "./shapes.js";
+} from "../shapes.js";
 
 const SONARR = "kubernetes/apps/media/sonarr/app/helmrelease.yaml";
 const SONARR_KS = "kubernetes/apps/media/sonarr/ks.yaml";

@@ -1,38 +1,24 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ManifestRefusal } from "../../../src/domain/errors.js";
-import { inspectWorkload, patchWorkload } from "../../../src/domain/manifest/workload.js";
-import type { WorkloadTarget } from "../../../src/domain/service.js";
-import { SONARR_TARGET } from "../../helpers/targets.js";
+import { ManifestRefusal } from "../../../../src/domain/errors.js";
+import type { WorkloadTarget } from "../../../../src/domain/service.js";
+import { SONARR_TARGET } from "../../../helpers/targets.js";
+import { refusal as engineRefusal } from "../shapes.js";
+import { inspect, patch, placed, workloadFiles } from "./one-workload.js";
 
 const target = SONARR_TARGET;
 
 function fixture(name: string): string {
-  return readFileSync(new URL(`../../fixtures/manifests/${name}`, import.meta.url), "utf8");
+  return readFileSync(new URL(`../../../fixtures/manifests/${name}`, import.meta.url), "utf8");
 }
 
 const seed = fixture("seed-deployment.yaml");
 
-/** The refusal both entry points throw for `text`. */
+/** The refusal both inspecting and patching through the engine throw for `text`. */
 function refusal(text: string, t: WorkloadTarget = target): ManifestRefusal {
-  let inspected: unknown;
-  try {
-    inspectWorkload(text, t, "apps/f.yaml");
-  } catch (error) {
-    inspected = error;
-  }
-  let patched: unknown;
-  try {
-    patchWorkload(text, t, "backup", "apps/f.yaml");
-  } catch (error) {
-    patched = error;
-  }
-  expect(inspected).toBeInstanceOf(ManifestRefusal);
-  expect(patched).toBeInstanceOf(ManifestRefusal);
-  const error = inspected as ManifestRefusal;
+  const error = engineRefusal(workloadFiles(text, "apps/f.yaml", t), placed(t, "apps/f.yaml"));
   expect(error.code).toBe("refused");
   expect(error.message).toContain("apps/f.yaml");
-  expect((patched as ManifestRefusal).message).toBe(error.message);
   return error;
 }
 
@@ -66,7 +52,7 @@ describe("unparseable input", () => {
 
   it("turns deep nesting into a refusal, never a crash", () => {
     for (const text of ["[".repeat(200_000), `a: ${"[".repeat(50_000)}${"]".repeat(50_000)}`]) {
-      expect(() => inspectWorkload(text, target, "apps/f.yaml")).toThrow(ManifestRefusal);
+      expect(() => inspect(text, target, "apps/f.yaml")).toThrow(ManifestRefusal);
     }
   });
 });
@@ -160,7 +146,12 @@ describe("the claim", () => {
 
 describe("values failover cannot rewrite", () => {
   const cases: [string, string, string, RegExp][] = [
-    ["Flux ${VAR}", "claimName: pvc-sonarr", `claimName: $\{CLAIM}`, /templated.*\(\$\{CLAIM\}\)/],
+    [
+      "Flux ${VAR} that no Flux Kustomization defines",
+      "claimName: pvc-sonarr",
+      `claimName: $\{CLAIM}`,
+      /is \$\{CLAIM\}, but CLAIM is not defined in spec\.postBuild\.substitute .*Define it there/,
+    ],
     ["Flux $VAR", "claimName: pvc-sonarr", "claimName: pvc-$APP", /templated.*\(pvc-\$APP\)/],
     ["Helm", "claimName: pvc-sonarr", 'claimName: "{{ .Release.Name }}"', /templated/],
     ["a number", "claimName: pvc-sonarr", "claimName: 123", /is a number, not a string \(123\)/],
@@ -188,7 +179,7 @@ describe("values failover cannot rewrite", () => {
 
   it("accepts an explicit !!str tag and keeps it", () => {
     const text = seed.replace("role: primary", "role: !!str primary");
-    expect(patchWorkload(text, target, "backup", "f.yaml").text).toContain("role: !!str backup");
+    expect(patch(text, target, "backup", "f.yaml").text).toContain("role: !!str backup");
   });
 
   it("refuses an alias", () => {
@@ -213,7 +204,7 @@ describe("values failover cannot rewrite", () => {
       "spec.template.spec.nodeSelector uses a YAML merge key",
     );
     const aliasedSpec = `${seed}---\nkind: Deployment\nmetadata: {name: x}\nspec: &s {}\n`;
-    expect(inspectWorkload(aliasedSpec, target, "f.yaml").state).toBe("primary");
+    expect(inspect(aliasedSpec, target, "f.yaml").state).toBe("primary");
   });
 
   it("refuses a pod spec that is an alias", () => {

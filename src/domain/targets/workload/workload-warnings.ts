@@ -1,9 +1,9 @@
 import { isMap, isScalar, isSeq, type YAMLMap } from "yaml";
-import type { WorkloadTarget } from "../service.js";
+import type { WorkloadTarget } from "../../service.js";
+import { stringOf, valueAt } from "../../yaml/yaml-nodes.js";
+import { stuckPodWarning } from "../stuck-pod.js";
 import type { FoundWorkload } from "./find-workload.js";
 import type { PlacementFields } from "./locate-placement.js";
-import { stuckPodWarning } from "./stuck-pod.js";
-import { stringOf, valueAt } from "./yaml-nodes.js";
 
 function mapOf(parent: unknown, key: string): YAMLMap | undefined {
   if (!isMap(parent)) return undefined;

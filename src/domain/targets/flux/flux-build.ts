@@ -1,8 +1,8 @@
 import { isMap, isSeq, type YAMLMap } from "yaml";
-import { parseManifest } from "../manifest/parse-manifest.js";
-import { stringOf, valueAt } from "../manifest/yaml-nodes.js";
+import { parseManifest } from "../../yaml/parse-manifest.js";
+import { stringOf, valueAt } from "../../yaml/yaml-nodes.js";
+import { mapRoots } from "../k8s-objects.js";
 import { normalizeRepoPath } from "./repo-paths.js";
-import { mapRoots } from "./value-helpers.js";
 
 const YAML = /\.ya?ml$/;
 const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];

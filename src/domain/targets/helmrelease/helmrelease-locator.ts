@@ -1,19 +1,14 @@
 import { type Document, isMap, isScalar, isSeq, type YAMLMap } from "yaml";
-import { ManifestRefusal } from "../errors.js";
-import { childPath } from "../manifest/field-path.js";
-import { parseManifest } from "../manifest/parse-manifest.js";
-import { stuckPodWarning } from "../manifest/stuck-pod.js";
-import { mapAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
-import type { HelmReleaseTarget } from "../service.js";
-import { inExpressionValues, type PathValue, requiredTerms } from "./affinity-helpers.js";
-import type { Located, LocatedValue, SubstitutionRef, ValueRole } from "./types.js";
-import {
-  isHelmRelease,
-  metadataOf,
-  placementValue,
-  releaseNameOf,
-  substitutionDisabled,
-} from "./value-helpers.js";
+import { ManifestRefusal } from "../../errors.js";
+import type { HelmReleaseTarget } from "../../service.js";
+import { childPath } from "../../yaml/field-path.js";
+import { parseManifest } from "../../yaml/parse-manifest.js";
+import { mapAt, stringOf, valueAt, type Where } from "../../yaml/yaml-nodes.js";
+import { inExpressionValues, type PathValue, requiredTerms } from "../affinity-helpers.js";
+import { isHelmRelease, metadataOf, releaseNameOf } from "../k8s-objects.js";
+import { placementValue, substitutionDisabled } from "../placement-value.js";
+import { stuckPodWarning } from "../stuck-pod.js";
+import type { Located, LocatedValue, SubstitutionRef, ValueRole } from "../types.js";
 
 /**
  * An app-template (bjw-s common library) HelmRelease.

@@ -1,11 +1,11 @@
 import { isMap, isSeq, type YAMLMap } from "yaml";
-import { ManifestRefusal } from "../errors.js";
-import { childPath } from "../manifest/field-path.js";
-import { parseManifest } from "../manifest/parse-manifest.js";
-import { editableString, mapAt, stringOf, valueAt, type Where } from "../manifest/yaml-nodes.js";
+import { ManifestRefusal } from "../../errors.js";
+import { childPath } from "../../yaml/field-path.js";
+import { parseManifest } from "../../yaml/parse-manifest.js";
+import { editableString, mapAt, stringOf, valueAt, type Where } from "../../yaml/yaml-nodes.js";
+import { describeObject, isFluxKustomization, mapRoots, metadataOf } from "../k8s-objects.js";
+import type { LocatedValue, SubstitutionRef } from "../types.js";
 import { directoryOf, normalizeRepoPath, pathCovers } from "./repo-paths.js";
-import type { LocatedValue, SubstitutionRef } from "./types.js";
-import { describeObject, isFluxKustomization, mapRoots, metadataOf } from "./value-helpers.js";
 
 export { normalizeRepoPath, pathCovers };
 

@@ -2,15 +2,19 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { structuredPatch } from "diff";
 import { describe, expect, it } from "vitest";
-import { inspectWorkload, patchWorkload } from "../../../src/domain/manifest/workload.js";
-import type { WorkloadTarget } from "../../../src/domain/service.js";
-import { hasSharedFixture, SHARED_FIXTURE, SHARED_NOTE } from "../../helpers/shared-fixture.js";
-import { SONARR_TARGET } from "../../helpers/targets.js";
+import { planFailover } from "../../../../src/domain/plan.js";
+import type { ServiceSpec, WorkloadTarget } from "../../../../src/domain/service.js";
+import { hasSharedFixture, SHARED_FIXTURE, SHARED_NOTE } from "../../../helpers/shared-fixture.js";
+import { SONARR_TARGET } from "../../../helpers/targets.js";
+import { inspect, observed, patch, placed, workloadFiles } from "./one-workload.js";
 
 const target = SONARR_TARGET;
 
+const ROLE = "spec.template.spec.nodeSelector.role";
+const CLAIM = "spec.template.spec.volumes[0].persistentVolumeClaim.claimName";
+
 function fixture(name: string): string {
-  return readFileSync(new URL(`../../fixtures/manifests/${name}`, import.meta.url), "utf8");
+  return readFileSync(new URL(`../../../fixtures/manifests/${name}`, import.meta.url), "utf8");
 }
 
 /** 1-based line numbers of the input that a unified line diff removes or replaces. */
@@ -32,20 +36,27 @@ describe.skipIf(!hasSharedFixture)(`the real seed manifest, read in place${SHARE
   const text = hasSharedFixture ? readFileSync(path, "utf8") : "";
 
   it("is on primary; RollingUpdate is no Multi-Attach risk (the pod moves to another claim)", () => {
-    expect(inspectWorkload(text, target, "apps/sonarr/deployment.yaml")).toEqual({
+    const file = "apps/sonarr/deployment.yaml";
+    expect(inspect(text, target, file)).toEqual({
       state: "primary",
-      observed: { nodeSelector: "primary", nodeAffinity: [], claim: "pvc-sonarr" },
+      observed: [
+        { file, field: ROLE, role: "node", value: "primary" },
+        { file, field: CLAIM, role: "claim", value: "pvc-sonarr" },
+      ],
       warnings: [],
+      promoteWarnings: [],
     });
   });
 
   it("promotes by changing exactly the two lines, and demotes back to the same bytes", () => {
-    const promoted = patchWorkload(text, target, "backup", "apps/sonarr/deployment.yaml");
+    const promoted = patch(text, target, "backup", "apps/sonarr/deployment.yaml");
     expect(promoted.changed).toBe(true);
+    const file = "apps/sonarr/deployment.yaml";
     expect(promoted.edits).toEqual([
-      { field: "spec.template.spec.nodeSelector.role", from: "primary", to: "backup", line: 19 },
+      { file, field: ROLE, from: "primary", to: "backup", line: 19 },
       {
-        field: "spec.template.spec.volumes[0].persistentVolumeClaim.claimName",
+        file,
+        field: CLAIM,
         from: "pvc-sonarr",
         to: "pvc-sonarr-backup",
         line: 71,
@@ -57,8 +68,8 @@ describe.skipIf(!hasSharedFixture)(`the real seed manifest, read in place${SHARE
         .replace("        role: primary\n", "        role: backup\n")
         .replace("claimName: pvc-sonarr\n", "claimName: pvc-sonarr-backup\n"),
     );
-    expect(promoted.warnings).toEqual([]);
-    const demoted = patchWorkload(promoted.text, target, "primary", "x.yaml");
+    expect(promoted.before.warnings).toEqual([]);
+    const demoted = patch(promoted.text, target, "primary", "x.yaml");
     expect(demoted.before.state).toBe("backup");
     expect(demoted.text).toBe(text);
   });
@@ -68,7 +79,7 @@ describe("seed-shaped fixture", () => {
   const text = fixture("seed-deployment.yaml");
 
   it("gives the exact promoted text", () => {
-    const result = patchWorkload(text, target, "backup", "f.yaml");
+    const result = patch(text, target, "backup", "f.yaml");
     expect(result.text).toBe(`apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -104,52 +115,80 @@ spec:
 `);
   });
 
-  it("returns the same string object when already on the requested side", () => {
-    const result = patchWorkload(text, target, "primary", "f.yaml");
+  it("changes no file when already on the requested side", () => {
+    const result = patch(text, target, "primary", "f.yaml");
     expect(result.changed).toBe(false);
-    expect(result.text).toBe(text);
-    expect(Object.is(result.text, text)).toBe(true);
     expect(result.edits).toEqual([]);
     expect(result.before.state).toBe("primary");
   });
 
+  it("plans a promote and a demote the way the use case does: one file, a two-line diff, bytes restored", () => {
+    const file = "apps/sonarr/deployment.yaml";
+    const spec: ServiceSpec = {
+      name: "sonarr",
+      namespace: "media",
+      nodes: { primary: "primary", backup: "backup" },
+      targets: [{ type: "workload", path: file, workload: target }],
+    };
+    const input = { spec, targets: placed(target, file), siblings: [] };
+    const promote = planFailover({ ...input, files: workloadFiles(text, file, target) }, "promote");
+    expect(promote).toMatchObject({ from: "primary", to: "backup", changed: true, paths: [file] });
+    expect(promote.files.map((f) => f.path)).toEqual([file]);
+    expect(promote.diff.split("\n").filter((l) => /^[-+][^-+]/.test(l))).toEqual([
+      "-        role: primary",
+      "+        role: backup",
+      "-            claimName: pvc-sonarr",
+      "+            claimName: pvc-sonarr-backup",
+    ]);
+    const promoted = promote.files[0]?.after ?? "";
+    const again = planFailover(
+      { ...input, files: workloadFiles(promoted, file, target) },
+      "promote",
+    );
+    expect(again).toMatchObject({ from: "backup", changed: false, files: [], diff: "" });
+    const demote = planFailover(
+      { ...input, files: workloadFiles(promoted, file, target) },
+      "demote",
+    );
+    expect(demote).toMatchObject({ from: "backup", to: "primary", changed: true });
+    expect(demote.files[0]?.after).toBe(text);
+  });
+
   it("keeps CRLF line endings, a BOM and a missing final newline", () => {
     const crlf = `\uFEFF${text.replace(/\n/g, "\r\n").replace(/\r\n$/, "")}`;
-    const result = patchWorkload(crlf, target, "backup", "f.yaml");
-    const expected = `\uFEFF${patchWorkload(text, target, "backup", "f.yaml")
+    const result = patch(crlf, target, "backup", "f.yaml");
+    const expected = `\uFEFF${patch(text, target, "backup", "f.yaml")
       .text.replace(/\n/g, "\r\n")
       .replace(/\r\n$/, "")}`;
     expect(result.text).toBe(expected);
     expect(result.text.endsWith("claimName: pvc-sonarr-backup")).toBe(true);
     expect(result.edits.map((e) => e.line)).toEqual([19, 32]);
-    expect(patchWorkload(result.text, target, "primary", "f.yaml").text).toBe(crlf);
+    expect(patch(result.text, target, "primary", "f.yaml").text).toBe(crlf);
   });
 
   it("keeps trailing whitespace after values", () => {
     const spaced = text.replace("role: primary\n", "role: primary   \n");
-    const result = patchWorkload(spaced, target, "backup", "f.yaml");
+    const result = patch(spaced, target, "backup", "f.yaml");
     expect(result.text).toContain("role: backup   \n");
   });
 
   it("matches a target without namespace, and a document without namespace", () => {
     const { namespace: _ns, ...noNamespace } = target;
-    expect(inspectWorkload(text, noNamespace, "f.yaml").state).toBe("primary");
+    expect(inspect(text, noNamespace, "f.yaml").state).toBe("primary");
     const docWithout = text.replace("  namespace: media\n", "");
-    expect(inspectWorkload(docWithout, target, "f.yaml").state).toBe("primary");
+    expect(inspect(docWithout, target, "f.yaml").state).toBe("primary");
   });
 
   it("honours an explicit kind", () => {
-    expect(inspectWorkload(text, { ...target, kind: "Deployment" }, "f.yaml").state).toBe(
-      "primary",
-    );
-    expect(() => inspectWorkload(text, { ...target, kind: "StatefulSet" }, "f.yaml")).toThrow(
+    expect(inspect(text, { ...target, kind: "Deployment" }, "f.yaml").state).toBe("primary");
+    expect(() => inspect(text, { ...target, kind: "StatefulSet" }, "f.yaml")).toThrow(
       "no StatefulSet named sonarr in f.yaml (namespace media)",
     );
   });
 
   it("warns about more than one replica", () => {
     const two = text.replace("replicas: 1", "replicas: 2");
-    expect(inspectWorkload(two, target, "f.yaml").warnings).toContain(
+    expect(inspect(two, target, "f.yaml").warnings).toContainEqual(
       "f.yaml: Deployment sonarr has 2 replicas sharing claim pvc-sonarr; a ReadWriteOnce claim attaches to one node at a time, so the pods cannot all start. Set spec.replicas: 1.",
     );
   });
@@ -159,7 +198,7 @@ describe("multi-document file with comments everywhere", () => {
   const text = fixture("multi-document.yaml");
 
   it("patches only the target document's two values", () => {
-    const result = patchWorkload(text, target, "backup", "m.yaml");
+    const result = patch(text, target, "backup", "m.yaml");
     const lines = text.split("\n");
     const changed = changedLines(text, result.text);
     expect(changed).toEqual([34, 45]);
@@ -169,7 +208,7 @@ describe("multi-document file with comments everywhere", () => {
       "            claimName: pvc-sonarr-backup    # trailing comment",
     );
     expect(result.text).toContain('# {"$imagepolicy": "flux-system:sonarr"}');
-    expect(result.warnings).toEqual([]);
+    expect(result.before.warnings).toEqual([]);
     expect(result.edits.map((e) => [e.field, e.line])).toEqual([
       ["spec.template.spec.nodeSelector.role", 34],
       ["spec.template.spec.volumes[1].persistentVolumeClaim.claimName", 45],
@@ -177,20 +216,20 @@ describe("multi-document file with comments everywhere", () => {
   });
 
   it("round-trips", () => {
-    const there = patchWorkload(text, target, "backup", "m.yaml").text;
-    expect(patchWorkload(there, target, "primary", "m.yaml").text).toBe(text);
+    const there = patch(text, target, "backup", "m.yaml").text;
+    expect(patch(there, target, "primary", "m.yaml").text).toBe(text);
   });
 
   it("refuses two matches when the namespace does not tell them apart", () => {
     const twin = text.replace("name: radarr", "name: sonarr");
-    expect(() => inspectWorkload(twin, target, "m.yaml")).toThrow(
+    expect(() => inspect(twin, target, "m.yaml")).toThrow(
       /2 documents in m.yaml declare Deployment\/StatefulSet named sonarr/,
     );
     const elsewhere = twin.replace(
       "  name: sonarr\n  namespace: media\nspec:\n  template:",
       "  name: sonarr\n  namespace: other\nspec:\n  template:",
     );
-    expect(inspectWorkload(elsewhere, target, "m.yaml").state).toBe("primary");
+    expect(inspect(elsewhere, target, "m.yaml").state).toBe("primary");
   });
 });
 
@@ -198,7 +237,7 @@ describe("quoting styles", () => {
   const text = fixture("quoting.yaml");
 
   it("keeps single, double and plain quoting in flow collections", () => {
-    const result = patchWorkload(text, target, "backup", "q.yaml");
+    const result = patch(text, target, "backup", "q.yaml");
     expect(changedLines(text, result.text)).toEqual([9, 15, 17]);
     const out = result.text.split("\n");
     expect(out[8]).toBe("      nodeSelector: {'role': 'backup'}");
@@ -208,7 +247,7 @@ describe("quoting styles", () => {
     expect(out[16]).toBe(
       `        - {name: sonarr-data, persistentVolumeClaim: {claimName: "pvc-sonarr-backup"}}`,
     );
-    expect(patchWorkload(result.text, target, "primary", "q.yaml").text).toBe(text);
+    expect(patch(result.text, target, "primary", "q.yaml").text).toBe(text);
   });
 
   it("escapes per style, and quotes plain values that would not read back as strings", () => {
@@ -216,44 +255,44 @@ describe("quoting styles", () => {
       ...target,
       backup: { node: 'it\'s "here"', claim: "yes" },
     };
-    const result = patchWorkload(text, odd, "backup", "q.yaml");
+    const result = patch(text, odd, "backup", "q.yaml");
     const out = result.text.split("\n");
     expect(out[8]).toBe(`      nodeSelector: {'role': 'it''s "here"'}`);
     expect(out[14]).toBe(
       `                  - {key: role, operator: In, values: ["it's \\"here\\"", "it's \\"here\\"", 'it''s "here"']}`,
     );
-    expect(inspectWorkload(result.text, odd, "q.yaml").state).toBe("backup");
+    expect(inspect(result.text, odd, "q.yaml").state).toBe("backup");
     const plainClaim = text.replace('{claimName: "pvc-sonarr"}', "{claimName: pvc-sonarr}");
-    const yes = patchWorkload(plainClaim, odd, "backup", "q.yaml");
+    const yes = patch(plainClaim, odd, "backup", "q.yaml");
     expect(yes.text).toContain('{claimName: "yes"}');
     // A plain value that had to be quoted stays quoted on the way back.
-    expect(patchWorkload(yes.text, odd, "primary", "q.yaml").text).toContain(
-      '{claimName: "pvc-sonarr"}',
-    );
+    expect(patch(yes.text, odd, "primary", "q.yaml").text).toContain('{claimName: "pvc-sonarr"}');
   });
 });
 
 describe("StatefulSet and nodeAffinity", () => {
   it("patches a StatefulSet's plain volume, ignoring other claim templates", () => {
     const text = fixture("statefulset.yaml");
-    const result = patchWorkload(text, { ...target, kind: "StatefulSet" }, "backup", "s.yaml");
+    const result = patch(text, { ...target, kind: "StatefulSet" }, "backup", "s.yaml");
     expect(changedLines(text, result.text)).toEqual([12, 16]);
-    expect(result.warnings).toEqual([]);
+    expect(result.before.warnings).toEqual([]);
+    // A StatefulSet does not replace a pod stuck Terminating on the dead primary node.
+    expect(result.before.promoteWarnings).toEqual([
+      expect.stringMatching(/^s\.yaml: StatefulSet sonarr waits for the old pod to terminate/),
+    ]);
   });
 
   it("patches every In value on the key in nodeAffinity-only manifests", () => {
     const text = fixture("node-affinity-only.yaml");
-    const before = inspectWorkload(text, target, "a.yaml");
-    expect(before).toEqual({
-      state: "primary",
-      observed: {
-        nodeSelector: undefined,
-        nodeAffinity: ["primary", "primary"],
-        claim: "pvc-sonarr",
-      },
-      warnings: [],
-    });
-    const result = patchWorkload(text, target, "backup", "a.yaml");
+    const before = inspect(text, target, "a.yaml");
+    expect(before.state).toBe("primary");
+    expect(before.warnings).toEqual([]);
+    expect(before.observed.map((o) => o.field).filter((f) => f.includes("nodeSelector."))).toEqual(
+      [],
+    );
+    expect(observed(before, "node")).toEqual(["primary", "primary"]);
+    expect(observed(before, "claim")).toEqual(["pvc-sonarr"]);
+    const result = patch(text, target, "backup", "a.yaml");
     expect(changedLines(text, result.text)).toEqual([21, 25, 29]);
     expect(result.text.split("\n")[20]).toBe("                      - backup");
     expect(result.text.split("\n")[24]).toBe('                    values: ["backup"]');
@@ -267,8 +306,8 @@ describe("StatefulSet and nodeAffinity", () => {
 
   it("demotes nodeSelector + affinity together", () => {
     const text = fixture("selector-and-affinity.yaml");
-    expect(inspectWorkload(text, target, "b.yaml").state).toBe("backup");
-    const result = patchWorkload(text, target, "primary", "b.yaml");
+    expect(inspect(text, target, "b.yaml").state).toBe("backup");
+    const result = patch(text, target, "primary", "b.yaml");
     expect(changedLines(text, result.text)).toEqual([11, 19, 23]);
     expect(result.text.split("\n")[22]).toBe("            claimName: 'pvc-sonarr'");
   });
@@ -278,8 +317,8 @@ describe("StatefulSet and nodeAffinity", () => {
       "values: [backup]",
       "values: [primary, backup]",
     );
-    expect(inspectWorkload(text, target, "b.yaml").state).toBe("mixed");
-    const result = patchWorkload(text, target, "backup", "b.yaml");
+    expect(inspect(text, target, "b.yaml").state).toBe("mixed");
+    const result = patch(text, target, "backup", "b.yaml");
     expect(result.edits).toHaveLength(1);
     expect(result.text).toContain("values: [backup, backup]");
   });
@@ -300,8 +339,11 @@ describe("StatefulSet and nodeAffinity", () => {
                   - {key: role, operator: In, values: [primary]}
       nodeSelector:\n`,
     );
-    const inspection = inspectWorkload(text, target, "p.yaml");
-    expect(inspection.observed.nodeAffinity).toEqual([]);
+    const inspection = inspect(text, target, "p.yaml");
+    // The Exists expression holds no value; only the nodeSelector places the pod.
+    expect(inspection.observed.filter((o) => o.role === "node").map((o) => o.field)).toEqual([
+      ROLE,
+    ]);
     expect(inspection.warnings).toHaveLength(1);
     expect(inspection.warnings[0]).toMatch(/preferred nodeAffinity on role/);
   });
@@ -310,27 +352,27 @@ describe("StatefulSet and nodeAffinity", () => {
 describe("state detection", () => {
   it("reports mixed when node and claim disagree, and patches only what differs", () => {
     const text = fixture("mixed.yaml");
-    expect(inspectWorkload(text, target, "x.yaml").state).toBe("mixed");
-    const toBackup = patchWorkload(text, target, "backup", "x.yaml");
+    expect(inspect(text, target, "x.yaml").state).toBe("mixed");
+    const toBackup = patch(text, target, "backup", "x.yaml");
     expect(toBackup.before.state).toBe("mixed");
     expect(toBackup.edits.map((e) => e.field)).toEqual(["spec.template.spec.nodeSelector.role"]);
-    const toPrimary = patchWorkload(text, target, "primary", "x.yaml");
+    const toPrimary = patch(text, target, "primary", "x.yaml");
     expect(toPrimary.text).toBe(fixture("seed-deployment.yaml"));
   });
 
   it("reports unknown without throwing, and refuses to patch it", () => {
     const text = fixture("unknown.yaml");
-    expect(inspectWorkload(text, target, "u.yaml")).toMatchObject({
-      state: "unknown",
-      observed: { nodeSelector: "worker-3", nodeAffinity: [], claim: "pvc-sonarr" },
-    });
-    expect(() => patchWorkload(text, target, "backup", "u.yaml")).toThrow(
-      'u.yaml: placement matches neither side: spec.template.spec.nodeSelector.role is "worker-3", expected "primary" (primary) or "backup" (backup). Fix the manifest or the service\'s configured values.',
+    const inspection = inspect(text, target, "u.yaml");
+    expect(inspection.state).toBe("unknown");
+    expect(observed(inspection, "node")).toEqual(["worker-3"]);
+    expect(observed(inspection, "claim")).toEqual(["pvc-sonarr"]);
+    expect(() => patch(text, target, "backup", "u.yaml")).toThrow(
+      'placement matches neither side: u.yaml: spec.template.spec.nodeSelector.role is "worker-3", expected "primary" (primary) or "backup" (backup). Fix the manifest or the service\'s configured values.',
     );
   });
 
   it("reports backup when every value is on backup", () => {
     const text = fixture("mixed.yaml").replace("role: primary", "role: backup");
-    expect(inspectWorkload(text, target, "x.yaml").state).toBe("backup");
+    expect(inspect(text, target, "x.yaml").state).toBe("backup");
   });
 });
