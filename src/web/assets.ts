@@ -5,6 +5,10 @@ import type { RequestHandler } from "express";
 import { APP_CSS } from "./assets/app-css.js";
 import { APP_SCRIPT } from "./assets/app-script.js";
 
+/** Two arrows swapping sides: the tab's icon (a browser asks for one; no 404 in its console). */
+const ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path d="M2 5h10l-3-3M14 11H4l3 3" fill="none" stroke="#0969da" stroke-width="2"/></svg>';
+
 interface Asset {
   readonly type: string;
   readonly body: Buffer;
@@ -18,7 +22,7 @@ function asset(type: string, text: string | Buffer): Asset {
 }
 
 /**
- * The page's three files, all from the app: htmx from its npm package (the version the lock
+ * The page's files, all from the app: htmx from its npm package (the version the lock
  * file pins; no CDN), and the page's own script and styles, kept as TypeScript strings so
  * the build (tsc to dist/) carries them.
  */
@@ -29,6 +33,7 @@ function loadAssets(): Map<string, Asset> {
     ["/assets/htmx.min.js", asset("text/javascript; charset=utf-8", htmx)],
     ["/assets/app.js", asset("text/javascript; charset=utf-8", APP_SCRIPT)],
     ["/assets/app.css", asset("text/css; charset=utf-8", APP_CSS)],
+    ["/assets/icon.svg", asset("image/svg+xml", ICON)],
   ]);
 }
 

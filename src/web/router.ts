@@ -53,7 +53,8 @@ export function webRouter(ctx: FailoverContext, options: WebOptions): Router {
     res.set("Content-Security-Policy", CSP);
     res.set("X-Content-Type-Options", "nosniff");
     res.set("X-Frame-Options", "DENY");
-    res.set("Referrer-Policy", "no-referrer");
+    // Not no-referrer: Chrome then sends `Origin: null` on the page's own posts.
+    res.set("Referrer-Policy", "same-origin");
     res.set("Cache-Control", "no-store");
     next();
   });

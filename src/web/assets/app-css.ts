@@ -30,7 +30,7 @@ label { display: block; margin: .3rem 0; }
 .nodes li { border: 1px solid #8886; border-radius: .5rem; padding: .6rem; }
 .result { border-left: .35rem solid var(--ok); padding: .3rem .8rem; }
 .result.error, p.error { border-left: .35rem solid var(--bad); padding: .3rem .8rem; }
-.busy::before { content: "\\23F3  "; }
+.busy::before { content: "running: "; font-weight: 600; }
 pre.diff { overflow-x: auto; padding: .5rem; background: #8881; border-radius: .35rem; font-size: .85rem; }
 pre.diff .add { color: var(--ok); }
 pre.diff .del { color: var(--bad); }

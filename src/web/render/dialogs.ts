@@ -16,12 +16,14 @@ export interface ConfirmRequest {
  */
 export function confirmDialog(request: ConfirmRequest): Html {
   const { subject, kind, action, preview } = request;
+  const warnings = Array.isArray(preview.warnings) ? (preview.warnings as string[]) : [];
   const post =
     kind === "service" ? `/ui/services/${subject}/${action}` : `/ui/nodes/${subject}/${action}`;
   const title = `${action === "promote" ? "Promote" : "Demote"} ${kind === "node" ? `node ${subject}` : subject}`;
   return html`<dialog id="confirm-dialog" aria-labelledby="confirm-title" aria-describedby="confirm-what">
 <h2 id="confirm-title">${title}</h2>
 <p id="confirm-what">${String(preview.message ?? "")}</p>
+${warnings.length === 0 ? "" : html`<ul class="warnings">${warnings.map((w) => html`<li>${w}</li>`)}</ul>`}
 ${diffBlock(preview.diff)}
 <form hx-post="${post}" hx-target="#result" hx-disabled-elt="find button" hx-indicator="#confirm-busy">
 <label for="confirm-input">Type ${subject} to confirm</label>

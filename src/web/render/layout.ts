@@ -10,6 +10,8 @@ const HTMX_CONFIG = JSON.stringify({
   includeIndicatorStyles: false,
   selfRequestsOnly: true,
   historyEnabled: false,
+  // Not "style": settling it sets a style attribute, which the CSP (rightly) blocks.
+  attributesToSettle: ["class", "width", "height"],
   responseHandling: [
     { code: "204", swap: false },
     { code: "[2345]..", swap: true },
@@ -27,6 +29,7 @@ export function layout(title: string, body: Html, csrf: string | undefined): Htm
 <meta name="htmx-config" content="${HTMX_CONFIG}">
 <title>${title}</title>
 <link rel="stylesheet" href="/assets/app.css">
+<link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
 <script src="/assets/htmx.min.js" defer></script>
 <script src="/assets/app.js" defer></script>
 </head>

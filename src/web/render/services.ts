@@ -17,7 +17,7 @@ export interface ServicesView {
  */
 export function servicesSection(view: ServicesView): Html {
   const { status } = view;
-  return html`<div id="services" hx-get="/ui/services" hx-trigger="every 5s, refresh from:body" hx-swap="outerHTML">
+  return html`<div id="services" hx-get="/ui/services" hx-trigger="every 5s, refresh from:body" hx-swap="outerHTML" hx-disinherit="*">
 <p class="head">Branch <code>${status.branch}</code> at <code title="${status.head}">${status.head.slice(0, 12)}</code></p>
 <div class="scroll">
 <table>
@@ -90,7 +90,7 @@ ${primaries.map((node) => {
 
 /** What the page's writes are doing right now (polled every second). */
 export function runningSection(running: readonly RunningOperation[]): Html {
-  return html`<div id="running" hx-get="/ui/running" hx-trigger="every 1s" hx-swap="outerHTML" aria-live="polite">
+  return html`<div id="running" hx-get="/ui/running" hx-trigger="every 1s, refresh from:body" hx-swap="outerHTML" hx-disinherit="*" aria-live="polite">
 ${
   running.length === 0
     ? html`<p><small>No operation in progress.</small></p>`
