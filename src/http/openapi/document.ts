@@ -27,6 +27,7 @@ const ERROR_MEANING: Record<number, string> = {
   405: "method_not_allowed: see the Allow header",
   409: "conflict: the branch kept moving, or another request won; sending it again is safe",
   413: "invalid_input: the body is over 4 KiB",
+  414: "invalid_input: the URL is over 2 KiB",
   415: "invalid_input: a body that is not JSON",
   422: "refused: the manifest cannot be moved safely (the message names file and field)",
   423: "locked: the service is locked (details.lock says by whom)",
@@ -54,8 +55,8 @@ const json = (description: string, schema: z.ZodType) => ({
   content: { "application/json": { schema } },
 });
 
-const READ_ERRORS = [401, 429, 500, 502, 503, 504];
-const WRITE_ERRORS = [400, 401, 404, 405, 409, 413, 415, 422, 423, 429, 500, 502, 503, 504];
+const READ_ERRORS = [401, 414, 429, 500, 502, 503, 504];
+const WRITE_ERRORS = [400, 401, 404, 405, 409, 413, 414, 415, 422, 423, 429, 500, 502, 503, 504];
 const servicePath = z.object({ service: SERVICE_PARAM });
 const nodePath = z.object({ node: NODE_PARAM });
 
