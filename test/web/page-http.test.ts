@@ -98,7 +98,9 @@ describe("the page without tokens (the demo)", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("hx-trigger")).toBe("refresh");
     const newHead = git(server.repoDir, "rev-parse", "main");
-    expect(git(server.repoDir, "rev-list", "--count", `${head.trim()}..${newHead.trim()}`).trim()).toBe("1");
+    expect(
+      git(server.repoDir, "rev-list", "--count", `${head.trim()}..${newHead.trim()}`).trim(),
+    ).toBe("1");
     expect(await res.text()).toContain(newHead.slice(0, 12));
     const table = await (await server.call("/ui/services", { headers: { cookie } })).text();
     expect(table).toMatch(/<tr id="row-sonarr">[\s\S]*?state-backup/);

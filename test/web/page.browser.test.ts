@@ -10,6 +10,13 @@ import { findChromium } from "./chromium.js";
  * server and the demo's local Git repository: what a person does, and what Git then holds.
  * The screenshots in docs/screenshots/ are taken here.
  */
+/** The few DOM names the page.evaluate callbacks use (they run in the browser; no DOM lib here). */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  readonly activeElement: { readonly id: string } | null;
+  readonly documentElement: { readonly scrollWidth: number };
+};
+
 const executablePath = findChromium();
 const SHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 /** Generous: waiting for the page is no assertion of speed (2 cores shared by many). */
