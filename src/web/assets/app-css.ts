@@ -8,7 +8,7 @@ h2 { font-size: 1.15rem; margin: 1.2rem 0 .4rem; }
 h3 { font-size: 1rem; margin: .3rem 0; }
 main.narrow { max-width: 28rem; margin: 2rem auto; }
 .scroll { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; min-width: 44rem; }
+table { border-collapse: collapse; width: 100%; }
 caption { text-align: left; color: var(--muted); padding: .2rem 0; }
 th, td { text-align: left; vertical-align: top; padding: .45rem .5rem; border-bottom: 1px solid #8884; }
 .head { margin: 0; color: var(--muted); }
@@ -41,7 +41,14 @@ dialog .buttons { display: flex; gap: .5rem; align-items: center; flex-wrap: wra
 .htmx-request .htmx-indicator, .htmx-request.htmx-indicator { display: inline; }
 @media (max-width: 40rem) {
   body { padding: 0 .5rem 1rem; }
-  table { min-width: 36rem; font-size: .92rem; }
+  table.services, table.services tbody, table.services tr, table.services th, table.services td { display: block; min-width: 0; }
+  table.services thead tr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  table.services tr { border: 1px solid #8886; border-radius: .5rem; margin: .6rem 0; padding: .3rem .6rem; }
+  table.services th[scope=row] { font-size: 1.1rem; border: 0; padding: .3rem 0; }
+  table.services td { border: 0; padding: .25rem 0; display: grid; grid-template-columns: 6.5rem 1fr; gap: .4rem; }
+  table.services td::before { content: attr(data-label); color: var(--muted); }
+  table.services caption { display: block; }
   .actions { white-space: normal; }
+  .actions button { margin: 0 .2rem .3rem 0; }
 }
 `;

@@ -10,7 +10,10 @@ export function commitLink(sha: string, url: string | undefined): Html {
 
 /** A timestamp as written (UTC ISO), in a <time> element. */
 export function when(iso: string): Html {
-  const shown = iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const shown = iso
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/\+00:00$/, "Z");
   return html`<time datetime="${iso}">${shown}</time>`;
 }
 
