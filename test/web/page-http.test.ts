@@ -116,6 +116,22 @@ describe("the page without tokens (the demo)", () => {
     expect((await post("/ui/services/radarr/unlock", "")).status).toBe(200);
   });
 
+  it("moves a whole node in one commit after its name is typed", async () => {
+    const head = git(server.repoDir, "rev-parse", "main").trim();
+    const dialog = await (
+      await server.call("/ui/nodes/primary/confirm?action=promote", { headers: { cookie } })
+    ).text();
+    expect(dialog).toContain("Type primary to confirm");
+    expect(git(server.repoDir, "rev-parse", "main").trim()).toBe(head);
+    expect((await post("/ui/nodes/primary/promote", "confirm=sonarr")).status).toBe(400);
+    const res = await post("/ui/nodes/primary/promote", "confirm=primary");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/<strong>radarr<\/strong>: changed/);
+    const newHead = git(server.repoDir, "rev-parse", "main").trim();
+    expect(git(server.repoDir, "rev-list", "--count", `${head}..${newHead}`).trim()).toBe("1");
+    expect((await post("/ui/nodes/primary/demote", "confirm=primary")).status).toBe(200);
+  });
+
   it("previews without writing, and answers a bad action or service with a 4xx", async () => {
     const head = git(server.repoDir, "rev-parse", "main");
     const preview = await server.call("/ui/services/sonarr/preview?action=demote", {
