@@ -210,5 +210,8 @@ describe("the page with API tokens", () => {
     });
     expect(out.status).toBe(303);
     expect((await server.call("/ui/services", { headers: { cookie } })).status).toBe(401);
+    // Neither the token nor the session id is ever logged.
+    expect(server.logs.text).not.toContain(TOKEN);
+    expect(server.logs.text).not.toContain(cookie.split("=")[1] ?? "none");
   });
 });
