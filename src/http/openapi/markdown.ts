@@ -34,8 +34,11 @@ export function referenceMarkdown(doc: OpenApiLike): string {
     return name === undefined ? s : (schemas[name] ?? s);
   };
   const fields = (schema: Schema | undefined): string => {
+    // A union of objects (one shape per outcome): each shape, its outcome first.
     if (schema === undefined) return "";
     const s = resolve(schema);
+    const variants = s.oneOf ?? s.anyOf;
+    if (variants !== undefined) return unionFields(variants.map(resolve));
     if (s.properties === undefined)
       return Array.isArray(s.type) ? s.type.join("|") : (s.type ?? "");
     const required = new Set(s.required ?? []);
@@ -43,11 +46,27 @@ export function referenceMarkdown(doc: OpenApiLike): string {
       .map((k) => `${k}${required.has(k) ? "" : "?"}`)
       .join(", ")}}`;
   };
+  /** `{common fields}`, then what each outcome adds: the shapes differ only there. */
+  const unionFields = (variants: Schema[]): string => {
+    const keysOf = (v: Schema) => Object.keys(v.properties ?? {});
+    const common = keysOf(variants[0] ?? {}).filter((k) =>
+      variants.every((v) => keysOf(v).includes(k)),
+    );
+    const optional = (v: Schema, k: string) => ((v.required ?? []).includes(k) ? k : `${k}?`);
+    const head = `{${common.map((k) => optional(variants[0] ?? {}, k)).join(", ")}}`;
+    const adds = variants.map((v) => {
+      const outcome = v.properties?.outcome;
+      const label = outcome?.const ?? outcome?.enum?.join("/") ?? "?";
+      const extra = keysOf(v).filter((k) => !common.includes(k));
+      return `${String(label)}: ${extra.length === 0 ? "nothing" : extra.map((k) => optional(v, k)).join(", ")}`;
+    });
+    return `${head}\`, by outcome adding \`${adds.join("; ")}`;
+  };
   const out: string[] = [BEGIN, "", "## Reference", ""];
   out.push(
     "Every route, its parameters, the fields of its answers (`?`: may be absent) and the statuses it",
     "answers. The schemas are in `GET /openapi.json` (OpenAPI 3.1); errors are all `ErrorBody`",
-    `${fields(schemas.ErrorBody)}.`,
+    `$fields(schemas.ErrorBody).`,
     "",
   );
   for (const [path, methods] of Object.entries(doc.paths)) {

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../../domain/errors.js";
-import { OUTCOMES } from "../../domain/outcome.js";
 import { WORKLOAD_STATES } from "../../domain/state.js";
 
 /**
@@ -157,34 +156,62 @@ const Side = z.enum(["primary", "backup"]);
 const Mode = z.enum(["urgent", "pr"]);
 const Action = z.enum(["promote", "demote"]);
 
+const Deployment = z
+  .strictObject({ url: z.string().optional(), id: z.union([z.number(), z.string()]) })
+  .meta({ description: "The GitHub Deployment that records the change (GitHub mode)." });
+const Merge = z.strictObject({ sha: z.string() });
+
+/** Fields of every promote/demote answer; each outcome adds its own (render-result.ts). */
+const failoverBase = {
+  mode: Mode,
+  service: z.string(),
+  action: Action,
+  from: z.enum(WORKLOAD_STATES),
+  to: Side,
+  paths: z
+    .array(z.string())
+    .meta({ description: "The service's target files, the main manifest first." }),
+  head: z.string(),
+  changes: z.array(FieldEdit),
+  warnings: z.array(z.string()),
+  message: z.string(),
+  superseded_pull_request: PullRequestRef.optional(),
+  deployment: Deployment.optional(),
+};
+
 export const FailoverAnswer = z
-  .strictObject({
-    outcome: z.enum(OUTCOMES),
-    mode: Mode,
-    service: z.string(),
-    action: Action,
-    from: z.enum(WORKLOAD_STATES),
-    to: Side,
-    paths: z.array(z.string()),
-    head: z.string(),
-    changes: z.array(FieldEdit),
-    warnings: z.array(z.string()),
-    dry_run: z.boolean(),
-    message: z.string(),
-    diff: z.string().optional().meta({ description: "Unified diff; absent for no_op." }),
-    commit: Commit.optional().meta({ description: "outcome applied." }),
-    pull_request: PullRequest.optional().meta({ description: "outcome pr_*." }),
-    merge: z
-      .strictObject({ sha: z.string() })
-      .optional()
-      .meta({ description: "outcome pr_merged." }),
-    superseded_pull_request: PullRequestRef.optional(),
-    deployment: z
-      .strictObject({ url: z.string().optional(), id: z.union([z.number(), z.string()]) })
-      .optional()
-      .meta({ description: "The GitHub Deployment that records the change (GitHub mode)." }),
-  })
-  .meta({ id: "FailoverAnswer" });
+  .discriminatedUnion("outcome", [
+    z.strictObject({
+      ...failoverBase,
+      outcome: z.literal("dry_run"),
+      dry_run: z.literal(true),
+      diff: z.string(),
+    }),
+    z.strictObject({ ...failoverBase, outcome: z.literal("no_op"), dry_run: z.literal(false) }),
+    z.strictObject({
+      ...failoverBase,
+      outcome: z.literal("applied"),
+      dry_run: z.literal(false),
+      commit: Commit,
+      diff: z.string(),
+    }),
+    z.strictObject({
+      ...failoverBase,
+      outcome: z.enum(["pr_opened", "pr_armed"]),
+      dry_run: z.literal(false),
+      pull_request: PullRequest,
+      diff: z.string(),
+    }),
+    z.strictObject({
+      ...failoverBase,
+      outcome: z.literal("pr_merged"),
+      dry_run: z.literal(false),
+      pull_request: PullRequest,
+      merge: Merge,
+      diff: z.string(),
+    }),
+  ])
+  .meta({ id: "FailoverAnswer", description: "One shape per outcome." });
 
 export const LockAnswer = z
   .strictObject({
@@ -211,21 +238,40 @@ const NodeServiceLeft = z.strictObject({
   message: z.string(),
 });
 
+const nodeBase = {
+  mode: Mode,
+  node: z.string(),
+  action: Action,
+  to: Side,
+  head: z.string(),
+  services: z.array(z.union([NodeServiceMoved, NodeServiceLeft])),
+  diff: z.string(),
+  superseded_pull_requests: z.array(PullRequestRef).optional(),
+  message: z.string(),
+};
+
 export const NodeAnswer = z
-  .strictObject({
-    outcome: z.enum(OUTCOMES),
-    mode: Mode,
-    node: z.string(),
-    action: Action,
-    to: Side,
-    head: z.string(),
-    services: z.array(z.union([NodeServiceMoved, NodeServiceLeft])),
-    diff: z.string(),
-    superseded_pull_requests: z.array(PullRequestRef).optional(),
-    dry_run: z.boolean(),
-    message: z.string(),
-    commit: Commit.optional(),
-    pull_request: PullRequest.optional(),
-    merge: z.strictObject({ sha: z.string() }).optional(),
-  })
-  .meta({ id: "NodeAnswer" });
+  .discriminatedUnion("outcome", [
+    z.strictObject({ ...nodeBase, outcome: z.literal("dry_run"), dry_run: z.literal(true) }),
+    z.strictObject({ ...nodeBase, outcome: z.literal("no_op"), dry_run: z.literal(false) }),
+    z.strictObject({
+      ...nodeBase,
+      outcome: z.literal("applied"),
+      dry_run: z.literal(false),
+      commit: Commit,
+    }),
+    z.strictObject({
+      ...nodeBase,
+      outcome: z.enum(["pr_opened", "pr_armed"]),
+      dry_run: z.literal(false),
+      pull_request: PullRequest,
+    }),
+    z.strictObject({
+      ...nodeBase,
+      outcome: z.literal("pr_merged"),
+      dry_run: z.literal(false),
+      pull_request: PullRequest,
+      merge: Merge,
+    }),
+  ])
+  .meta({ id: "NodeAnswer", description: "One shape per outcome." });
