@@ -1,6 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OUTCOMES } from "../../src/domain/outcome.js";
 import { issueComment } from "../helpers/webhook-payloads.js";
 import { type OpsServer, startOpsAppServer, startOpsServer } from "../ops/ops-server.js";
 
@@ -209,6 +210,21 @@ describe("the OpenAPI document", () => {
       ).toBeDefined();
     } finally {
       await app.close();
+    }
+  });
+
+  it("describes every outcome of the closed vocabulary, for a service and for a node", () => {
+    const schemas = (
+      doc.components as { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> }
+    ).schemas;
+    for (const name of ["FailoverAnswer", "NodeAnswer"]) {
+      const variants = (schemas[name]?.oneOf ?? schemas[name]?.anyOf ?? []) as {
+        properties: { outcome: { const?: string; enum?: string[] } };
+      }[];
+      const described = variants.flatMap(
+        (v) => v.properties.outcome.enum ?? [v.properties.outcome.const ?? ""],
+      );
+      expect(described.sort(), name).toEqual([...OUTCOMES].sort());
     }
   });
 
