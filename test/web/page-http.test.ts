@@ -132,6 +132,19 @@ describe("the page without tokens (the demo)", () => {
     expect((await post("/ui/nodes/primary/demote", "confirm=primary")).status).toBe(200);
   });
 
+  it("escapes what Git and people wrote (a lock reason is text, never markup)", async () => {
+    const reason = `<img src=x onerror="alert(1)">&"'`;
+    const lock = await server.call(
+      `/api/failover/sonarr/lock?reason=${encodeURIComponent(reason)}`,
+      { method: "POST" },
+    );
+    expect(lock.status).toBe(200);
+    const page = await (await server.call("/", { headers: { cookie } })).text();
+    expect(page).not.toContain("<img src=x");
+    expect(page).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&quot;&#39;");
+    expect((await server.call("/api/failover/sonarr/unlock", { method: "POST" })).status).toBe(200);
+  });
+
   it("previews without writing, and answers a bad action or service with a 4xx", async () => {
     const head = git(server.repoDir, "rev-parse", "main");
     const preview = await server.call("/ui/services/sonarr/preview?action=demote", {
