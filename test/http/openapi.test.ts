@@ -1,7 +1,11 @@
+import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OUTCOMES } from "../../src/domain/outcome.js";
+import { git } from "../helpers/git.js";
 import { issueComment } from "../helpers/webhook-payloads.js";
 import { type OpsServer, startOpsAppServer, startOpsServer } from "../ops/ops-server.js";
 
@@ -210,6 +214,44 @@ describe("the OpenAPI document", () => {
       ).toBeDefined();
     } finally {
       await app.close();
+    }
+  });
+
+  it("matches a refusal (422) and the unknown state it leaves in the status", async () => {
+    const refusing = await startOpsServer();
+    try {
+      const file = join(refusing.repoDir, "clusters/homelab/apps/media/radarr/deployment.yaml");
+      await writeFile(
+        file,
+        readFileSync(file, "utf8").replace("claimName: pvc-radarr", "claimName: ${RADARR_CLAIM}"),
+      );
+      git(refusing.repoDir, "commit", "-qam", "templated claim");
+      const own = new ResponseChecker(doc);
+      const refused = await own.check(
+        refusing,
+        "POST",
+        "/api/failover/{service}/promote",
+        "/api/failover/radarr/promote",
+      );
+      expect(refused.status).toBe(422);
+      const all = await own.check(refusing, "GET", "/api/status", "/api/status");
+      const radarr = (
+        all.body.services as { service: string; state: string; reason?: string }[]
+      ).find((s) => s.service === "radarr");
+      expect(radarr?.state).toBe("unknown");
+      expect(radarr?.reason).toContain("radarr/deployment.yaml");
+      const node = await own.check(
+        refusing,
+        "GET",
+        "/api/nodes/{node}/promote",
+        "/api/nodes/primary/promote?dry-run=true",
+      );
+      expect((node.body.services as { result: string }[]).map((s) => s.result).sort()).toEqual([
+        "changed",
+        "refused",
+      ]);
+    } finally {
+      await refusing.close();
     }
   });
 
