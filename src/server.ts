@@ -5,10 +5,12 @@ import type { Logger } from "pino";
 import type { WebhookMiddleware } from "./compose.js";
 import { FailoverError } from "./domain/errors.js";
 import type { FailoverContext } from "./failover/context.js";
+import { openApiHandler } from "./http/openapi/handler.js";
 import { bodyLimit, urlLimit } from "./http/request-limits.js";
 import { apiRouter, jsonErrorHandler } from "./http/routes.js";
 import type { Operations } from "./observability/operations.js";
 import { requestLogging } from "./observability/request-logging.js";
+import { webRouter } from "./web/router.js";
 
 export function createHttpApp(
   ctx: FailoverContext,
@@ -48,6 +50,9 @@ export function createHttpApp(
     app.get("/metrics", ops.metrics.handler());
     app.get("/api/ready", ops.readiness.handler());
   }
+  // The web page (src/web; it checks its own session) and the OpenAPI document.
+  app.use(webRouter(ctx, { auth: ops?.auth, logger }));
+  app.get("/openapi.json", openApiHandler(ops?.webhookPath));
   app.use("/api", apiRouter(ctx));
   app.use((req, _res, next) => {
     next(new FailoverError("not_found", `no route ${req.method} ${req.path}`));

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { watchMountedFile } from "../config/config-store.js";
 import { FailoverError } from "../domain/errors.js";
 import { currentRequest } from "../observability/request-context.js";
+import { isWebPath } from "../web/paths.js";
 
 /** `name:token`: the name (recorded in commits as `token <name>`) must look like a name. */
 const NAMED = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63}):(.+)$/;
@@ -151,6 +152,8 @@ export class ApiAuth {
   requiresToken(method: string, path: string): boolean {
     if (!this.enabled) return false;
     if (this.#options.webhookPath !== undefined && path === this.#options.webhookPath) return false;
+    // The web page signs in with a token once and then checks its own session cookie.
+    if (isWebPath(path)) return false;
     if (method !== "GET" && method !== "HEAD") return true;
     if (path === "/api/health" || path === "/api/ready") return false;
     if (path === "/metrics") return this.#options.protectMetrics === true;

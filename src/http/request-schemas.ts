@@ -105,3 +105,6 @@ export function parseReason(query: Record<string, unknown>): string {
   );
   return printable.join("").trim().slice(0, 300);
 }
+
+/** The path parameters' schemas, for the OpenAPI document (src/http/openapi/document.ts). */
+export { nodeParam as NODE_PARAM, serviceParam as SERVICE_PARAM };

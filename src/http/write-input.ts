@@ -152,3 +152,9 @@ function readJsonBody(req: Request): unknown {
   }
   return value;
 }
+
+/** The write routes' schemas, for the OpenAPI document (src/http/openapi/document.ts). */
+export const FAILOVER_QUERY = QUERY.failover;
+export const FAILOVER_BODY = BODY.failover;
+export const LOCK_QUERY = QUERY.lock;
+export const LOCK_BODY = BODY.lock;

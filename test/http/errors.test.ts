@@ -48,7 +48,7 @@ describe("HTTP errors", () => {
       /once/,
     ],
     ["GET", "/api/nope", 404, "not_found", /no route GET \/api\/nope/],
-    ["GET", "/", 404, "not_found", /no route/],
+    ["GET", "/nope", 404, "not_found", /no route GET \/nope/],
   ])("%s %s -> %i %s", async (method, path, status, code, message) => {
     const res = await fetch(`${server.url}${path}`, { method });
     expect(res.status).toBe(status);

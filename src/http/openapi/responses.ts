@@ -1,0 +1,277 @@
+import { z } from "zod";
+import { ERROR_CODES } from "../../domain/errors.js";
+import { WORKLOAD_STATES } from "../../domain/state.js";
+
+/**
+ * The JSON bodies the routes serve, as they serve them today (src/http/routes.ts,
+ * render-result.ts, error-response.ts, readiness.ts). Strict objects: a field added to a
+ * route without being described here fails test/http/openapi-responses.test.ts. A field
+ * whose value can be absent is omitted from the JSON (never `null`) unless it says nullable.
+ */
+
+export const ErrorBody = z
+  .strictObject({
+    error: z.strictObject({
+      code: z
+        .enum([...ERROR_CODES, "rate_limited"])
+        .meta({ description: "`rate_limited` is the 429 of src/http/rate-limit.ts." }),
+      message: z.string(),
+      details: z
+        .unknown()
+        .optional()
+        .meta({ description: "Code-specific facts, e.g. `allow`, `lock`, `known`." }),
+    }),
+  })
+  .meta({
+    id: "ErrorBody",
+    description:
+      "Every error: one stable code (src/domain/errors.ts) and a message that says what to do.",
+  });
+
+export const Health = z.strictObject({ status: z.literal("ok") }).meta({ id: "Health" });
+
+export const Readiness = z
+  .strictObject({
+    status: z.enum(["ready", "not_ready"]),
+    reason: z.string().optional(),
+    config: z
+      .strictObject({
+        source: z.string(),
+        loadedAt: z.string(),
+        lastError: z.strictObject({ message: z.string(), at: z.string() }).optional(),
+      })
+      .optional(),
+    backend: z.string(),
+    github: z
+      .strictObject({
+        repository: z.string(),
+        result: z.enum(["pending", "ok", "rejected", "unreachable"]),
+        checkedAt: z.string().optional(),
+        lastSuccessAt: z.string().optional(),
+        reason: z.string().optional(),
+      })
+      .optional(),
+  })
+  .meta({ id: "Readiness" });
+
+const ServiceSummary = z
+  .strictObject({
+    name: z.string(),
+    namespace: z.string(),
+    deployment: z.string().optional(),
+    helmrelease: z.string().optional(),
+    volume_name: z.string(),
+    primary_pvc: z.string(),
+    backup_pvc: z.string(),
+    primary_node_label: z.string(),
+    backup_node_label: z.string(),
+    path: z.string().optional(),
+  })
+  .meta({ id: "ServiceSummary" });
+
+export const ServiceList = z
+  .strictObject({ services: z.array(ServiceSummary) })
+  .meta({ id: "ServiceList" });
+
+export const Lock = z
+  .strictObject({
+    service: z.string(),
+    by: z.string(),
+    reason: z.string(),
+    at: z.string(),
+    problem: z
+      .string()
+      .optional()
+      .meta({ description: "Set when the lock file is not valid: it locks all the same." }),
+  })
+  .meta({ id: "Lock" });
+
+const ObservedValue = z
+  .strictObject({
+    file: z.string(),
+    field: z.string(),
+    role: z.enum(["node", "claim", "value"]),
+    value: z.string(),
+  })
+  .meta({ id: "ObservedValue" });
+
+export const ServiceStatus = z
+  .strictObject({
+    service: z.string(),
+    state: z.enum(WORKLOAD_STATES),
+    observed: z.strictObject({
+      nodes: z.array(z.string()),
+      claims: z.array(z.string()),
+      values: z.array(ObservedValue),
+    }),
+    paths: z.array(z.string()),
+    branch: z.string(),
+    head: z.string(),
+    locked: Lock.optional(),
+    warnings: z.array(z.string()),
+    reason: z.string().optional().meta({ description: "With state unknown: why." }),
+  })
+  .meta({ id: "ServiceStatus" });
+
+export const AllStatus = z
+  .strictObject({ branch: z.string(), head: z.string(), services: z.array(ServiceStatus) })
+  .meta({ id: "AllStatus" });
+
+const HistoryItem = z
+  .strictObject({
+    sha: z.string(),
+    url: z.string().optional(),
+    date: z.string(),
+    action: z.string(),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    node: z.string().optional(),
+    trigger: z.string().optional(),
+    requester: z.string().optional(),
+    headline: z.string(),
+  })
+  .meta({ id: "HistoryItem" });
+
+export const History = z
+  .strictObject({ service: z.string(), history: z.array(HistoryItem) })
+  .meta({ id: "History" });
+
+const Commit = z
+  .strictObject({ sha: z.string(), url: z.string().optional() })
+  .meta({ id: "Commit" });
+const PullRequest = z
+  .strictObject({ number: z.number().int(), url: z.string(), reused: z.boolean() })
+  .meta({ id: "PullRequest" });
+const PullRequestRef = z.strictObject({ number: z.number().int(), url: z.string() });
+const FieldEdit = z
+  .strictObject({
+    file: z.string(),
+    field: z.string(),
+    from: z.string(),
+    to: z.string(),
+    line: z.number().int(),
+  })
+  .meta({ id: "FieldEdit" });
+const Side = z.enum(["primary", "backup"]);
+const Mode = z.enum(["urgent", "pr"]);
+const Action = z.enum(["promote", "demote"]);
+
+const Deployment = z
+  .strictObject({ url: z.string().optional(), id: z.union([z.number(), z.string()]) })
+  .meta({ description: "The GitHub Deployment that records the change (GitHub mode)." });
+const Merge = z.strictObject({ sha: z.string() });
+
+/** Fields of every promote/demote answer; each outcome adds its own (render-result.ts). */
+const failoverBase = {
+  mode: Mode,
+  service: z.string(),
+  action: Action,
+  from: z.enum(WORKLOAD_STATES),
+  to: Side,
+  paths: z
+    .array(z.string())
+    .meta({ description: "The service's target files, the main manifest first." }),
+  head: z.string(),
+  changes: z.array(FieldEdit),
+  warnings: z.array(z.string()),
+  message: z.string(),
+  superseded_pull_request: PullRequestRef.optional(),
+  deployment: Deployment.optional(),
+};
+
+export const FailoverAnswer = z
+  .discriminatedUnion("outcome", [
+    z.strictObject({
+      ...failoverBase,
+      outcome: z.literal("dry_run"),
+      dry_run: z.literal(true),
+      diff: z.string(),
+    }),
+    z.strictObject({ ...failoverBase, outcome: z.literal("no_op"), dry_run: z.literal(false) }),
+    z.strictObject({
+      ...failoverBase,
+      outcome: z.literal("applied"),
+      dry_run: z.literal(false),
+      commit: Commit,
+      diff: z.string(),
+    }),
+    z.strictObject({
+      ...failoverBase,
+      outcome: z.enum(["pr_opened", "pr_armed"]),
+      dry_run: z.literal(false),
+      pull_request: PullRequest,
+      diff: z.string(),
+    }),
+    z.strictObject({
+      ...failoverBase,
+      outcome: z.literal("pr_merged"),
+      dry_run: z.literal(false),
+      pull_request: PullRequest,
+      merge: Merge,
+      diff: z.string(),
+    }),
+  ])
+  .meta({ id: "FailoverAnswer", description: "One shape per outcome." });
+
+export const LockAnswer = z
+  .strictObject({
+    outcome: z.enum(["locked", "unlocked", "no_op"]),
+    service: z.string(),
+    lock: Lock.nullable(),
+    commit: Commit.optional().meta({ description: "Absent for no_op." }),
+    message: z.string(),
+  })
+  .meta({ id: "LockAnswer" });
+
+const NodeServiceMoved = z.strictObject({
+  service: z.string(),
+  result: z.enum(["changed", "no_op"]),
+  from: z.enum(WORKLOAD_STATES),
+  to: Side,
+  changes: z.array(FieldEdit),
+  warnings: z.array(z.string()),
+});
+const NodeServiceLeft = z.strictObject({
+  service: z.string(),
+  result: z.enum(["refused", "locked"]),
+  code: z.string(),
+  message: z.string(),
+});
+
+const nodeBase = {
+  mode: Mode,
+  node: z.string(),
+  action: Action,
+  to: Side,
+  head: z.string(),
+  services: z.array(z.union([NodeServiceMoved, NodeServiceLeft])),
+  diff: z.string(),
+  superseded_pull_requests: z.array(PullRequestRef).optional(),
+  message: z.string(),
+};
+
+export const NodeAnswer = z
+  .discriminatedUnion("outcome", [
+    z.strictObject({ ...nodeBase, outcome: z.literal("dry_run"), dry_run: z.literal(true) }),
+    z.strictObject({ ...nodeBase, outcome: z.literal("no_op"), dry_run: z.literal(false) }),
+    z.strictObject({
+      ...nodeBase,
+      outcome: z.literal("applied"),
+      dry_run: z.literal(false),
+      commit: Commit,
+    }),
+    z.strictObject({
+      ...nodeBase,
+      outcome: z.enum(["pr_opened", "pr_armed"]),
+      dry_run: z.literal(false),
+      pull_request: PullRequest,
+    }),
+    z.strictObject({
+      ...nodeBase,
+      outcome: z.literal("pr_merged"),
+      dry_run: z.literal(false),
+      pull_request: PullRequest,
+      merge: Merge,
+    }),
+  ])
+  .meta({ id: "NodeAnswer", description: "One shape per outcome." });

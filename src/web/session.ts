@@ -1,0 +1,109 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { Request, Response } from "express";
+
+export const SESSION_COOKIE = "failover_session";
+const TTL_MS = 12 * 60 * 60 * 1000;
+/** Bounded memory: past this, the oldest session is forgotten (that browser signs in again). */
+const MAX_SESSIONS = 1000;
+
+export interface WebSession {
+  /** The name of the API token signed in with (`name:token`), recorded as `token <name>`. */
+  readonly tokenName: string | undefined;
+  /** Whether a token was presented (false in the demo without tokens). */
+  readonly signedIn: boolean;
+  /** Sent back with every write (a header or a form field): a cross-site form cannot know it. */
+  readonly csrf: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * The page's sessions, in this process's memory: a second replica does not know them, and a
+ * restart signs everybody out (sign in again with the token). The cookie holds only a random
+ * id; the token itself is checked once at sign-in and never stored.
+ */
+export class WebSessions {
+  readonly #sessions = new Map<string, WebSession>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  create(
+    res: Response,
+    req: Request,
+    tokenName: string | undefined,
+    signedIn: boolean,
+  ): WebSession {
+    const id = randomBytes(32).toString("base64url");
+    const session: WebSession = {
+      tokenName,
+      signedIn,
+      csrf: randomBytes(32).toString("base64url"),
+      expiresAt: this.#now() + TTL_MS,
+    };
+    if (this.#sessions.size >= MAX_SESSIONS) {
+      const oldest = this.#sessions.keys().next().value;
+      if (oldest !== undefined) this.#sessions.delete(oldest);
+    }
+    this.#sessions.set(id, session);
+    res.cookie(SESSION_COOKIE, id, {
+      httpOnly: true,
+      sameSite: "strict",
+      secure: req.secure,
+      path: "/",
+      maxAge: TTL_MS,
+    });
+    return session;
+  }
+
+  /** The request's live session, if its cookie names one. */
+  find(req: Request): WebSession | undefined {
+    const id = cookieValue(req.get("cookie"), SESSION_COOKIE);
+    if (id === undefined) return undefined;
+    const session = this.#sessions.get(id);
+    if (session === undefined) return undefined;
+    if (session.expiresAt <= this.#now()) {
+      this.#sessions.delete(id);
+      return undefined;
+    }
+    return session;
+  }
+
+  end(req: Request, res: Response): void {
+    const id = cookieValue(req.get("cookie"), SESSION_COOKIE);
+    if (id !== undefined) this.#sessions.delete(id);
+    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: "strict", path: "/" });
+  }
+}
+
+/** Whether `presented` is the session's CSRF token, compared in constant time. */
+export function csrfMatches(session: WebSession, presented: string | undefined): boolean {
+  if (presented === undefined) return false;
+  const a = Buffer.from(session.csrf);
+  const b = Buffer.from(presented);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * A second line of defence for writes: a browser names the page that sent a request in
+ * `Origin`; one from another site is refused even before the CSRF token is looked at.
+ */
+export function sameOrigin(req: Request): boolean {
+  const origin = req.get("origin");
+  if (origin === undefined) return true;
+  const host = req.get("host");
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) {
+      const value = rest.join("=");
+      return /^[A-Za-z0-9_-]{1,100}$/.test(value) ? value : undefined;
+    }
+  }
+  return undefined;
+}
