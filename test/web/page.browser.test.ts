@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +11,8 @@ import { findChromium } from "./chromium.js";
 /**
  * The page in a real browser (Debian's chromium, driven by playwright-core) against the real
  * server and the demo's local Git repository: what a person does, and what Git then holds.
- * The screenshots in docs/screenshots/ are taken here.
+ * The screenshots are taken here: into docs/screenshots/ with UPDATE_SCREENSHOTS=1, else into a
+ * temporary directory (a test run leaves the tracked files alone).
  */
 /** The few DOM names the page.evaluate callbacks use (they run in the browser; no DOM lib here). */
 declare const document: {
@@ -18,7 +22,10 @@ declare const document: {
 };
 
 const executablePath = findChromium();
-const SHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+const SHOTS =
+  process.env.UPDATE_SCREENSHOTS === "1"
+    ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url))
+    : `${mkdtempSync(join(tmpdir(), "failover-shots-"))}/`;
 /** Generous: waiting for the page is no assertion of speed (2 cores shared by many). */
 const WAIT = { timeout: 60_000 };
 const TOKEN = "web-test-token-0123456789abcdef";
