@@ -6,6 +6,7 @@ import type { FailoverContext } from "../failover/context.js";
 import type { FailoverListener } from "../failover/events.js";
 import { getAllStatus } from "../failover/status.js";
 import { FluxConfirmation } from "../flux/confirmation.js";
+import { kustomizationLookup } from "../flux/kustomization-lookup.js";
 import { fluxStatusHandler } from "../flux/status-webhook.js";
 import type { ApiAuth } from "../http/auth.js";
 import { eventMessage, noticeMessage, phaseMessage } from "../notify/failover-messages.js";
@@ -92,7 +93,7 @@ export function composeAutomation(
       log.info({ operation: op.id, phase, services: op.services }, "operation phase");
     },
   });
-  const confirmation = new FluxConfirmation({ store });
+  const confirmation = new FluxConfirmation({ store, kustomizationsFor: kustomizationLookup(ctx) });
   const trigger = new AlertTrigger({
     ctx,
     logger: log,
