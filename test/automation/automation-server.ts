@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, generateKeyPairSync } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +12,9 @@ import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { createOperations, type Operations } from "../../src/observability/operations.js";
 import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
+import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
+import { appSettings } from "../fake-github/routes/app.js";
+import { demoFiles } from "../helpers/github-app-server.js";
 
 export const ALERT_TOKEN = "alertmanager-token-0123456789abcdef";
 export const FLUX_SECRET = "flux-events-secret-0123456789";
@@ -63,6 +66,8 @@ export interface AutomationServer {
   automation: Automation;
   readonly repoDir: string;
   readonly root: string;
+  /** GitHub mode: the fake GitHub holding the repository. */
+  readonly fake: FakeGitHub | undefined;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   alert(payload: unknown, token?: string): Promise<Response>;
   fluxEvent(event: unknown, secret?: string): Promise<Response>;
@@ -78,8 +83,25 @@ export interface AutomationServer {
 export async function startAutomationServer(
   services: (demoConfig: string) => string,
   env: Record<string, string> = {},
+  options: { github?: boolean } = {},
 ): Promise<AutomationServer> {
   const root = await mkdtemp(join(tmpdir(), "failover-api-auto-"));
+  const fake = options.github
+    ? await startFakeGitHub({ files: demoFiles(), owner: "acme", repo: "gitops" })
+    : undefined;
+  const githubEnv: Record<string, string> = {};
+  if (fake !== undefined) {
+    const settings = appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]);
+    settings.publicKeyPem = keys().publicKey;
+    Object.assign(githubEnv, {
+      GITOPS_REPOSITORY: "acme/gitops",
+      APP_ID: String(settings.appId),
+      PRIVATE_KEY: keys().privateKey,
+      GHE_HOST: new URL(fake.webUrl).host,
+      GHE_PROTOCOL: "http",
+      GITHUB_WRITE_INTERVAL_MS: "0",
+    });
+  }
   const configPath = join(root, "services.yaml");
   await writeFile(configPath, services(await readFile(DEMO_CONFIG, "utf8")));
   const logger = pino({ level: "silent" });
@@ -91,6 +113,7 @@ export async function startAutomationServer(
     FAILOVER_API_TOKENS: `alertmanager:${ALERT_TOKEN}`,
     FLUX_EVENTS_SECRET: FLUX_SECRET,
     FAILOVER_RATE_LIMIT: "0",
+    ...githubEnv,
     ...env,
   });
   const runtime = await composeRuntime(parsed, logger, { metrics });
@@ -138,6 +161,7 @@ export async function startAutomationServer(
     },
     repoDir: runtime.repoLocation,
     root,
+    fake,
     post,
     alert: (payload, token = ALERT_TOKEN) =>
       post("/api/alertmanager", payload, { authorization: `Bearer ${token}` }),
@@ -156,9 +180,20 @@ export async function startAutomationServer(
       await automation.close();
       operations.close();
       runtime.close();
+      await fake?.close();
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+let pair: { publicKey: string; privateKey: string } | undefined;
+function keys() {
+  pair ??= generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  });
+  return pair;
 }
 
 /** An Alertmanager webhook payload (version 4) as Alertmanager sends it. */
