@@ -153,7 +153,11 @@ export class AlertTrigger {
       };
     }
     const branch = await ctx.branch();
-    const history = await readBranchHistory(ctx.repo, branch);
+    // Independent reads, side by side: the guards' history and the services' states.
+    const [history, status] = await Promise.all([
+      readBranchHistory(ctx.repo, branch),
+      getAllStatus(ctx),
+    ]);
     const done = history.commits.find((c) => alertKeyOf(c.requester) === key);
     if (done !== undefined) {
       const answer: AlertOutcome = {
@@ -169,7 +173,6 @@ export class AlertTrigger {
       this.#remember(key, { ...answer, duplicate: false });
       return answer;
     }
-    const status = await getAllStatus(ctx);
     const stateOf = (service: string) => status.services.find((s) => s.service === service)?.state;
     const last = lastAutomaticMoves(history.commits);
     const now = this.#now();
@@ -260,9 +263,8 @@ export class AlertTrigger {
       const operation =
         commit === undefined
           ? undefined
-          : (await readBranchHistory(ctx.repo, branch, 20)).commits.find(
-              (c) => c.sha === commit.sha,
-            )?.operation;
+          : (await readBranchHistory(ctx.repo, branch, 5)).commits.find((c) => c.sha === commit.sha)
+              ?.operation;
       const outcome: AlertOutcome = {
         ...decided,
         heldBack: [...decision.heldBack, ...refused],

@@ -63,14 +63,30 @@ export function composeAutomation(
     timeoutMs: env.FAILOVER_NOTIFY_TIMEOUT_MS,
     logger: log,
   });
+  // One status read at a time; commits arriving meanwhile make one more read after it.
+  let reading = false;
+  let again = false;
   const refreshStates = () => {
     if (metrics === undefined) return;
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
     getAllStatus(ctx)
       .then((all) => {
         for (const s of all.services) metrics.state(s.service, s.state);
       })
-      .catch((error: unknown) => log.warn({ err: error }, "cannot read the services' states"));
+      .catch((error: unknown) => log.warn({ err: error }, "cannot read the services' states"))
+      .finally(() => {
+        reading = false;
+        if (again) {
+          again = false;
+          refreshStates();
+        }
+      });
   };
+  const now = options.now ?? Date.now;
   const store = new OperationStore({
     repo: ctx.repo,
     branch: ctx.branch,
@@ -89,7 +105,12 @@ export function composeAutomation(
           metrics.confirmation.observe({ result: phase }, Math.max(0, (ended - started) / 1000));
         }
       }
-      if (phase === "committed") refreshStates();
+      if (phase === "committed") {
+        refreshStates();
+        // Only for commits still waiting for Flux (not the history read at start).
+        const at = Date.parse(op.phases.at(-1)?.at ?? "");
+        if (at > now() - env.FLUX_CONFIRM_TIMEOUT_MS) confirmation.prefetch(op);
+      }
       log.info({ operation: op.id, phase, services: op.services }, "operation phase");
     },
   });

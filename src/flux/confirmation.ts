@@ -3,6 +3,9 @@ import type { Operation } from "../operations/operation.js";
 import type { OperationStore } from "../operations/operation-store.js";
 import type { KustomizationReport } from "./flux-event.js";
 
+/** Flux reconciles within minutes of a commit: the last few commits hold the revision. */
+const CONFIRM_DEPTH = 30;
+
 export interface ConfirmationOptions {
   readonly store: OperationStore;
   /**
@@ -20,6 +23,7 @@ export interface ConfirmationOptions {
 export class FluxConfirmation {
   readonly #options: ConfirmationOptions;
   readonly #expected = new Map<string, Promise<ReadonlySet<string> | undefined>>();
+  #order: readonly string[] = [];
 
   constructor(options: ConfirmationOptions) {
     this.#options = options;
@@ -30,7 +34,10 @@ export class FluxConfirmation {
     const { store } = this.#options;
     // Learns operations committed elsewhere (another replica, before a restart) and the
     // branch order that tells whether the revision includes each commit.
-    const order = await store.refresh();
+    // A revision seen in the last read is judged with it: every commit up to it was read
+    // then, so no operation it includes can be missing. Otherwise read the branch again.
+    if (!this.#order.includes(report.revision)) this.#order = await store.refresh(CONFIRM_DEPTH);
+    const order = this.#order;
     const settled: string[] = [];
     for (const op of store.pending()) {
       if (op.commit === undefined) continue;
@@ -49,15 +56,29 @@ export class FluxConfirmation {
     return settled;
   }
 
-  async #builds(op: Operation, report: KustomizationReport): Promise<boolean> {
+  /** Starts finding an operation's Kustomizations as soon as it is committed. */
+  prefetch(op: Operation): void {
+    void this.#lookup(op);
+  }
+
+  #lookup(op: Operation): Promise<ReadonlySet<string> | undefined> {
     const lookup = this.#options.kustomizationsFor;
-    if (lookup === undefined) return true;
+    if (lookup === undefined) return Promise.resolve(undefined);
     let expected = this.#expected.get(op.id);
     if (expected === undefined) {
       expected = lookup(op).catch(() => undefined);
       this.#expected.set(op.id, expected);
+      if (this.#expected.size > 1000) {
+        const oldest = this.#expected.keys().next().value;
+        if (oldest !== undefined) this.#expected.delete(oldest);
+      }
     }
-    const names = await expected;
+    return expected;
+  }
+
+  async #builds(op: Operation, report: KustomizationReport): Promise<boolean> {
+    if (this.#options.kustomizationsFor === undefined) return true;
+    const names = await this.#lookup(op);
     if (names === undefined || names.size === 0) return true;
     return (
       names.has(`${report.namespace ?? ""}/${report.name}`) ||

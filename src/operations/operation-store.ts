@@ -57,8 +57,9 @@ export class OperationStore {
   }
 
   /** Reads the branch's recent failover commits and learns the operations not known yet. */
-  async refresh(): Promise<readonly string[]> {
-    const history = await readBranchHistory(this.#options.repo, await this.#options.branch());
+  async refresh(depth?: number): Promise<readonly string[]> {
+    const branch = await this.#options.branch();
+    const history = await readBranchHistory(this.#options.repo, branch, depth);
     for (const commit of history.commits) this.#absorb(commit);
     return history.order;
   }
