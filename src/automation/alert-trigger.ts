@@ -1,4 +1,6 @@
 import type { Logger } from "pino";
+import type { KubeReader } from "../cluster/kube-reader.js";
+import { backupNodeSelector, rpoCheck } from "../cluster/rpo-check.js";
 import {
   automationSettings,
   resolveNodeName,
@@ -10,7 +12,11 @@ import {
   lastAutomaticMoves,
   nodeFailedOverAutomatically,
 } from "../domain/automation/automatic-history.js";
-import { decideAutomaticAction, type HoldBack } from "../domain/automation/guards.js";
+import {
+  type AutomationDecision,
+  decideAutomaticAction,
+  type HoldBack,
+} from "../domain/automation/guards.js";
 import { FailoverError } from "../domain/errors.js";
 import type { Action } from "../domain/service.js";
 import type { FailoverContext } from "../failover/context.js";
@@ -64,6 +70,8 @@ export interface AlertTriggerOptions {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly notice?: (notice: AutomationNotice) => void;
+  /** Cluster access for the RPO gate; absent: RPO unknown, the gate never holds back. */
+  readonly kube?: KubeReader | undefined;
 }
 
 const MAX_REMEMBERED = 1000;
@@ -202,25 +210,26 @@ export class AlertTrigger {
         };
       }),
     });
-    const decided = { ...withNode, heldBack: decision.heldBack };
-    this.#schedule(groupKey, alert, decision.heldBack);
-    if (decision.action === undefined) {
+    const gated = decision.action === "promote" ? await this.#rpoGate(decision, now) : decision;
+    const decided = { ...withNode, heldBack: gated.heldBack };
+    this.#schedule(groupKey, alert, gated.heldBack);
+    if (gated.action === undefined) {
       const optedIn = specs.filter((s) => serviceAutomation(config, s.name).autoFailover);
       const outcome: AlertOutcome =
-        decision.heldBack.length > 0
+        gated.heldBack.length > 0
           ? {
               ...decided,
               result: "held_back",
-              message: decision.heldBack.map((h) => h.message).join("; "),
+              message: gated.heldBack.map((h) => h.message).join("; "),
             }
           : {
               ...decided,
               result: "no_op",
-              services: decision.alreadyThere,
+              services: gated.alreadyThere,
               message:
                 optedIn.length === 0
                   ? `no service on node ${placement} sets auto_failover: true`
-                  : `nothing to move: ${decision.alreadyThere.join(", ")} already where the alert would put them`,
+                  : `nothing to move: ${gated.alreadyThere.join(", ")} already where the alert would put them`,
             };
       if (outcome.result === "held_back") {
         this.#options.notice?.({ type: "automatic_held_back", outcome });
@@ -229,7 +238,7 @@ export class AlertTrigger {
       }
       return outcome;
     }
-    const chosen = new Set(decision.services);
+    const chosen = new Set(gated.services);
     const full = ctx.config();
     // The node-wide use case moves every service whose primary is the node: give it a view of
     // the config holding only the services past every guard.
@@ -243,7 +252,7 @@ export class AlertTrigger {
     try {
       const result = await executeNodeFailover(narrowed, {
         node: placement,
-        action: decision.action,
+        action: gated.action,
         dryRun: false,
         trigger: "alertmanager",
         requester: alertRequester(alertname, key),
@@ -267,16 +276,16 @@ export class AlertTrigger {
               ?.operation;
       const outcome: AlertOutcome = {
         ...decided,
-        heldBack: [...decision.heldBack, ...refused],
+        heldBack: [...gated.heldBack, ...refused],
         result: result.outcome === "dry_run" ? "no_op" : result.outcome,
-        action: decision.action,
+        action: gated.action,
         services: moved,
         commit,
         operation,
         message:
           moved.length === 0
             ? "nothing moved"
-            : `${decision.action} of ${moved.join(", ")} (node ${placement})${commit === undefined ? "" : `: commit ${commit.sha.slice(0, 12)}`}`,
+            : `${gated.action} of ${moved.join(", ")} (node ${placement})${commit === undefined ? "" : `: commit ${commit.sha.slice(0, 12)}`}`,
       };
       this.#remember(key, outcome);
       if (moved.length > 0) this.#options.notice?.({ type: "automatic_started", outcome });
@@ -286,14 +295,53 @@ export class AlertTrigger {
       const outcome: AlertOutcome = {
         ...decided,
         result: "failed",
-        action: decision.action,
-        services: decision.services,
+        action: gated.action,
+        services: gated.services,
         code: error.code,
         message: error.message,
       };
       this.#options.notice?.({ type: "automatic_failed", outcome });
       return outcome;
     }
+  }
+
+  /**
+   * The RPO gate, for automatic promotes: a backup copy older than `max_rpo`, or a backup
+   * node that is not Ready, holds the service back; automation never accepts data loss.
+   */
+  async #rpoGate(decision: AutomationDecision, now: number): Promise<AutomationDecision> {
+    const { kube, ctx } = this.#options;
+    if (kube === undefined) return decision;
+    const config = ctx.config();
+    const heldBack = [...decision.heldBack];
+    const services: string[] = [];
+    for (const name of decision.services) {
+      const spec = config.services.get(name);
+      if (spec === undefined) continue;
+      const report = await rpoCheck(
+        {
+          name,
+          namespace: spec.namespace,
+          backupNodeSelector: backupNodeSelector(spec),
+          maxRpoMs: serviceAutomation(config, name).maxRpoMs,
+        },
+        { kube, now, automatic: true, acceptDataLoss: false },
+      );
+      if (report.allowed) services.push(name);
+      else {
+        heldBack.push({
+          guard: report.facts.backupNodeReady === false ? "backup_not_ready" : "max_rpo",
+          service: name,
+          message: `${name}: ${report.message}`,
+        });
+      }
+    }
+    return {
+      ...decision,
+      action: services.length > 0 ? decision.action : undefined,
+      services,
+      heldBack,
+    };
   }
 
   #remember(key: string, outcome: AlertOutcome): void {

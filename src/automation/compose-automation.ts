@@ -1,6 +1,7 @@
 import type { Router } from "express";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { inClusterReader, type KubeReader } from "../cluster/kube-reader.js";
 import type { Env } from "../config/env.js";
 import type { FailoverContext } from "../failover/context.js";
 import type { FailoverListener } from "../failover/events.js";
@@ -43,6 +44,8 @@ export interface AutomationOptions {
   readonly now?: () => number;
   /** Where discord:// and slack:// post (tests point them at a local sink). */
   readonly endpoints?: NotifyEndpoints;
+  /** Cluster access for the RPO gate: default the in-cluster service account, if mounted. */
+  readonly kube?: KubeReader | undefined;
 }
 
 /**
@@ -115,8 +118,10 @@ export function composeAutomation(
     },
   });
   const confirmation = new FluxConfirmation({ store, kustomizationsFor: kustomizationLookup(ctx) });
+  const kube = "kube" in options ? options.kube : inClusterReader();
   const trigger = new AlertTrigger({
     ctx,
+    kube,
     logger: log,
     ...(options.now === undefined ? {} : { now: options.now }),
     notice: (notice) => {

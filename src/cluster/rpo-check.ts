@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type BackupFacts, type RpoVerdict, rpoVerdict } from "../domain/automation/rpo.js";
+import type { ServiceSpec } from "../domain/service.js";
 import type { KubeReader } from "./kube-reader.js";
 
 const replicationDestinations = z.object({
@@ -34,9 +35,18 @@ const nodes = z.object({
 export interface RpoService {
   readonly name: string;
   readonly namespace: string;
-  /** The backup side's node selector, `key=value` (the service's backup_node_label). */
-  readonly backupNodeSelector: string;
+  /** The backup side's node selector, `key=value` (the service's backup_node_label); absent: not read. */
+  readonly backupNodeSelector: string | undefined;
   readonly maxRpoMs: number | undefined;
+}
+
+/** `key=value` of the backup side, from the service's workload or HelmRelease target. */
+export function backupNodeSelector(spec: ServiceSpec): string | undefined {
+  for (const t of spec.targets) {
+    if (t.type === "workload") return `${t.workload.nodeLabelKey}=${spec.nodes.backup}`;
+    if (t.type === "helmrelease") return `${t.release.nodeLabelKey}=${spec.nodes.backup}`;
+  }
+  return undefined;
 }
 
 export interface RpoReport extends RpoVerdict {
@@ -89,8 +99,10 @@ async function backupFacts(
       )
       .then((v) => replicationDestinations.parse(v))
       .catch(() => undefined),
-    kube
-      .get(`/api/v1/nodes?labelSelector=${encodeURIComponent(service.backupNodeSelector)}`)
+    (service.backupNodeSelector === undefined
+      ? Promise.reject(new Error("no selector"))
+      : kube.get(`/api/v1/nodes?labelSelector=${encodeURIComponent(service.backupNodeSelector)}`)
+    )
       .then((v) => {
         const found = nodes.parse(v).items;
         if (found.length === 0) return undefined;

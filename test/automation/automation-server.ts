@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { type Automation, composeAutomation } from "../../src/automation/compose-automation.js";
+import type { KubeReader } from "../../src/cluster/kube-reader.js";
 import { composeRuntime, type Runtime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
 import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
@@ -83,7 +84,7 @@ export interface AutomationServer {
 export async function startAutomationServer(
   services: (demoConfig: string) => string,
   env: Record<string, string> = {},
-  options: { github?: boolean } = {},
+  options: { github?: boolean; kube?: KubeReader } = {},
 ): Promise<AutomationServer> {
   const root = await mkdtemp(join(tmpdir(), "failover-api-auto-"));
   const fake = options.github
@@ -119,7 +120,9 @@ export async function startAutomationServer(
   const runtime = await composeRuntime(parsed, logger, { metrics });
   const operations = createOperations(parsed, runtime, logger);
   let registry = metrics.registry;
-  let automation = composeAutomation(runtime.ctx, parsed, logger, { registry });
+  const compose = () =>
+    composeAutomation(runtime.ctx, parsed, logger, { registry, kube: options.kube });
+  let automation = compose();
   // The mount reads `automation` at request time, so restart() can swap it.
   const mounted = {
     early: (auth: Parameters<Automation["early"]>[0]) => {
@@ -173,7 +176,7 @@ export async function startAutomationServer(
     restart: async () => {
       await automation.close();
       registry = new Metrics({ defaultMetrics: false }).registry;
-      automation = composeAutomation(runtime.ctx, parsed, logger, { registry });
+      automation = compose();
     },
     close: async () => {
       await server.close();

@@ -10,6 +10,8 @@ export const GUARDS = [
   "auto_failback_disabled",
   "auto_failback_after",
   "state_unknown",
+  "max_rpo",
+  "backup_not_ready",
 ] as const;
 export type Guard = (typeof GUARDS)[number];
 
