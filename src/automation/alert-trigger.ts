@@ -107,10 +107,12 @@ export class AlertTrigger {
     return run;
   }
 
-  close(): void {
+  /** Stops the scheduled looks and waits for the alert being handled. */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    await this.#queue;
   }
 
   async #one(groupKey: string, alert: Alert): Promise<AlertOutcome> {

@@ -66,6 +66,14 @@ export function composeAutomation(
     timeoutMs: env.FAILOVER_NOTIFY_TIMEOUT_MS,
     logger: log,
   });
+  // Reads started in the background, awaited by close() (they may still be reading Git).
+  const background = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    const settled: Promise<unknown> = p
+      .catch(() => undefined)
+      .finally(() => background.delete(settled));
+    background.add(settled);
+  };
   // One status read at a time; commits arriving meanwhile make one more read after it.
   let reading = false;
   let again = false;
@@ -76,7 +84,7 @@ export function composeAutomation(
       return;
     }
     reading = true;
-    getAllStatus(ctx)
+    const read = getAllStatus(ctx)
       .then((all) => {
         for (const s of all.services) metrics.state(s.service, s.state);
       })
@@ -88,6 +96,7 @@ export function composeAutomation(
           refreshStates();
         }
       });
+    track(read);
   };
   const now = options.now ?? Date.now;
   const store = new OperationStore({
@@ -112,7 +121,7 @@ export function composeAutomation(
         refreshStates();
         // Only for commits still waiting for Flux (not the history read at start).
         const at = Date.parse(op.phases.at(-1)?.at ?? "");
-        if (at > now() - env.FLUX_CONFIRM_TIMEOUT_MS) confirmation.prefetch(op);
+        if (at > now() - env.FLUX_CONFIRM_TIMEOUT_MS) track(confirmation.prefetch(op));
       }
       log.info({ operation: op.id, phase, services: op.services }, "operation phase");
     },
@@ -139,9 +148,11 @@ export function composeAutomation(
     if (message !== undefined) notifier.send(message);
   };
   // Operations committed before this process started (or by another replica).
-  store
-    .refresh()
-    .catch((error: unknown) => log.warn({ err: error }, "cannot rebuild operations from Git"));
+  track(
+    store
+      .refresh()
+      .catch((error: unknown) => log.warn({ err: error }, "cannot rebuild operations from Git")),
+  );
   refreshStates();
   return {
     early: (auth) => earlyRoutes(deps, auth),
@@ -153,9 +164,9 @@ export function composeAutomation(
     confirmation,
     notifier,
     close: async () => {
-      trigger.close();
+      await trigger.close();
       store.close();
-      await notifier.flush();
+      await Promise.all([notifier.flush(), ...background]);
     },
   };
 }

@@ -57,8 +57,8 @@ export class FluxConfirmation {
   }
 
   /** Starts finding an operation's Kustomizations as soon as it is committed. */
-  prefetch(op: Operation): void {
-    void this.#lookup(op);
+  prefetch(op: Operation): Promise<unknown> {
+    return this.#lookup(op);
   }
 
   #lookup(op: Operation): Promise<ReadonlySet<string> | undefined> {

@@ -84,7 +84,7 @@ export interface AutomationServer {
 export async function startAutomationServer(
   services: (demoConfig: string) => string,
   env: Record<string, string> = {},
-  options: { github?: boolean; kube?: KubeReader } = {},
+  options: { github?: boolean; kube?: KubeReader; now?: () => number } = {},
 ): Promise<AutomationServer> {
   const root = await mkdtemp(join(tmpdir(), "failover-api-auto-"));
   const fake = options.github
@@ -121,7 +121,11 @@ export async function startAutomationServer(
   const operations = createOperations(parsed, runtime, logger);
   let registry = metrics.registry;
   const compose = () =>
-    composeAutomation(runtime.ctx, parsed, logger, { registry, kube: options.kube });
+    composeAutomation(runtime.ctx, parsed, logger, {
+      registry,
+      kube: options.kube,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
   let automation = compose();
   // The mount reads `automation` at request time, so restart() can swap it.
   const mounted = {
