@@ -33,9 +33,9 @@ export class FluxConfirmation {
   async report(report: KustomizationReport): Promise<string[]> {
     const { store } = this.#options;
     // Learns operations committed elsewhere (another replica, before a restart) and the
-    // branch order that tells whether the revision includes each commit.
-    // A revision seen in the last read is judged with it: every commit up to it was read
-    // then, so no operation it includes can be missing. Otherwise read the branch again.
+    // branch order that tells whether the revision includes each commit. A revision seen in
+    // the last read is judged with it: every commit up to it was read then, so no operation
+    // it includes can be missing. Otherwise the branch is read again.
     if (!this.#order.includes(report.revision)) this.#order = await store.refresh(CONFIRM_DEPTH);
     const order = this.#order;
     const settled: string[] = [];
