@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
+import type { Automation } from "./automation/compose-automation.js";
 import type { WebhookMiddleware } from "./compose.js";
 import { FailoverError } from "./domain/errors.js";
 import type { FailoverContext } from "./failover/context.js";
@@ -19,6 +20,7 @@ export function createHttpApp(
     webhooks?: WebhookMiddleware | undefined;
     /** Auth, rate limit, readiness, metrics, in-flight tracking (docs/operations.md). */
     operations?: Operations | undefined;
+    automation?: Pick<Automation, "early" | "router"> | undefined;
   } = {},
 ): Express {
   const app = express();
@@ -39,6 +41,8 @@ export function createHttpApp(
       Promise.resolve(webhooks(req, res, next)).catch(next);
     });
   }
+  // Before the body limit: Alertmanager groups and Flux events are larger; Flux signs raw bodies.
+  if (options.automation !== undefined) app.use("/api", options.automation.early(ops?.auth));
   app.use(bodyLimit());
   if (ops !== undefined) {
     const isWebhook = (path: string) => path === ops.webhookPath;
@@ -53,6 +57,7 @@ export function createHttpApp(
   // The web page (src/web; it checks its own session) and the OpenAPI document.
   app.use(webRouter(ctx, { auth: ops?.auth, logger }));
   app.get("/openapi.json", openApiHandler(ops?.webhookPath));
+  if (options.automation !== undefined) app.use("/api", options.automation.router);
   app.use("/api", apiRouter(ctx));
   app.use((req, _res, next) => {
     next(new FailoverError("not_found", `no route ${req.method} ${req.path}`));

@@ -100,6 +100,14 @@ export const envSchema = z.object({
   /** The Receiver's secret token (the HMAC key). */
   FLUX_RECEIVER_SECRET: optionalString,
   FLUX_RECEIVER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  // --- Closed loop (docs/automation.md) ---
+  /** The HMAC key of the Flux `generic-hmac` Provider posting to POST /api/flux/events. */
+  FLUX_EVENTS_SECRET: optionalString,
+  /** A committed failover with no Flux reconcile reported this long is `unconfirmed`. */
+  FLUX_CONFIRM_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
+  /** Shoutrrr-style notification URLs, comma-separated (never logged: they hold tokens). */
+  FAILOVER_NOTIFY: optionalString,
+  FAILOVER_NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
 });
 export type Env = z.infer<typeof envSchema>;
 

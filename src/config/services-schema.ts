@@ -29,6 +29,30 @@ const repoPath = z
 
 export const FAILOVER_MODES = ["urgent", "pr"] as const;
 
+/** Go-style durations as Alertmanager and Flux write them: `90s`, `2m`, `1h30m`. */
+export const DURATION = /^(\d+h)?(\d+m)?(\d+s)?$/;
+const duration = (what: string) =>
+  z
+    .string({ error: `${what} must be a duration such as 2m or 1h30m` })
+    .regex(DURATION, `${what} must be a duration such as 90s, 2m or 1h30m`)
+    .refine((v) => v !== "", `${what} must not be empty`);
+
+/** Automatic failover on node-down alerts (docs/automation.md). */
+const automationSchema = z
+  .object({
+    /** Alert names that mean "this node is down" (any alert with label failover_node does too). */
+    alert_names: z.array(z.string().min(1).max(200)).max(50).optional(),
+    /** The alert label naming the node. */
+    node_label: z.string().min(1).max(200).optional(),
+    /** How old an alert's startsAt must be before it moves anything. */
+    auto_failover_after: duration("automation.auto_failover_after").optional(),
+    /** No automatic action on a service this soon after its last automatic action. */
+    cooldown: duration("automation.cooldown").optional(),
+    /** How long a node must be healthy again before an automatic failback. */
+    auto_failback_after: duration("automation.auto_failback_after").optional(),
+  })
+  .strict();
+
 const document = z
   .object({ kind: z.string().min(1).optional(), name: z.string().min(1).optional() })
   .strict();
@@ -101,6 +125,15 @@ export const serviceConfigSchema = z
     flux_kustomization: repoPath.optional(),
     /** More places that say where the service runs (other workloads, generic fields). */
     targets: z.array(targetConfigSchema).max(20).optional(),
+    /** Promote automatically when its primary node is reported down (default false). */
+    auto_failover: z.boolean().optional(),
+    /** Demote automatically when the node's alert resolves (default false). */
+    auto_failback: z.boolean().optional(),
+    auto_failback_after: duration("auto_failback_after").optional(),
+    /** This service's own cooldown after an automatic action. */
+    cooldown: duration("cooldown").optional(),
+    /** Refuse a promote whose backup copy is older than this (needs cluster access). */
+    max_rpo: duration("max_rpo").optional(),
   })
   .strict()
   .refine(
@@ -136,6 +169,9 @@ export const servicesFileSchema = z
       })
       .strict()
       .optional(),
+    /** Node names (as alerts and URLs say them) -> placement label values: `k3s-w1: primary`. */
+    nodes: z.record(name("node name"), nodeLabel("node label value")).optional(),
+    automation: automationSchema.optional(),
     services: z
       .record(
         z.string().regex(SERVICE_NAME, "service names must be lowercase DNS labels (a-z, 0-9, -)"),

@@ -19,5 +19,6 @@ export const TRIGGERS = [
   "workflow_dispatch",
   "repository_dispatch",
   "cli",
+  "alertmanager",
 ] as const;
 export type Trigger = (typeof TRIGGERS)[number];

@@ -177,3 +177,66 @@ services:
     expect(configError(`# ${"x".repeat(300_000)}\nservices: {}\n`).message).toMatch(/larger than/);
   });
 });
+
+describe("automation settings (docs/automation.md)", () => {
+  const withAutomation = `nodes:
+  k3s-w1: primary
+  k3s-w2: backup
+automation:
+  auto_failover_after: 90s
+  cooldown: 1h
+${SEED_SERVICES.replace(
+  "    backup_node_label: backup\n",
+  "    backup_node_label: backup\n    auto_failover: true\n    auto_failback: true\n    auto_failback_after: 1h30m\n    max_rpo: 15m\n",
+)}`;
+
+  it("reads nodes:, the automation block and each service's opt-in, with defaults", async () => {
+    const { automationSettings, resolveNodeName, serviceAutomation } = await import(
+      "../../src/config/automation-config.js"
+    );
+    const config = parseServicesConfig(withAutomation, "services.yaml");
+    expect(automationSettings(config)).toEqual({
+      alertNames: ["KubeNodeNotReady", "KubeNodeUnreachable"],
+      nodeLabel: "node",
+      autoFailoverAfterMs: 90_000,
+      cooldownMs: 3_600_000,
+      autoFailbackAfterMs: 600_000,
+    });
+    expect(serviceAutomation(config, "sonarr")).toEqual({
+      autoFailover: true,
+      autoFailback: true,
+      autoFailbackAfterMs: 5_400_000,
+      cooldownMs: 3_600_000,
+      maxRpoMs: 900_000,
+    });
+    expect(serviceAutomation(config, "radarr").autoFailover).toBe(false);
+    expect(resolveNodeName(config, "k3s-w1")).toBe("primary");
+    expect(resolveNodeName(config, "primary")).toBe("primary");
+    expect(resolveNodeName(config, "constructor")).toBe("constructor");
+  });
+
+  it.each([
+    [
+      "a bad duration",
+      withAutomation.replace("cooldown: 1h", "cooldown: 1 hour"),
+      "automation.cooldown",
+    ],
+    [
+      "an unknown automation key",
+      withAutomation.replace("cooldown: 1h", "colldown: 1h"),
+      "colldown",
+    ],
+    [
+      "a non-boolean opt-in",
+      withAutomation.replace("auto_failover: true", "auto_failover: yes please"),
+      "auto_failover",
+    ],
+    [
+      "an empty node label value",
+      withAutomation.replace("k3s-w1: primary", 'k3s-w1: ""'),
+      "nodes.k3s-w1",
+    ],
+  ])("refuses %s", (_what, text, where) => {
+    expect(configError(text).message).toContain(where);
+  });
+});

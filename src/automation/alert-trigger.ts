@@ -1,0 +1,393 @@
+import type { Logger } from "pino";
+import type { KubeReader } from "../cluster/kube-reader.js";
+import { backupNodeSelector, rpoCheck } from "../cluster/rpo-check.js";
+import {
+  automationSettings,
+  resolveNodeName,
+  serviceAutomation,
+} from "../config/automation-config.js";
+import {
+  alertKeyOf,
+  alertRequester,
+  lastAutomaticMoves,
+  nodeFailedOverAutomatically,
+} from "../domain/automation/automatic-history.js";
+import {
+  type AutomationDecision,
+  decideAutomaticAction,
+  type HoldBack,
+} from "../domain/automation/guards.js";
+import { FailoverError } from "../domain/errors.js";
+import type { Action } from "../domain/service.js";
+import type { FailoverContext } from "../failover/context.js";
+import { executeNodeFailover } from "../failover/execute-failover.js";
+import { getAllStatus } from "../failover/status.js";
+import { readBranchHistory } from "../operations/failover-commits.js";
+import { alertKey } from "./alert-key.js";
+import type { Alert, AlertmanagerPayload } from "./alertmanager-payload.js";
+
+export type AlertResult =
+  | "applied"
+  | "pr_opened"
+  | "pr_merged"
+  | "pr_armed"
+  | "no_op"
+  | "held_back"
+  | "ignored"
+  | "failed";
+
+/** What one alert of a payload did; the same alert sent again gets the same answer. */
+export interface AlertOutcome {
+  readonly alertname: string;
+  readonly fingerprint: string;
+  readonly status: "firing" | "resolved";
+  /** The node as the alert named it, and the placement value it resolved to. */
+  readonly node: string | undefined;
+  readonly placement: string | undefined;
+  readonly key: string;
+  readonly result: AlertResult;
+  readonly action: Action | undefined;
+  readonly services: readonly string[];
+  readonly heldBack: readonly HoldBack[];
+  readonly commit: { readonly sha: string; readonly url: string | undefined } | undefined;
+  /** The operation id (the commit's Failover-Request trailer) when something was written. */
+  readonly operation: string | undefined;
+  /** True when this answer is a retry's: the first delivery's answer, nothing done again. */
+  readonly duplicate: boolean;
+  readonly message: string;
+  /** For `failed`: the error code. */
+  readonly code?: string;
+}
+
+/** What automation tells notifications and metrics, besides the pipeline's events. */
+export type AutomationNotice =
+  | { readonly type: "automatic_started"; readonly outcome: AlertOutcome }
+  | { readonly type: "automatic_held_back"; readonly outcome: AlertOutcome }
+  | { readonly type: "automatic_failed"; readonly outcome: AlertOutcome };
+
+export interface AlertTriggerOptions {
+  readonly ctx: FailoverContext;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly notice?: (notice: AutomationNotice) => void;
+  /** Cluster access for the RPO gate; absent: RPO unknown, the gate never holds back. */
+  readonly kube?: KubeReader | undefined;
+}
+
+const MAX_REMEMBERED = 1000;
+
+/**
+ * The Alertmanager trigger: a node-down alert becomes a guarded node-wide promote of the
+ * services that opted in, a resolved one a guarded failback. Alerts are handled one at a
+ * time (in this process; across replicas the compare-and-swap commit makes the second a
+ * no-op). Guard state is read from Git on every alert.
+ */
+export class AlertTrigger {
+  readonly #options: AlertTriggerOptions;
+  readonly #now: () => number;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #answers = new Map<string, AlertOutcome>();
+  /** Re-evaluations of alerts held back by a guard that passes with time, by node. */
+  readonly #timers = new Map<string, { status: string; timer: NodeJS.Timeout }>();
+  #closed = false;
+
+  constructor(options: AlertTriggerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Every alert of the payload, in order. */
+  handle(payload: AlertmanagerPayload): Promise<AlertOutcome[]> {
+    const run = this.#queue.then(async () => {
+      const outcomes: AlertOutcome[] = [];
+      for (const alert of payload.alerts) outcomes.push(await this.#one(payload.groupKey, alert));
+      return outcomes;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops the scheduled looks and waits for the alert being handled. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const { timer } of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    await this.#queue;
+  }
+
+  async #one(groupKey: string, alert: Alert): Promise<AlertOutcome> {
+    const { ctx } = this.#options;
+    const config = ctx.config();
+    const settings = automationSettings(config);
+    const alertname = alert.labels.alertname ?? "unknown";
+    const key = alertKey({ groupKey, ...alert });
+    const node = alert.labels.failover_node ?? alert.labels[settings.nodeLabel];
+    const base = {
+      alertname,
+      fingerprint: alert.fingerprint,
+      status: alert.status,
+      node,
+      key,
+      placement: undefined,
+      action: undefined,
+      services: [],
+      heldBack: [],
+      commit: undefined,
+      operation: undefined,
+      duplicate: false,
+    } satisfies Partial<AlertOutcome>;
+    const nodeDown =
+      alert.labels.failover_node !== undefined || settings.alertNames.includes(alertname);
+    if (!nodeDown) {
+      return { ...base, result: "ignored", message: `${alertname} is not a node-down alert` };
+    }
+    if (node === undefined || node === "") {
+      return {
+        ...base,
+        result: "ignored",
+        message: `${alertname} has no ${settings.nodeLabel} (or failover_node) label naming the node`,
+      };
+    }
+    const remembered = this.#answers.get(key);
+    if (remembered !== undefined) return { ...remembered, duplicate: true };
+    const placement = resolveNodeName(config, node);
+    // A firing alert cancels a pending failback of its node, a resolved one a pending failover.
+    this.#cancel(placement, alert.status === "firing" ? "resolved" : "firing");
+    const specs = [...config.services.values()].filter((s) => s.nodes.primary === placement);
+    const withNode = { ...base, placement };
+    if (specs.length === 0) {
+      return {
+        ...withNode,
+        result: "ignored",
+        message: `no service has primary node ${placement}${placement === node ? "" : ` (${node})`}`,
+      };
+    }
+    const branch = await ctx.branch();
+    // Independent reads, side by side: the guards' history and the services' states.
+    const [history, status] = await Promise.all([
+      readBranchHistory(ctx.repo, branch),
+      getAllStatus(ctx),
+    ]);
+    const done = history.commits.find((c) => alertKeyOf(c.requester) === key);
+    if (done !== undefined) {
+      const answer: AlertOutcome = {
+        ...withNode,
+        result: "applied",
+        action: (done.moves[0]?.action as Action | undefined) ?? undefined,
+        services: done.moves.map((m) => m.service),
+        commit: { sha: done.sha, url: done.url },
+        operation: done.operation,
+        duplicate: true,
+        message: `this alert was handled already: commit ${done.sha.slice(0, 12)}`,
+      };
+      this.#remember(key, { ...answer, duplicate: false });
+      return answer;
+    }
+    const stateOf = (service: string) => status.services.find((s) => s.service === service)?.state;
+    const last = lastAutomaticMoves(history.commits);
+    const now = this.#now();
+    const endsAt = alert.endsAt === undefined ? Number.NaN : Date.parse(alert.endsAt);
+    const decision = decideAutomaticAction({
+      alert: {
+        status: alert.status,
+        node: placement,
+        startsAt: Date.parse(alert.startsAt),
+        endsAt: alert.status === "resolved" && !Number.isNaN(endsAt) ? endsAt : undefined,
+      },
+      now,
+      autoFailoverAfterMs: settings.autoFailoverAfterMs,
+      otherFailedOverNode: nodeFailedOverAutomatically(history.commits, stateOf),
+      services: specs.map((spec) => {
+        const auto = serviceAutomation(config, spec.name);
+        const found = status.services.find((s) => s.service === spec.name);
+        return {
+          service: spec.name,
+          autoFailover: auto.autoFailover,
+          autoFailback: auto.autoFailback,
+          autoFailbackAfterMs: auto.autoFailbackAfterMs,
+          cooldownMs: auto.cooldownMs,
+          locked: found?.locked !== undefined,
+          state: found?.state ?? "unknown",
+          lastAutomaticAt: last.get(spec.name),
+        };
+      }),
+    });
+    const gated = decision.action === "promote" ? await this.#rpoGate(decision, now) : decision;
+    const decided = { ...withNode, heldBack: gated.heldBack };
+    this.#schedule(groupKey, alert, gated.heldBack);
+    if (gated.action === undefined) {
+      const optedIn = specs.filter((s) => serviceAutomation(config, s.name).autoFailover);
+      const outcome: AlertOutcome =
+        gated.heldBack.length > 0
+          ? {
+              ...decided,
+              result: "held_back",
+              message: gated.heldBack.map((h) => h.message).join("; "),
+            }
+          : {
+              ...decided,
+              result: "no_op",
+              services: gated.alreadyThere,
+              message:
+                optedIn.length === 0
+                  ? `no service on node ${placement} sets auto_failover: true`
+                  : `nothing to move: ${gated.alreadyThere.join(", ")} already where the alert would put them`,
+            };
+      if (outcome.result === "held_back") {
+        this.#options.notice?.({ type: "automatic_held_back", outcome });
+      } else {
+        this.#remember(key, outcome);
+      }
+      return outcome;
+    }
+    const chosen = new Set(gated.services);
+    const full = ctx.config();
+    // The node-wide use case moves every service whose primary is the node: give it a view of
+    // the config holding only the services past every guard.
+    const narrowed: FailoverContext = {
+      ...ctx,
+      config: () => ({
+        ...full,
+        services: new Map([...full.services].filter(([name]) => chosen.has(name))),
+      }),
+    };
+    try {
+      const result = await executeNodeFailover(narrowed, {
+        node: placement,
+        action: gated.action,
+        dryRun: false,
+        trigger: "alertmanager",
+        requester: alertRequester(alertname, key),
+      });
+      const moved = result.services.flatMap((s) => (s.result === "changed" ? [s.service] : []));
+      const refused = result.services.flatMap((s) =>
+        s.result === "refused" || s.result === "locked"
+          ? [{ guard: "locked" as const, service: s.service, message: s.message }]
+          : [],
+      );
+      const commit =
+        result.outcome === "applied"
+          ? { sha: result.commit.sha, url: result.commit.url }
+          : result.outcome === "pr_merged"
+            ? { sha: result.merge.sha, url: undefined }
+            : undefined;
+      const operation =
+        commit === undefined
+          ? undefined
+          : (await readBranchHistory(ctx.repo, branch, 5)).commits.find((c) => c.sha === commit.sha)
+              ?.operation;
+      const outcome: AlertOutcome = {
+        ...decided,
+        heldBack: [...gated.heldBack, ...refused],
+        result: result.outcome === "dry_run" ? "no_op" : result.outcome,
+        action: gated.action,
+        services: moved,
+        commit,
+        operation,
+        message:
+          moved.length === 0
+            ? "nothing moved"
+            : `${gated.action} of ${moved.join(", ")} (node ${placement})${commit === undefined ? "" : `: commit ${commit.sha.slice(0, 12)}`}`,
+      };
+      this.#remember(key, outcome);
+      if (moved.length > 0) this.#options.notice?.({ type: "automatic_started", outcome });
+      return outcome;
+    } catch (error) {
+      if (!(error instanceof FailoverError)) throw error;
+      const outcome: AlertOutcome = {
+        ...decided,
+        result: "failed",
+        action: gated.action,
+        services: gated.services,
+        code: error.code,
+        message: error.message,
+      };
+      this.#options.notice?.({ type: "automatic_failed", outcome });
+      return outcome;
+    }
+  }
+
+  /**
+   * The RPO gate, for automatic promotes: a backup copy older than `max_rpo`, or a backup
+   * node that is not Ready, holds the service back; automation never accepts data loss.
+   */
+  async #rpoGate(decision: AutomationDecision, now: number): Promise<AutomationDecision> {
+    const { kube, ctx } = this.#options;
+    if (kube === undefined) return decision;
+    const config = ctx.config();
+    const heldBack = [...decision.heldBack];
+    const services: string[] = [];
+    for (const name of decision.services) {
+      const spec = config.services.get(name);
+      if (spec === undefined) continue;
+      const report = await rpoCheck(
+        {
+          name,
+          namespace: spec.namespace,
+          backupNodeSelector: backupNodeSelector(spec),
+          maxRpoMs: serviceAutomation(config, name).maxRpoMs,
+        },
+        { kube, now, automatic: true, acceptDataLoss: false },
+      );
+      if (report.allowed) services.push(name);
+      else {
+        heldBack.push({
+          guard: report.facts.backupNodeReady === false ? "backup_not_ready" : "max_rpo",
+          service: name,
+          message: `${name}: ${report.message}`,
+        });
+      }
+    }
+    return {
+      ...decision,
+      action: services.length > 0 ? decision.action : undefined,
+      services,
+      heldBack,
+    };
+  }
+
+  #remember(key: string, outcome: AlertOutcome): void {
+    this.#answers.set(key, outcome);
+    if (this.#answers.size > MAX_REMEMBERED) {
+      const oldest = this.#answers.keys().next().value;
+      if (oldest !== undefined) this.#answers.delete(oldest);
+    }
+  }
+
+  /**
+   * Guards that pass with time (auto_failover_after, auto_failback_after) would otherwise
+   * wait for Alertmanager's repeat_interval (4h by default): look again when they pass.
+   */
+  #schedule(groupKey: string, alert: Alert, heldBack: readonly HoldBack[]): void {
+    const timed = heldBack.filter(
+      (h) => h.guard === "auto_failover_after" || h.guard === "auto_failback_after",
+    );
+    const retryAt = Math.min(...timed.map((h) => h.retryAt ?? Number.POSITIVE_INFINITY));
+    if (this.#closed || !Number.isFinite(retryAt)) return;
+    const config = this.#options.ctx.config();
+    const node = resolveNodeName(
+      config,
+      alert.labels.failover_node ?? alert.labels[automationSettings(config).nodeLabel] ?? "",
+    );
+    this.#cancel(node, alert.status);
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(node);
+        this.handle({ version: "4", groupKey, status: alert.status, alerts: [alert] }).catch(
+          (error: unknown) =>
+            this.#options.logger.error({ err: error, node }, "automatic re-evaluation failed"),
+        );
+      },
+      Math.max(0, retryAt - this.#now()) + 50,
+    );
+    timer.unref();
+    this.#timers.set(node, { status: alert.status, timer });
+  }
+
+  #cancel(node: string, status: string): void {
+    const pending = this.#timers.get(node);
+    if (pending === undefined || pending.status !== status) return;
+    clearTimeout(pending.timer);
+    this.#timers.delete(node);
+  }
+}

@@ -1,0 +1,46 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Guard } from "../domain/automation/guards.js";
+import type { WorkloadState } from "../domain/state.js";
+
+/**
+ * The closed loop's metrics, registered on the process's registry (Metrics.registry). Labels
+ * are configured service names and closed vocabularies only.
+ */
+export class AutomationMetrics {
+  readonly serviceState: Gauge<"service" | "state">;
+  readonly confirmation: Histogram<"result">;
+  readonly holdBacks: Counter<"guard">;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.serviceState = new Gauge({
+      name: "failover_service_state",
+      help: "1 for the state each service is in at the branch head (primary, backup, mixed, unknown)",
+      labelNames: ["service", "state"],
+      registers,
+    });
+    this.confirmation = new Histogram({
+      name: "failover_confirmation_seconds",
+      help: "Time from a failover request (or its commit) to Flux's word on it, by result",
+      labelNames: ["result"],
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1200],
+      registers,
+    });
+    this.holdBacks = new Counter({
+      name: "failover_guard_holdbacks_total",
+      help: "Automatic actions a guard held back, by guard",
+      labelNames: ["guard"],
+      registers,
+    });
+  }
+
+  state(service: string, state: WorkloadState): void {
+    for (const s of ["primary", "backup", "mixed", "unknown"] as const) {
+      this.serviceState.set({ service, state: s }, s === state ? 1 : 0);
+    }
+  }
+
+  heldBack(guard: Guard): void {
+    this.holdBacks.inc({ guard });
+  }
+}

@@ -1,0 +1,172 @@
+import type { Router } from "express";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { inClusterReader, type KubeReader } from "../cluster/kube-reader.js";
+import type { Env } from "../config/env.js";
+import type { FailoverContext } from "../failover/context.js";
+import type { FailoverListener } from "../failover/events.js";
+import { getAllStatus } from "../failover/status.js";
+import { FluxConfirmation } from "../flux/confirmation.js";
+import { kustomizationLookup } from "../flux/kustomization-lookup.js";
+import { fluxStatusHandler } from "../flux/status-webhook.js";
+import type { ApiAuth } from "../http/auth.js";
+import { eventMessage, noticeMessage, phaseMessage } from "../notify/failover-messages.js";
+import { Notifier } from "../notify/notifier.js";
+import {
+  DEFAULT_ENDPOINTS,
+  type NotifyEndpoints,
+  parseNotifyUrls,
+} from "../notify/notify-target.js";
+import { OperationStore } from "../operations/operation-store.js";
+import { AlertTrigger } from "./alert-trigger.js";
+import { AutomationMetrics } from "./automation-metrics.js";
+import { earlyRoutes, operationRoutes } from "./automation-router.js";
+
+export interface Automation {
+  /** Mount at /api before the body limit: `app.use("/api", automation.early(ops?.auth))`. */
+  early(auth: ApiAuth | undefined): Router;
+  /** Mount at /api after auth: GET /operations/:id. */
+  readonly router: Router;
+  /** Register with the pipeline: each is told every FailoverEvent. */
+  readonly listeners: readonly FailoverListener[];
+  /** Probot: `app.on("status", automation.statusHandler)` (Flux's github Provider). */
+  readonly statusHandler: (context: { payload: unknown }) => Promise<void>;
+  readonly store: OperationStore;
+  readonly trigger: AlertTrigger;
+  readonly confirmation: FluxConfirmation;
+  readonly notifier: Notifier;
+  close(): Promise<void>;
+}
+
+export interface AutomationOptions {
+  /** The process's metrics registry (Metrics.registry); absent: no automation metrics. */
+  readonly registry?: Registry | undefined;
+  readonly now?: () => number;
+  /** Where discord:// and slack:// post (tests point them at a local sink). */
+  readonly endpoints?: NotifyEndpoints;
+  /** Cluster access for the RPO gate: default the in-cluster service account, if mounted. */
+  readonly kube?: KubeReader | undefined;
+}
+
+/**
+ * The closed loop, wired in one place: the Alertmanager trigger, the operation store, Flux
+ * confirmation and notifications. Throws `config_invalid` for a bad FAILOVER_NOTIFY.
+ */
+export function composeAutomation(
+  ctx: FailoverContext,
+  env: Env,
+  logger: Logger,
+  options: AutomationOptions = {},
+): Automation {
+  const log = logger.child({ component: "automation" });
+  const metrics =
+    options.registry === undefined ? undefined : new AutomationMetrics(options.registry);
+  const notifier = new Notifier({
+    targets: parseNotifyUrls(env.FAILOVER_NOTIFY, options.endpoints ?? DEFAULT_ENDPOINTS),
+    timeoutMs: env.FAILOVER_NOTIFY_TIMEOUT_MS,
+    logger: log,
+  });
+  // Reads started in the background, awaited by close() (they may still be reading Git).
+  const background = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    const settled: Promise<unknown> = p
+      .catch(() => undefined)
+      .finally(() => background.delete(settled));
+    background.add(settled);
+  };
+  // One status read at a time; commits arriving meanwhile make one more read after it.
+  let reading = false;
+  let again = false;
+  const refreshStates = () => {
+    if (metrics === undefined) return;
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    const read = getAllStatus(ctx)
+      .then((all) => {
+        for (const s of all.services) metrics.state(s.service, s.state);
+      })
+      .catch((error: unknown) => log.warn({ err: error }, "cannot read the services' states"))
+      .finally(() => {
+        reading = false;
+        if (again) {
+          again = false;
+          refreshStates();
+        }
+      });
+    track(read);
+  };
+  const now = options.now ?? Date.now;
+  const store = new OperationStore({
+    repo: ctx.repo,
+    branch: ctx.branch,
+    confirmTimeoutMs: env.FLUX_CONFIRM_TIMEOUT_MS,
+    ...(options.now === undefined ? {} : { now: options.now }),
+    onPhase: (op, phase) => {
+      const message = phaseMessage(op, phase);
+      if (message !== undefined) notifier.send(message);
+      if (
+        metrics !== undefined &&
+        (phase === "confirmed" || phase === "failed" || phase === "unconfirmed")
+      ) {
+        const started = Date.parse(op.phases[0]?.at ?? "");
+        const ended = Date.parse(op.phases.at(-1)?.at ?? "");
+        if (!Number.isNaN(started) && !Number.isNaN(ended)) {
+          metrics.confirmation.observe({ result: phase }, Math.max(0, (ended - started) / 1000));
+        }
+      }
+      if (phase === "committed") {
+        refreshStates();
+        // Only for commits still waiting for Flux (not the history read at start).
+        const at = Date.parse(op.phases.at(-1)?.at ?? "");
+        if (at > now() - env.FLUX_CONFIRM_TIMEOUT_MS) track(confirmation.prefetch(op));
+      }
+      log.info({ operation: op.id, phase, services: op.services }, "operation phase");
+    },
+  });
+  const confirmation = new FluxConfirmation({ store, kustomizationsFor: kustomizationLookup(ctx) });
+  const kube = "kube" in options ? options.kube : inClusterReader();
+  const trigger = new AlertTrigger({
+    ctx,
+    kube,
+    logger: log,
+    ...(options.now === undefined ? {} : { now: options.now }),
+    notice: (notice) => {
+      notifier.send(noticeMessage(notice));
+      if (metrics !== undefined) for (const h of notice.outcome.heldBack) metrics.heldBack(h.guard);
+      log.info(
+        { type: notice.type, node: notice.outcome.node, services: notice.outcome.services },
+        "automation",
+      );
+    },
+  });
+  const deps = { trigger, confirmation, store, fluxSecret: env.FLUX_EVENTS_SECRET, logger: log };
+  const notify: FailoverListener = (event) => {
+    const message = eventMessage(event);
+    if (message !== undefined) notifier.send(message);
+  };
+  // Operations committed before this process started (or by another replica).
+  track(
+    store
+      .refresh()
+      .catch((error: unknown) => log.warn({ err: error }, "cannot rebuild operations from Git")),
+  );
+  refreshStates();
+  return {
+    early: (auth) => earlyRoutes(deps, auth),
+    router: operationRoutes(deps),
+    listeners: [store.listener, notify],
+    statusHandler: fluxStatusHandler(confirmation),
+    store,
+    trigger,
+    confirmation,
+    notifier,
+    close: async () => {
+      await trigger.close();
+      store.close();
+      await Promise.all([notifier.flush(), ...background]);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import {
+  fluxKustomizationsIn,
+  kustomizationsBuilding,
+} from "../domain/automation/kustomization-match.js";
+import type { FailoverContext } from "../failover/context.js";
+import { readServices } from "../failover/read-service.js";
+import type { Operation } from "../operations/operation.js";
+
+/** The most files read to find Flux Kustomizations (one repository read). */
+const MAX_CANDIDATES = 300;
+const YAML = /\.ya?ml$/;
+/** Where Flux Kustomizations usually live: `ks.yaml` beside an app, or a flux/ or clusters/ tree. */
+const LIKELY = /(^|\/)(ks\.ya?ml|flux\/.*|clusters\/.*)$/;
+
+/**
+ * Which Kustomizations (`namespace/name`) apply an operation's services, from the
+ * repository: one tree listing (cached) and one read of the likely files. Undefined when
+ * none is found, and then any Kustomization reconciling the commit confirms.
+ */
+export function kustomizationLookup(
+  ctx: FailoverContext,
+): (op: Operation) => Promise<ReadonlySet<string> | undefined> {
+  return async (op) => {
+    const specs = op.services.flatMap((s) => ctx.config().services.get(s) ?? []);
+    if (specs.length === 0) return undefined;
+    const at = await readServices(ctx, specs);
+    const manifests = at.services.flatMap((s) => s.targets.map((t) => t.path));
+    const configured = specs.flatMap((s) =>
+      s.fluxKustomization === undefined ? [] : [s.fluxKustomization],
+    );
+    const tree = await ctx.locator.tree(ctx.repo, at.branch);
+    const candidates = [
+      ...new Set([...configured, ...tree.filter((f) => YAML.test(f) && LIKELY.test(f))]),
+    ].slice(0, MAX_CANDIDATES);
+    const snapshot = await ctx.repo.read(at.branch, candidates);
+    const found = [...snapshot.files.values()].flatMap((text) =>
+      typeof text === "string" && text.includes("kustomize.toolkit.fluxcd.io")
+        ? fluxKustomizationsIn(text)
+        : [],
+    );
+    const ids = kustomizationsBuilding(manifests, found);
+    return ids.size === 0 ? undefined : ids;
+  };
+}

@@ -1,0 +1,227 @@
+import type { FailoverCommit } from "../domain/automation/automatic-history.js";
+import type { Action } from "../domain/service.js";
+import type { FailoverEvent, FailoverListener } from "../failover/events.js";
+import type { GitOpsRepo } from "../repo/port.js";
+import { readBranchHistory } from "./failover-commits.js";
+import { FINAL, type Operation, type Phase, type PhaseRecord } from "./operation.js";
+
+export interface OperationStoreOptions {
+  readonly repo: GitOpsRepo;
+  readonly branch: () => Promise<string>;
+  /** A committed operation with no Flux word for this long is `unconfirmed` (FLUX_CONFIRM_TIMEOUT_MS). */
+  readonly confirmTimeoutMs: number;
+  readonly now?: () => number;
+  /** Told of every phase an operation reaches (notifications, metrics). Must not throw. */
+  readonly onPhase?: (operation: Operation, phase: Phase) => void;
+}
+
+const MAX_OPERATIONS = 2000;
+
+/**
+ * Operations by id, in memory, fed by the pipeline's events and rebuilt from the failover
+ * commits' trailers (Failover-Request) on start and whenever an id or a revision is not
+ * known, so an operation another replica (or the previous process) committed is found too.
+ */
+export class OperationStore {
+  readonly #options: OperationStoreOptions;
+  readonly #now: () => number;
+  readonly #operations = new Map<string, Operation>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #closed = false;
+
+  constructor(options: OperationStoreOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The listener the pipeline calls with every event. */
+  readonly listener: FailoverListener = (event) => this.#apply(event);
+
+  get(id: string): Operation | undefined {
+    return this.#operations.get(id);
+  }
+
+  /** Known, or found in Git (committed by another replica or before a restart). */
+  async find(id: string): Promise<Operation | undefined> {
+    const known = this.#operations.get(id);
+    if (known !== undefined) return known;
+    await this.refresh();
+    return this.#operations.get(id);
+  }
+
+  /** Committed, neither confirmed nor failed yet. */
+  pending(): Operation[] {
+    return [...this.#operations.values()].filter(
+      (o) => o.commit !== undefined && !FINAL.has(o.status),
+    );
+  }
+
+  /** Reads the branch's recent failover commits and learns the operations not known yet. */
+  async refresh(depth?: number): Promise<readonly string[]> {
+    const branch = await this.#options.branch();
+    const history = await readBranchHistory(this.#options.repo, branch, depth);
+    for (const commit of history.commits) this.#absorb(commit);
+    return history.order;
+  }
+
+  /** Records a phase (confirmed, failed, unconfirmed) reached outside the pipeline's events. */
+  settle(
+    id: string,
+    phase: Phase,
+    detail: string,
+    flux?: Operation["flux"],
+  ): Operation | undefined {
+    const op = this.#operations.get(id);
+    if (op === undefined || FINAL.has(op.status)) return undefined;
+    const at = this.#now();
+    const started = Date.parse(op.phases[0]?.at ?? "");
+    const next: Operation = {
+      ...op,
+      status: phase,
+      phases: [...op.phases, { phase, at: new Date(at).toISOString(), detail }],
+      flux: flux ?? op.flux,
+      rtoSeconds:
+        phase === "confirmed" && !Number.isNaN(started) ? (at - started) / 1000 : op.rtoSeconds,
+    };
+    this.#set(next, phase);
+    return next;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  #apply(event: FailoverEvent): void {
+    if (event.type === "planned" && event.dryRun) return;
+    const op = this.#operations.get(event.operation) ?? {
+      id: event.operation,
+      action: event.action,
+      trigger: event.trigger,
+      requester: event.requester,
+      node: event.node,
+      services: [],
+      status: "requested" as Phase,
+      phases: [],
+      commit: undefined,
+      pullRequest: undefined,
+      flux: undefined,
+      rtoSeconds: undefined,
+    };
+    const record = (phase: Phase, detail?: string): PhaseRecord => ({
+      phase,
+      at: event.at,
+      ...(detail === undefined ? {} : { detail }),
+    });
+    const services =
+      event.type === "refused" || event.type === "failed"
+        ? event.services
+        : event.services.map((s) => s.service);
+    const base = { ...op, services: services.length > 0 ? services : op.services };
+    switch (event.type) {
+      case "planned":
+        if (op.phases.length === 0)
+          this.#set({ ...base, phases: [record("requested")] }, "requested");
+        return;
+      case "pr_opened":
+        this.#set(
+          {
+            ...base,
+            status: "pr_opened",
+            pullRequest: event.pullRequest,
+            phases: [...op.phases, record("pr_opened", event.pullRequest.url)],
+          },
+          "pr_opened",
+        );
+        return;
+      case "committed": {
+        const phases = [...op.phases, record("committed", event.commit)];
+        if (event.pullRequest !== undefined) phases.push(record("merged", event.pullRequest.url));
+        this.#set(
+          {
+            ...base,
+            status: "committed",
+            commit: { sha: event.commit, url: event.commitUrl },
+            pullRequest: event.pullRequest ?? op.pullRequest,
+            phases,
+          },
+          "committed",
+        );
+        this.#startTimer(event.operation, this.#options.confirmTimeoutMs);
+        return;
+      }
+      case "refused":
+      case "failed":
+        this.#set(
+          {
+            ...base,
+            status: event.type,
+            phases: [...op.phases, record(event.type, `${event.code}: ${event.message}`)],
+          },
+          event.type,
+        );
+    }
+  }
+
+  #absorb(commit: FailoverCommit): void {
+    const id = commit.operation;
+    if (id === undefined) return;
+    const known = this.#operations.get(id);
+    if (known?.commit !== undefined) return;
+    const committedAt = new Date(commit.at).toISOString();
+    const op: Operation = {
+      id,
+      action: (commit.moves[0]?.action as Action | undefined) ?? known?.action,
+      trigger: commit.trigger,
+      requester: commit.requester,
+      node: commit.node,
+      services: commit.moves.map((m) => m.service),
+      status: "committed",
+      phases: [
+        ...(known?.phases ?? []),
+        { phase: "committed", at: committedAt, detail: commit.sha },
+      ],
+      commit: { sha: commit.sha, url: commit.url },
+      pullRequest: known?.pullRequest,
+      flux: undefined,
+      rtoSeconds: undefined,
+    };
+    this.#set(op, "committed");
+    const left = commit.at + this.#options.confirmTimeoutMs - this.#now();
+    this.#startTimer(id, Math.max(0, left));
+  }
+
+  #startTimer(id: string, ms: number): void {
+    if (this.#closed || this.#timers.has(id)) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(id);
+      this.settle(
+        id,
+        "unconfirmed",
+        `no Flux reconcile of this commit reported within ${Math.round(this.#options.confirmTimeoutMs / 1000)} s (FLUX_CONFIRM_TIMEOUT_MS)`,
+      );
+    }, ms);
+    timer.unref();
+    this.#timers.set(id, timer);
+  }
+
+  #set(op: Operation, phase: Phase): void {
+    if (FINAL.has(phase)) {
+      const t = this.#timers.get(op.id);
+      if (t !== undefined) clearTimeout(t);
+      this.#timers.delete(op.id);
+    }
+    this.#operations.delete(op.id);
+    this.#operations.set(op.id, op);
+    if (this.#operations.size > MAX_OPERATIONS) {
+      const oldest = this.#operations.keys().next().value;
+      if (oldest !== undefined) this.#operations.delete(oldest);
+    }
+    try {
+      this.#options.onPhase?.(op, phase);
+    } catch {
+      // notifications and metrics never decide an operation
+    }
+  }
+}

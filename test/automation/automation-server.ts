@@ -1,0 +1,280 @@
+import { createHmac, generateKeyPairSync } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { type Automation, composeAutomation } from "../../src/automation/compose-automation.js";
+import type { KubeReader } from "../../src/cluster/kube-reader.js";
+import { composeRuntime, type Runtime } from "../../src/compose.js";
+import { parseEnv } from "../../src/config/env.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
+import { Metrics } from "../../src/observability/metrics.js";
+import { createOperations, type Operations } from "../../src/observability/operations.js";
+import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
+import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
+import { appSettings } from "../fake-github/routes/app.js";
+import { demoFiles } from "../helpers/github-app-server.js";
+
+export const ALERT_TOKEN = "alertmanager-token-0123456789abcdef";
+export const FLUX_SECRET = "flux-events-secret-0123456789";
+
+export interface Received {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A local HTTP server recording what it is sent (notification services, Discord, ...). */
+export async function startSink(status = 204): Promise<{
+  url: string;
+  received: Received[];
+  close(): Promise<void>;
+}> {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push({
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+export interface AutomationServer {
+  readonly url: string;
+  readonly runtime: Runtime;
+  readonly operations: Operations;
+  /** The registry the current automation registers on (restart() makes a new one). */
+  readonly registry: () => Metrics["registry"];
+  automation: Automation;
+  readonly repoDir: string;
+  readonly root: string;
+  /** GitHub mode: the fake GitHub holding the repository. */
+  readonly fake: FakeGitHub | undefined;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  alert(payload: unknown, token?: string): Promise<Response>;
+  fluxEvent(event: unknown, secret?: string): Promise<Response>;
+  /** A new automation on the same repository: what a restarted process starts with. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real composition on the demo backend (a real local Git repository), the real HTTP
+ * server with auth, and the closed loop mounted as src/server.ts mounts it.
+ */
+export async function startAutomationServer(
+  services: (demoConfig: string) => string,
+  env: Record<string, string> = {},
+  options: { github?: boolean; kube?: KubeReader; now?: () => number } = {},
+): Promise<AutomationServer> {
+  const root = await mkdtemp(join(tmpdir(), "failover-api-auto-"));
+  const fake = options.github
+    ? await startFakeGitHub({ files: demoFiles(), owner: "acme", repo: "gitops" })
+    : undefined;
+  const githubEnv: Record<string, string> = {};
+  if (fake !== undefined) {
+    const settings = appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]);
+    settings.publicKeyPem = keys().publicKey;
+    Object.assign(githubEnv, {
+      GITOPS_REPOSITORY: "acme/gitops",
+      APP_ID: String(settings.appId),
+      PRIVATE_KEY: keys().privateKey,
+      GHE_HOST: new URL(fake.webUrl).host,
+      GHE_PROTOCOL: "http",
+      GITHUB_WRITE_INTERVAL_MS: "0",
+    });
+  }
+  const configPath = join(root, "services.yaml");
+  await writeFile(configPath, services(await readFile(DEMO_CONFIG, "utf8")));
+  const logger = pino({ level: "silent" });
+  const metrics = new Metrics({ defaultMetrics: false });
+  const parsed = parseEnv({
+    DEMO_REPO: join(root, "demo"),
+    FAILOVER_CONFIG: configPath,
+    FAILOVER_CONFIG_WATCH: "false",
+    FAILOVER_API_TOKENS: `alertmanager:${ALERT_TOKEN}`,
+    FLUX_EVENTS_SECRET: FLUX_SECRET,
+    FAILOVER_RATE_LIMIT: "0",
+    ...githubEnv,
+    ...env,
+  });
+  const runtime = await composeRuntime(parsed, logger, { metrics });
+  const operations = createOperations(parsed, runtime, logger);
+  let registry = metrics.registry;
+  const compose = () =>
+    composeAutomation(runtime.ctx, parsed, logger, {
+      registry,
+      kube: options.kube,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
+  let automation = compose();
+  // The mount reads `automation` at request time, so restart() can swap it.
+  const mounted = {
+    early: (auth: Parameters<Automation["early"]>[0]) => {
+      const routers = new Map<Automation, ReturnType<Automation["early"]>>();
+      return ((req, res, next) => {
+        let r = routers.get(automation);
+        if (r === undefined) {
+          r = automation.early(auth);
+          routers.set(automation, r);
+        }
+        r(req, res, next);
+      }) as ReturnType<Automation["early"]>;
+    },
+    get router() {
+      return ((req, res, next) => automation.router(req, res, next)) as Automation["router"];
+    },
+  };
+  const server: RunningServer = await listen(
+    createHttpApp(runtime.ctx, logger, { operations, automation: mounted }),
+    0,
+    "127.0.0.1",
+  );
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  return {
+    url: server.url,
+    runtime,
+    operations,
+    registry: () => registry,
+    get automation() {
+      return automation;
+    },
+    set automation(a) {
+      automation = a;
+    },
+    repoDir: runtime.repoLocation,
+    root,
+    fake,
+    post,
+    alert: (payload, token = ALERT_TOKEN) =>
+      post("/api/alertmanager", payload, { authorization: `Bearer ${token}` }),
+    fluxEvent: (event, secret = FLUX_SECRET) => {
+      const body = JSON.stringify(event);
+      const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+      return post("/api/flux/events", body, { "x-signature": signature });
+    },
+    restart: async () => {
+      await automation.close();
+      registry = new Metrics({ defaultMetrics: false }).registry;
+      automation = compose();
+    },
+    close: async () => {
+      await server.close();
+      await automation.close();
+      operations.close();
+      runtime.close();
+      await fake?.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+let pair: { publicKey: string; privateKey: string } | undefined;
+function keys() {
+  pair ??= generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  });
+  return pair;
+}
+
+/** An Alertmanager webhook payload (version 4) as Alertmanager sends it. */
+export function alertPayload(options: {
+  status?: "firing" | "resolved";
+  node: string;
+  alertname?: string;
+  startsAt: Date;
+  endsAt?: Date;
+  fingerprint?: string;
+  groupKey?: string;
+}) {
+  const status = options.status ?? "firing";
+  const alertname = options.alertname ?? "KubeNodeNotReady";
+  const labels = {
+    alertname,
+    node: options.node,
+    severity: "warning",
+    namespace: "monitoring",
+    prometheus: "monitoring/kube-prometheus-stack-prometheus",
+  };
+  return {
+    receiver: "failover-api",
+    status,
+    alerts: [
+      {
+        status,
+        labels,
+        annotations: {
+          description: `${options.node} has been unready for more than 2 minutes.`,
+          runbook_url:
+            "https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubenodenotready",
+          summary: "Node is not ready.",
+        },
+        startsAt: options.startsAt.toISOString(),
+        endsAt: (options.endsAt ?? new Date("0001-01-01T00:00:00Z")).toISOString(),
+        generatorURL: "http://prometheus.example/graph?g0.expr=kube_node_status_condition",
+        fingerprint: options.fingerprint ?? "1f2e3d4c5b6a7980",
+      },
+    ],
+    groupLabels: { alertname },
+    commonLabels: labels,
+    commonAnnotations: {},
+    externalURL: "http://alertmanager.example:9093",
+    version: "4",
+    groupKey: options.groupKey ?? `{}/{failover="true"}:{alertname="${alertname}"}`,
+    truncatedAlerts: 0,
+  };
+}
+
+/** A kustomize-controller event as notification-controller forwards it to a generic-hmac Provider. */
+export function fluxEvent(options: {
+  name: string;
+  namespace?: string;
+  revision: string;
+  severity?: "info" | "error";
+  reason?: string;
+  message?: string;
+}) {
+  return {
+    involvedObject: {
+      kind: "Kustomization",
+      namespace: options.namespace ?? "flux-system",
+      name: options.name,
+      uid: "7d0cd1e1-2a3b-4c5d-8e9f-0a1b2c3d4e5f",
+      apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+      resourceVersion: "123456",
+    },
+    severity: options.severity ?? "info",
+    timestamp: new Date().toISOString(),
+    message: options.message ?? "Reconciliation finished in 1.2s, next run in 10m0s",
+    reason: options.reason ?? "ReconciliationSucceeded",
+    metadata: { revision: `main@sha1:${options.revision}`, summary: "" },
+    reportingController: "kustomize-controller",
+    reportingInstance: "kustomize-controller-6bc5d5b96-8k2x7",
+  };
+}

@@ -1,0 +1,187 @@
+import { describe, expect, it } from "vitest";
+import {
+  alertKeyOf,
+  alertRequester,
+  type FailoverCommit,
+  lastAutomaticMoves,
+  nodeFailedOverAutomatically,
+} from "../../src/domain/automation/automatic-history.js";
+import { revisionIncludes, revisionSha } from "../../src/domain/automation/flux-revision.js";
+import {
+  type DecisionInput,
+  decideAutomaticAction,
+  type ServiceFacts,
+} from "../../src/domain/automation/guards.js";
+
+const NOW = Date.parse("2026-12-02T01:00:00Z");
+const MIN = 60_000;
+
+function svc(service: string, extra: Partial<ServiceFacts> = {}): ServiceFacts {
+  return {
+    service,
+    autoFailover: true,
+    autoFailback: false,
+    autoFailbackAfterMs: 10 * MIN,
+    cooldownMs: 30 * MIN,
+    locked: false,
+    state: "primary",
+    lastAutomaticAt: undefined,
+    ...extra,
+  };
+}
+
+function input(extra: Partial<DecisionInput> = {}): DecisionInput {
+  return {
+    alert: { status: "firing", node: "primary", startsAt: NOW - 5 * MIN, endsAt: undefined },
+    now: NOW,
+    autoFailoverAfterMs: 2 * MIN,
+    services: [svc("sonarr")],
+    otherFailedOverNode: undefined,
+    ...extra,
+  };
+}
+
+describe("decideAutomaticAction", () => {
+  it("promotes the opted-in services past every guard, and only those", () => {
+    const d = decideAutomaticAction(
+      input({ services: [svc("sonarr"), svc("radarr", { autoFailover: false })] }),
+    );
+    expect(d).toEqual({ action: "promote", services: ["sonarr"], heldBack: [], alreadyThere: [] });
+  });
+
+  const cases: [string, Partial<DecisionInput>, string, number | undefined][] = [
+    [
+      "an alert younger than auto_failover_after",
+      { alert: { status: "firing", node: "primary", startsAt: NOW - MIN, endsAt: undefined } },
+      "auto_failover_after",
+      NOW + MIN,
+    ],
+    [
+      "another node failed over automatically",
+      { otherFailedOverNode: "primary-2" },
+      "one_node_at_a_time",
+      undefined,
+    ],
+    ["a locked service", { services: [svc("sonarr", { locked: true })] }, "locked", undefined],
+    [
+      "a service in its cooldown",
+      { services: [svc("sonarr", { lastAutomaticAt: NOW - 10 * MIN })] },
+      "cooldown",
+      NOW + 20 * MIN,
+    ],
+    [
+      "a service whose state cannot be read",
+      { services: [svc("sonarr", { state: "unknown" })] },
+      "state_unknown",
+      undefined,
+    ],
+  ];
+  it.each(cases)("holds back %s, and says which guard", (_what, extra, guard, retryAt) => {
+    const d = decideAutomaticAction(input(extra));
+    expect(d.action).toBeUndefined();
+    expect(d.services).toEqual([]);
+    expect(d.heldBack.map((h) => h.guard)).toEqual([guard]);
+    expect(d.heldBack[0]?.retryAt).toBe(retryAt);
+    expect(d.heldBack[0]?.message).not.toBe("");
+  });
+
+  it("a cooldown that has passed holds nothing back", () => {
+    const d = decideAutomaticAction(
+      input({ services: [svc("sonarr", { lastAutomaticAt: NOW - 31 * MIN })] }),
+    );
+    expect(d.services).toEqual(["sonarr"]);
+  });
+
+  it("the same node failed over already is not 'another node'", () => {
+    const d = decideAutomaticAction(input({ otherFailedOverNode: "primary" }));
+    expect(d.services).toEqual(["sonarr"]);
+  });
+
+  it("services already on backup are reported, not moved", () => {
+    const d = decideAutomaticAction(input({ services: [svc("sonarr", { state: "backup" })] }));
+    expect(d).toMatchObject({ action: undefined, alreadyThere: ["sonarr"], heldBack: [] });
+  });
+
+  const resolved = (endsAt: number) => ({
+    alert: { status: "resolved" as const, node: "primary", startsAt: NOW - 60 * MIN, endsAt },
+  });
+  it("a resolved alert never fails back a service without auto_failback", () => {
+    const d = decideAutomaticAction(
+      input({ ...resolved(NOW - 60 * MIN), services: [svc("sonarr", { state: "backup" })] }),
+    );
+    expect(d.action).toBeUndefined();
+    expect(d.heldBack.map((h) => h.guard)).toEqual(["auto_failback_disabled"]);
+  });
+
+  it("with auto_failback, fails back only once the node has been healthy for auto_failback_after", () => {
+    const back = svc("sonarr", { state: "backup", autoFailback: true });
+    const early = decideAutomaticAction(input({ ...resolved(NOW - 4 * MIN), services: [back] }));
+    expect(early.heldBack).toMatchObject([
+      { guard: "auto_failback_after", retryAt: NOW + 6 * MIN },
+    ]);
+    const later = decideAutomaticAction(input({ ...resolved(NOW - 11 * MIN), services: [back] }));
+    expect(later).toMatchObject({ action: "demote", services: ["sonarr"], heldBack: [] });
+  });
+});
+
+function commit(extra: Partial<FailoverCommit>): FailoverCommit {
+  return {
+    sha: "a".repeat(40),
+    url: undefined,
+    at: NOW,
+    operation: "op",
+    trigger: "alertmanager",
+    requester: "alertmanager KubeNodeNotReady key=0123456789abcdef01234567",
+    node: "primary",
+    moves: [{ service: "sonarr", action: "promote", to: "backup" }],
+    ...extra,
+  };
+}
+
+describe("guard state from Git trailers", () => {
+  it("the alert key round-trips through the requester trailer", () => {
+    const requester = alertRequester("KubeNodeNotReady", "0123456789abcdef01234567");
+    expect(alertKeyOf(requester)).toBe("0123456789abcdef01234567");
+    expect(alertKeyOf("token home-assistant")).toBeUndefined();
+  });
+
+  it("cooldowns come from automatic commits only, newest first", () => {
+    const last = lastAutomaticMoves([
+      commit({ at: NOW - MIN }),
+      commit({ at: NOW - 2 * MIN }),
+      commit({
+        at: NOW,
+        trigger: "http",
+        moves: [{ service: "radarr", action: "promote", to: "backup" }],
+      }),
+    ]);
+    expect([...last]).toEqual([["sonarr", NOW - MIN]]);
+  });
+
+  it("a node is failed over automatically while a service its automatic promote moved is not back", () => {
+    const commits = [commit({})];
+    expect(nodeFailedOverAutomatically(commits, () => "backup")).toBe("primary");
+    expect(nodeFailedOverAutomatically(commits, () => "primary")).toBeUndefined();
+    expect(
+      nodeFailedOverAutomatically([commit({ trigger: "http" })], () => "backup"),
+    ).toBeUndefined();
+  });
+});
+
+describe("Flux revisions", () => {
+  const sha = "0123456789abcdef0123456789abcdef01234567";
+  it.each([`main@sha1:${sha}`, `sha1:${sha}`, `main/${sha}`, sha])("reads %s", (r) => {
+    expect(revisionSha(r)).toBe(sha);
+  });
+  it("reads nothing from an OCI digest or a tag", () => {
+    expect(revisionSha("v1.2.3@sha256:abcd")).toBeUndefined();
+    expect(revisionSha(undefined)).toBeUndefined();
+  });
+  it("a later commit of the branch includes an earlier one; an unknown revision is not judged", () => {
+    const order = ["c3", "c2", "c1"];
+    expect(revisionIncludes(order, "c3", "c2")).toBe(true);
+    expect(revisionIncludes(order, "c1", "c2")).toBe(false);
+    expect(revisionIncludes(order, "c2", "c2")).toBe(true);
+    expect(revisionIncludes(order, "zz", "c2")).toBeUndefined();
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import type { FailoverEvent } from "../../src/failover/events.js";
+import { eventMessage } from "../../src/notify/failover-messages.js";
+
+const facts = {
+  operation: "op-1",
+  action: "promote" as const,
+  trigger: "alertmanager" as const,
+  requester: "alertmanager KubeNodeNotReady key=0123456789abcdef01234567",
+  node: "primary",
+  branch: "main",
+  at: "2026-12-02T02:00:00.000Z",
+};
+const services = [
+  { service: "sonarr", from: "primary" as const, to: "backup" as const, files: ["a.yaml"] },
+];
+
+describe("which pipeline events are notified, and how", () => {
+  it.each<[FailoverEvent, string | undefined, "normal" | "high" | undefined]>([
+    [{ ...facts, type: "planned", services, dryRun: false }, undefined, undefined],
+    [
+      {
+        ...facts,
+        type: "pr_opened",
+        services,
+        pullRequest: { number: 1, url: "u" },
+        autoMerge: true,
+      },
+      undefined,
+      undefined,
+    ],
+    [
+      { ...facts, type: "committed", services, commit: "0123456789abcdef0123456789abcdef01234567" },
+      "failover promote committed (node primary)",
+      "normal",
+    ],
+    [
+      {
+        ...facts,
+        type: "refused",
+        services: ["sonarr"],
+        code: "locked",
+        message: "sonarr is locked",
+      },
+      "failover promote refused (node primary)",
+      "high",
+    ],
+    [
+      {
+        ...facts,
+        type: "failed",
+        services: ["sonarr"],
+        code: "conflict",
+        message: "the branch kept moving",
+      },
+      "failover promote failed (node primary)",
+      "high",
+    ],
+  ])("%#: %j", (event, title, priority) => {
+    const message = eventMessage(event);
+    expect(message?.title).toBe(title);
+    expect(message?.priority).toBe(priority);
+    if (message !== undefined)
+      expect(message.event).toMatchObject({ type: event.type, operation: "op-1" });
+  });
+
+  it("a commit's text names the moves, the commit and that Flux is next", () => {
+    const message = eventMessage({
+      ...facts,
+      type: "committed",
+      services,
+      commit: "0123456789abcdef0123456789abcdef01234567",
+    });
+    expect(message?.text).toBe(
+      `sonarr primary -> backup: commit 0123456789ab by ${facts.requester} (alertmanager); waiting for Flux`,
+    );
+  });
+});
