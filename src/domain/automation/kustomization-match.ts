@@ -1,5 +1,5 @@
 import { parseAllDocuments } from "yaml";
-import { pathCovers } from "../targets/repo-paths.js";
+import { pathCovers } from "../targets/flux/repo-paths.js";
 
 /** A Flux Kustomization found in the repository: `namespace/name` and what it builds. */
 export interface FluxKustomizationRef {
