@@ -1,179 +1,61 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
 import type { Logger } from "pino";
-import { composeRuntime, type Runtime } from "./compose.js";
+import { parseCli } from "./cli/program.js";
+import { composeRuntime, createOperations, type Runtime } from "./compose.js";
 import { type Env, parseEnv } from "./config/env.js";
 import { FailoverError } from "./domain/errors.js";
-import { ACTIONS, type Action } from "./domain/service.js";
-import { executeFailover, executeNodeFailover } from "./failover/execute-failover.js";
-import { getHistory } from "./failover/history.js";
-import { listServices } from "./failover/list.js";
-import { setLock } from "./failover/locks.js";
-import { getStatus } from "./failover/status.js";
-import { renderFailoverResult, renderLockResult, renderNodeResult } from "./http/render-result.js";
+import { runCommand } from "./failover/run-command.js";
 import { createLogger } from "./logger.js";
 import { Metrics } from "./observability/metrics.js";
-import { createOperations } from "./observability/operations.js";
 import { gracefulShutdown } from "./observability/shutdown.js";
+import { cliJson, cliText } from "./presenters/cli-text.js";
 import { createHttpApp, listen } from "./server.js";
-import { runSetup } from "./setup/run-setup.js";
 
-const USAGE = `usage: failover-api <command> [options]
-
-commands:
-  serve                        start the HTTP API (default command)
-  list                         list configured services
-  status <service>             show where a service runs now
-  promote <service> [--dry-run] fail over to the backup node and claim
-  demote <service> [--dry-run]  fail back to the primary node and claim
-  node <node> promote|demote [--dry-run]
-                               every service whose primary is <node>, in one commit
-  lock <service> [reason...]   refuse failovers of the service until unlocked
-  unlock <service>             allow them again
-  history <service>            past failovers of the service, from Git
-
-options:
-  --dry-run   show the plan and diff, write nothing
-  --json      print JSON instead of text
-  --dotenv <path>  read settings from this file first, when it exists (npm start: .env)
-  -h, --help  show this help
-
-setup (serve --setup): register the GitHub App from app.yml (GitHub's manifest flow) and
-write its credentials to --dotenv (default .env); docs/github-app.md
-  --webhook-url <url>  the public https://<host>/api/github/webhooks (else inactive)
-  --org <org>          register it for an organisation
-
-environment: see .env.example (FAILOVER_CONFIG, DEMO_REPO, GITOPS_REPO_PATH, PORT, ...)`;
-
+/** The CLI: argv -> request (cli/program.ts) -> runCommand or the server -> stdout. */
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      "dry-run": { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-      dotenv: { type: "string" },
-      setup: { type: "boolean", default: false },
-      "webhook-url": { type: "string" },
-      org: { type: "string" },
-    },
+  const { request, dotenv } = parseCli(argv, {
+    requester: `cli ${process.env.USER ?? "unknown"}`,
+    requestId: crypto.randomUUID(),
   });
-  const [command = "serve", service, ...extra] = positionals;
-  if (values.help || command === "help") {
-    process.stdout.write(`${USAGE}\n`);
+  if (request.kind === "print") {
+    process.stdout.write(request.text);
     return 0;
   }
-  const takesMore = command === "node" || command === "lock";
-  if (extra.length > (command === "node" ? 1 : 0) && !takesMore) {
-    return usageError(`unexpected arguments: ${extra.join(" ")}`);
+  if (request.kind === "usage") {
+    process.stderr.write(`failover-api: ${request.message}\n(failover-api --help for usage)\n`);
+    return 2;
   }
-  const envFile = values.dotenv;
   // Settings already in the environment win over the file's (process.loadEnvFile).
-  if (envFile !== undefined && existsSync(envFile)) process.loadEnvFile(envFile);
-  if (values.setup || command === "setup") {
+  if (dotenv !== undefined && existsSync(dotenv)) process.loadEnvFile(dotenv);
+  if (request.kind === "serve" && request.setup !== undefined) {
+    const { runSetup } = await import("./setup/run-setup.js");
     return runSetup({
-      envFile: envFile ?? ".env",
-      webhookUrl: values["webhook-url"],
-      org: values.org,
+      envFile: dotenv ?? ".env",
+      webhookUrl: request.setup.webhookUrl,
+      org: request.setup.org,
       env: process.env,
       logger: createLogger(process.env.LOG_LEVEL === "silent" ? "silent" : "info", 2),
     });
   }
   const env = parseEnv(process.env);
-  const serving = command === "serve";
-  const logger = createLogger(serving ? env.LOG_LEVEL : "warn", serving ? 1 : 2);
-  const runtime = await composeRuntime(env, logger, serving ? { metrics: new Metrics() } : {});
-  const print = (value: unknown, text: string) =>
-    process.stdout.write(values.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
-
-  if (serving) return serve(runtime, env, logger);
-  if (command === "list") {
-    const services = listServices(runtime.ctx);
-    print(
-      { services },
-      services
-        .map(
-          (s) =>
-            `${s.name}\t${s.namespace}/${s.deployment ?? s.helmrelease}\t${s.primary_pvc} <-> ${s.backup_pvc}`,
-        )
-        .join("\n"),
+  if (request.kind === "serve") {
+    const logger = createLogger(env.LOG_LEVEL, 1);
+    return serve(await composeRuntime(env, logger, { metrics: new Metrics() }), env, logger);
+  }
+  const logger = createLogger(process.env.LOG_LEVEL === "silent" ? "silent" : "warn", 2);
+  const runtime = await composeRuntime(env, logger);
+  try {
+    const result = await runCommand(runtime.ctx, request.command);
+    process.stdout.write(
+      request.json ? `${JSON.stringify(cliJson(result), null, 2)}\n` : `${cliText(result)}\n`,
     );
     return 0;
+  } finally {
+    // The after-effects (audit, Flux ping) finish before the process exits.
+    await runtime.background.idle();
+    runtime.close();
   }
-  if (service === undefined) return usageError(`${command} needs a service name`);
-  if (command === "status") {
-    const status = await getStatus(runtime.ctx, service);
-    print(
-      status,
-      `${status.service}: ${status.state} (node ${status.observed.nodes.join(",")}, claim ${status.observed.claims.join(",")}) in ${status.paths.join(", ")}@${status.head.slice(0, 12)}${status.locked === undefined ? "" : ` (locked by ${status.locked.by})`}`,
-    );
-    return 0;
-  }
-  const requester = `cli ${process.env.USER ?? "unknown"}`;
-  if (command === "node") {
-    const [action, ...rest] = extra;
-    if ((action !== "promote" && action !== "demote") || rest.length > 0) {
-      return usageError("node takes: node <node> promote|demote [--dry-run]");
-    }
-    const result = await executeNodeFailover(runtime.ctx, {
-      node: service,
-      action,
-      dryRun: values["dry-run"],
-      trigger: "cli",
-      requester,
-    });
-    const body = renderNodeResult(result);
-    const lines = result.services.flatMap((s) =>
-      "plan" in s
-        ? [
-            `  ${s.service}: ${s.result} (${s.plan.from} -> ${s.plan.to})`,
-            ...s.plan.warnings.map((w) => `    warning: ${w}`),
-          ]
-        : [`  ${s.service}: ${s.result}: ${s.message}`],
-    );
-    print(body, [String(body.message), ...lines, result.diff].filter((l) => l !== "").join("\n"));
-    return 0;
-  }
-  if (command === "lock" || command === "unlock") {
-    const result = await setLock(runtime.ctx, {
-      service,
-      lock: command === "lock",
-      reason: extra.join(" "),
-      requester,
-    });
-    const body = renderLockResult(service, result);
-    print(body, String(body.message));
-    return 0;
-  }
-  if (command === "history") {
-    const history = await getHistory(runtime.ctx, service, 20);
-    print(
-      { service, history },
-      history
-        .map(
-          (h) =>
-            `${h.date}\t${h.action}\t${h.from ?? "?"} -> ${h.to ?? "?"}\t${h.requester ?? "?"}\t${h.trigger ?? "?"}\t${h.sha.slice(0, 12)}`,
-        )
-        .join("\n") || `no failovers of ${service} in its manifests' history`,
-    );
-    return 0;
-  }
-  if (!(ACTIONS as readonly string[]).includes(command))
-    return usageError(`unknown command "${command}"`);
-  const { result } = await executeFailover(runtime.ctx, {
-    service,
-    action: command as Action,
-    dryRun: values["dry-run"],
-    trigger: "cli",
-    requester,
-  });
-  const body = renderFailoverResult(result);
-  const diff = typeof body.diff === "string" && body.diff !== "" ? `\n${body.diff}` : "";
-  const warnings = result.plan.warnings.map((w) => `\nwarning: ${w}`).join("");
-  print(body, `${String(body.message)}${warnings}${diff}`);
-  return 0;
 }
 
 async function serve(runtime: Runtime, env: Env, logger: Logger) {
@@ -219,6 +101,7 @@ async function serve(runtime: Runtime, env: Env, logger: Logger) {
     server: server.server,
     readiness: operations.readiness,
     inflight: operations.inflight,
+    background: runtime.background,
     timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     delayMs: env.SHUTDOWN_DELAY_MS,
     logger,
@@ -247,11 +130,6 @@ try:
 `;
 }
 
-function usageError(message: string): number {
-  process.stderr.write(`failover-api: ${message}\n\n${USAGE}\n`);
-  return 2;
-}
-
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
@@ -261,13 +139,6 @@ main(process.argv.slice(2)).then(
         : "";
       process.stderr.write(`failover-api: ${error.code}: ${error.message}${hint}\n`);
       process.exit(error.code === "invalid_input" ? 2 : 1);
-    }
-    if (
-      error instanceof TypeError &&
-      "code" in error &&
-      String(error.code).startsWith("ERR_PARSE_ARGS")
-    ) {
-      process.exit(usageError(error.message));
     }
     process.stderr.write(
       `failover-api: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
