@@ -163,10 +163,13 @@ export function parseCli(
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     dotenv = program.opts<{ dotenv?: string }>().dotenv;
-    if (error.exitCode === 0) return { request: { kind: "print", text: printed }, dotenv };
+    // --help, --version, and a bare `failover-api` (commander shows the help for it).
+    if (error.exitCode === 0 || error.code === "commander.help") {
+      return { request: { kind: "print", text: printed }, dotenv };
+    }
     return { request: { kind: "usage", message: shortError(error.message) }, dotenv };
   }
-  // A bare `failover-api`: help, never a server nobody asked for.
+  // Never a server nobody asked for: `serve` is a command like the others.
   return { request: request ?? { kind: "print", text: program.helpInformation() }, dotenv };
 }
 

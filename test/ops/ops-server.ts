@@ -61,7 +61,11 @@ export interface OpsServer {
   readonly metrics: Metrics;
   readonly logs: LogCapture;
   readonly repoDir: string;
-  /** `fetch` against the server, with a bearer token when given. */
+  /**
+   * `fetch` against the server, with a bearer token when given; resolves once the answer
+   * came AND the work it left in the background (listeners: Flux ping, metrics, log line)
+   * finished, so what a test checks next is settled.
+   */
   call(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
   metricsText(): Promise<string>;
   close(): Promise<void>;
@@ -95,11 +99,13 @@ export async function startOpsServer(
     metrics,
     logs,
     repoDir: runtime.repoLocation,
-    call: (path, init = {}) => {
+    call: async (path, init = {}) => {
       const { token, ...rest } = init;
       const headers = new Headers(rest.headers);
       if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
-      return fetch(`${server.url}${path}`, { ...rest, headers });
+      const res = await fetch(`${server.url}${path}`, { ...rest, headers });
+      await runtime.background.idle();
+      return res;
     },
     metricsText: async () => (await fetch(`${server.url}/metrics`)).text(),
     close: async () => {
