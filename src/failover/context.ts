@@ -1,5 +1,6 @@
 import type { ServicesConfig } from "../config/services-config.js";
 import type { FailoverMode, Outcome } from "../domain/outcome.js";
+import type { Action } from "../domain/service.js";
 import type { GitOpsRepo } from "../repo/port.js";
 import type { FailoverEvents } from "./event-bus.js";
 import type { ManifestLocator } from "./locate-manifest.js";
@@ -43,8 +44,8 @@ export interface FailoverContext {
 export interface BranchChange {
   /** The service, or `node <node>` for a node-wide commit. */
   readonly service: string;
-  readonly action: string;
-  readonly outcome: Outcome;
+  readonly action: Action;
+  readonly outcome: Extract<Outcome, "applied" | "pr_merged">;
   /** The commit now on the branch, when known. */
   readonly commit?: string | undefined;
 }

@@ -1,7 +1,8 @@
 import { failoverCommitMessage } from "../domain/commit-message.js";
+import type { ErrorCode } from "../domain/errors.js";
 import { FailoverError, StaleHeadError } from "../domain/errors.js";
 import { describeLock, lockRefusal } from "../domain/lock.js";
-import type { FailoverMode, ServiceResultKind, Trigger } from "../domain/outcome.js";
+import type { FailoverMode, Outcome, ServiceResultKind, Trigger } from "../domain/outcome.js";
 import {
   describeEdits,
   type FailoverPlan,
@@ -56,7 +57,7 @@ export type ServiceResult =
   | {
       readonly service: string;
       readonly result: Extract<ServiceResultKind, "refused" | "locked">;
-      readonly code: string;
+      readonly code: ErrorCode;
       readonly message: string;
     };
 
@@ -72,9 +73,9 @@ interface Delivered {
 }
 
 export type Delivery =
-  | (Delivered & { readonly outcome: "dry_run" | "no_op" })
+  | (Delivered & { readonly outcome: Extract<Outcome, "dry_run" | "no_op"> })
   | (Delivered & {
-      readonly outcome: "applied";
+      readonly outcome: Extract<Outcome, "applied">;
       readonly commit: CommitResult;
       readonly attempts: number;
     })

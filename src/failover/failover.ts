@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { FailoverError } from "../domain/errors.js";
-import type { FailoverMode, Trigger } from "../domain/outcome.js";
+import type { FailoverMode, Outcome, Trigger } from "../domain/outcome.js";
 import type { FailoverPlan } from "../domain/plan.js";
 import type { Action } from "../domain/service.js";
 import type { PullRequestInfo } from "../repo/change-requests.js";
@@ -33,14 +33,18 @@ interface Planned {
 
 /** One service's failover: the N = 1 case of a delivery, seen through its one plan. */
 export type FailoverResult =
-  | (Planned & { readonly outcome: "dry_run" })
-  | (Planned & { readonly outcome: "no_op" })
+  | (Planned & { readonly outcome: Extract<Outcome, "dry_run"> })
+  | (Planned & { readonly outcome: Extract<Outcome, "no_op"> })
   | (Planned & {
-      readonly outcome: "applied";
+      readonly outcome: Extract<Outcome, "applied">;
       readonly commit: CommitResult;
       readonly attempts: number;
     })
   | (Planned & PullRequestOutcome);
+
+/** Compile-time check: the PR flow's outcomes are in the closed vocabulary too. */
+export type PullRequestOutcomeKind = InVocabulary<PullRequestOutcome["outcome"]>;
+type InVocabulary<T extends Outcome> = T;
 
 export function resolveMode(
   ctx: FailoverContext,

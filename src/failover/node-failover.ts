@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { FailoverMode, Trigger } from "../domain/outcome.js";
+import type { FailoverMode, Outcome, Trigger } from "../domain/outcome.js";
 import type { Action, Side } from "../domain/service.js";
 import type { PullRequestInfo } from "../repo/change-requests.js";
 import type { CommitResult } from "../repo/port.js";
@@ -35,8 +35,8 @@ interface NodePlanned {
 }
 
 export type NodeFailoverResult =
-  | (NodePlanned & { readonly outcome: "dry_run" | "no_op" })
-  | (NodePlanned & { readonly outcome: "applied"; readonly commit: CommitResult })
+  | (NodePlanned & { readonly outcome: Extract<Outcome, "dry_run" | "no_op"> })
+  | (NodePlanned & { readonly outcome: Extract<Outcome, "applied">; readonly commit: CommitResult })
   | (NodePlanned & PullRequestOutcome);
 
 /**

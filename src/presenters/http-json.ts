@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../domain/errors.js";
 import type { Lock } from "../domain/lock.js";
 import type { FailoverMode, LockOutcome, Outcome, ServiceResultKind } from "../domain/outcome.js";
 import type { Action, Side } from "../domain/service.js";
@@ -95,7 +96,7 @@ export type NodeServiceView =
   | {
       readonly service: string;
       readonly result: Extract<ServiceResultKind, "refused" | "locked">;
-      readonly code: string;
+      readonly code: ErrorCode;
       readonly message: string;
     };
 

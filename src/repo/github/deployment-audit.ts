@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { CommandOutcome } from "../../domain/outcome.js";
 import type { AuditedEvent, AuditRecord, AuditTrail } from "../../failover/audit-trail.js";
 import { toFailoverError } from "./errors.js";
 import type { RestClient } from "./rest-client.js";
@@ -68,7 +69,7 @@ interface DeploymentFacts {
   readonly state: "success" | "failure" | "queued";
   readonly description: string;
   readonly url: string | undefined;
-  readonly outcome: string;
+  readonly outcome: CommandOutcome;
 }
 
 function describe(event: AuditedEvent): DeploymentFacts {
