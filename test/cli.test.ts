@@ -83,6 +83,10 @@ describe("cli parser (argv -> Command)", () => {
       kind: "serve",
       setup: { org: "acme" },
     });
+    expect(parse("setup", "--webhook-url", "https://x/api/github/webhooks")).toEqual({
+      kind: "serve",
+      setup: { webhookUrl: "https://x/api/github/webhooks" },
+    });
     const bare = parse();
     expect(bare.kind).toBe("print");
     expect(bare.kind === "print" && bare.text).toMatch(

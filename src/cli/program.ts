@@ -96,6 +96,20 @@ export function parseCli(
       }),
     );
   program
+    .command("setup")
+    .description("register the GitHub App (the same as serve --setup)")
+    .option("--webhook-url <url>", "the public https://<host>/api/github/webhooks")
+    .option("--org <org>", "register it for an organisation")
+    .action((opts: { webhookUrl?: string; org?: string }) =>
+      found({
+        kind: "serve",
+        setup: {
+          ...(opts.webhookUrl === undefined ? {} : { webhookUrl: opts.webhookUrl }),
+          ...(opts.org === undefined ? {} : { org: opts.org }),
+        },
+      }),
+    );
+  program
     .command("list")
     .description("list the configured services")
     .action(() => run({ ...by, kind: "list" }));
