@@ -1,37 +1,37 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { resolve } from "node:path";
-import { getPrivateKey } from "@probot/get-private-key";
 import type { Logger } from "pino";
-import { createNodeMiddleware } from "probot";
 import { ConfigStore } from "./config/config-store.js";
 import type { Env } from "./config/env.js";
 import { DEMO_CONFIG, ensureDemoRepo } from "./demo/demo-repo.js";
 import { FailoverError } from "./domain/errors.js";
-import type { AuditTrail } from "./failover/audit.js";
+import type { AuditTrail } from "./failover/audit-trail.js";
+import { BackgroundWork } from "./failover/background.js";
 import { type FailoverContext, memoBranch } from "./failover/context.js";
+import { FailoverEvents } from "./failover/event-bus.js";
+import { auditListener } from "./failover/listeners/audit.js";
+import { fluxPingListener } from "./failover/listeners/flux-ping.js";
+import { logLineListener } from "./failover/listeners/log-line.js";
+import { supersededPullRequestsListener } from "./failover/listeners/superseded-pull-requests.js";
 import { ManifestLocator } from "./failover/locate-manifest.js";
 import type { PullRequestSettings } from "./failover/pull-request-flow.js";
 import { StatusCache } from "./failover/status-cache.js";
 import { fluxReceiverPing } from "./flux/receiver-ping.js";
-import { failoverApp } from "./github-app/app-function.js";
-import { DeploymentAudit } from "./github-app/deployment-audit.js";
-import { createGitHubBackend } from "./github-app/github-backend.js";
-import { onGitHubRequest } from "./github-app/github-octokit.js";
-import type { Metrics } from "./observability/metrics.js";
+import { ApiAuth } from "./http/auth.js";
+import { RateLimiter } from "./http/rate-limit.js";
+import { GitHubCheck } from "./observability/github-check.js";
+import { InflightRequests } from "./observability/inflight.js";
+import { Metrics } from "./observability/metrics.js";
+import { Readiness } from "./observability/readiness.js";
 import { requestLogger } from "./observability/request-context.js";
-import { GitHubChangeRequests } from "./repo/github/change-requests.js";
-import { GitHubRepo } from "./repo/github/github-repo.js";
+import { onGitHubRequest } from "./repo/github/request-events.js";
 import { LocalGitRepo } from "./repo/local/local-git-repo.js";
 import type { GitOpsRepo } from "./repo/port.js";
+import type { Operations, WebhookMiddleware } from "./server.js";
 
 /** The seed's config location inside the container (ConfigMap mounted at /etc/failover-api). */
 export const SEED_CONFIG_PATH = "/etc/failover-api/services.yaml";
 
-export type WebhookMiddleware = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  next: (error?: Error) => void,
-) => unknown;
+export type { WebhookMiddleware } from "./server.js";
 
 export interface Runtime {
   readonly ctx: FailoverContext;
@@ -46,6 +46,11 @@ export interface Runtime {
   readonly metrics: Metrics | undefined;
   /** GitHub mode: `GET /repos/{owner}/{repo}` with the runtime's credentials (readiness). */
   readonly githubProbe: (() => Promise<unknown>) | undefined;
+  /**
+   * What runs after an answer: event listeners (audit, Flux ping, superseded PRs, metrics,
+   * log line) and acknowledged webhooks' commands. `idle()` in tests, `drain(ms)` on SIGTERM.
+   */
+  readonly background: BackgroundWork;
   /** Stops the config watcher and detaches the metrics hooks. */
   close(): void;
 }
@@ -56,8 +61,10 @@ export interface ComposeOptions {
 }
 
 /**
- * The composition root: picks the GitOps backend from the environment. With nothing set it
- * builds the embedded demo, so a fresh clone runs without credentials.
+ * The composition root, the one place that builds concrete adapters: picks the GitOps
+ * backend from the environment and subscribes the after-effects to the failover events.
+ * With nothing set it builds the embedded demo, so a fresh clone runs without credentials.
+ * GitHub's modules (Probot first: 400 ms to import) are loaded only in GitHub mode.
  */
 export async function composeRuntime(
   env: Env,
@@ -65,32 +72,22 @@ export async function composeRuntime(
   options: ComposeOptions = {},
 ): Promise<Runtime> {
   const { metrics } = options;
+  const background = new BackgroundWork((error, what) =>
+    logger.warn({ err: error, what }, "background work failed; the answer given stands"),
+  );
+  const events = new FailoverEvents(background);
   let repo: GitOpsRepo;
   let backend: Runtime["backend"];
   let repoLocation: string;
   let defaultConfig = SEED_CONFIG_PATH;
   let pullRequests: PullRequestSettings | undefined;
   let audit: AuditTrail | undefined;
-  let github: ReturnType<typeof createGitHubBackend> | undefined;
+  let github: Awaited<ReturnType<typeof composeGitHub>> | undefined;
   if (env.GITOPS_REPOSITORY !== undefined) {
-    const privateKey =
-      env.APP_ID === undefined
-        ? undefined
-        : (getPrivateKey({
-            env: { PRIVATE_KEY: env.PRIVATE_KEY, PRIVATE_KEY_PATH: env.PRIVATE_KEY_PATH },
-          }) ?? undefined);
-    if (env.APP_ID !== undefined && privateKey === undefined) {
-      throw new FailoverError("config_invalid", "APP_ID is set but PRIVATE_KEY(_PATH) gave no key");
-    }
-    github = createGitHubBackend(env, privateKey, logger);
-    const where = { octokit: github.client, ...github.target };
-    repo = new GitHubRepo({ ...where, serverUrl: github.serverUrl });
-    pullRequests = {
-      port: new GitHubChangeRequests(where),
-      mergeMethod: env.FAILOVER_MERGE_METHOD,
-      fallback: env.FAILOVER_PR_FALLBACK,
-    };
-    audit = new DeploymentAudit(github.client, github.target);
+    github = await composeGitHub(env, logger);
+    repo = github.repo;
+    pullRequests = github.pullRequests;
+    audit = github.audit;
     backend = "github";
     repoLocation = repo.description;
   } else if (env.GITOPS_REPO_PATH !== undefined) {
@@ -126,32 +123,38 @@ export async function composeRuntime(
     statusCache: new StatusCache(),
     defaultMode: env.FAILOVER_MODE,
     pullRequests,
-    audit,
-    onAuditError: (error) => logger.warn({ err: error }, "audit record failed"),
-    ...(metrics === undefined
-      ? {}
-      : {
-          observe: (event) =>
-            metrics.observeFailover(event, (s) => configStore.current().services.has(s)),
-        }),
-    ...(env.FLUX_RECEIVER_URL === undefined || env.FLUX_RECEIVER_SECRET === undefined
-      ? {}
-      : {
-          afterChange: fluxReceiverPing({
-            url: env.FLUX_RECEIVER_URL,
-            secret: env.FLUX_RECEIVER_SECRET,
-            timeoutMs: env.FLUX_RECEIVER_TIMEOUT_MS,
-            logger: requestLogger(logger),
-            ...(metrics === undefined ? {} : { onResult: (r) => metrics.observeFluxPing(r) }),
-          }),
-        }),
+    events,
   };
+
+  // The after-effects. Flux first: the reconcile ping is what makes the failover happen
+  // sooner (listeners run concurrently; none waits for another).
+  const log = requestLogger(logger);
+  if (env.FLUX_RECEIVER_URL !== undefined && env.FLUX_RECEIVER_SECRET !== undefined) {
+    events.on(
+      fluxPingListener(
+        fluxReceiverPing({
+          url: env.FLUX_RECEIVER_URL,
+          secret: env.FLUX_RECEIVER_SECRET,
+          timeoutMs: env.FLUX_RECEIVER_TIMEOUT_MS,
+          logger: log,
+          ...(metrics === undefined ? {} : { onResult: (r) => metrics.observeFluxPing(r) }),
+        }),
+      ),
+    );
+  }
+  if (pullRequests !== undefined) events.on(supersededPullRequestsListener(pullRequests));
+  if (audit !== undefined) events.on(auditListener(audit));
+  if (metrics !== undefined) {
+    events.on(metrics.failoverListener((s) => configStore.current().services.has(s)));
+  }
+  events.on(logLineListener(log));
+
   let webhooks: WebhookMiddleware | undefined;
   if (github?.receivesWebhooks) {
-    const app = failoverApp({ ctx, target: github.target, allowedRoles: env.CHATOPS_PERMISSIONS });
-    webhooks = await createNodeMiddleware(app, {
-      probot: github.probot,
-      webhooksPath: env.WEBHOOK_PATH,
+    webhooks = await github.webhooks({
+      ctx,
+      allowedRoles: env.CHATOPS_PERMISSIONS,
+      background,
     });
   }
   return {
@@ -162,16 +165,103 @@ export async function composeRuntime(
     webhooks,
     configStore,
     metrics,
-    githubProbe:
-      github === undefined
-        ? undefined
-        : () => {
-            const { client, target } = github;
-            return client.request("GET /repos/{owner}/{repo}", { ...target });
-          },
+    githubProbe: github?.probe,
+    background,
     close: () => {
       configStore.close();
       detachGitHub();
+    },
+  };
+}
+
+/** GitHub mode's adapters, from modules loaded only now. */
+async function composeGitHub(env: Env, logger: Logger) {
+  const [
+    { getPrivateKey },
+    { createGitHubBackend },
+    { GitHubRepo },
+    { GitHubChangeRequests },
+    { DeploymentAudit },
+  ] = await Promise.all([
+    import("@probot/get-private-key"),
+    import("./repo/github/app-backend.js"),
+    import("./repo/github/github-repo.js"),
+    import("./repo/github/change-requests.js"),
+    import("./repo/github/deployment-audit.js"),
+  ]);
+  const privateKey =
+    env.APP_ID === undefined
+      ? undefined
+      : (getPrivateKey({
+          env: { PRIVATE_KEY: env.PRIVATE_KEY, PRIVATE_KEY_PATH: env.PRIVATE_KEY_PATH },
+        }) ?? undefined);
+  if (env.APP_ID !== undefined && privateKey === undefined) {
+    throw new FailoverError("config_invalid", "APP_ID is set but PRIVATE_KEY(_PATH) gave no key");
+  }
+  const github = createGitHubBackend(env, privateKey, logger);
+  const where = { octokit: github.client, ...github.target };
+  const pullRequests: PullRequestSettings = {
+    port: new GitHubChangeRequests(where),
+    mergeMethod: env.FAILOVER_MERGE_METHOD,
+    fallback: env.FAILOVER_PR_FALLBACK,
+  };
+  return {
+    repo: new GitHubRepo({ ...where, serverUrl: github.serverUrl }) as GitOpsRepo,
+    pullRequests,
+    audit: new DeploymentAudit(github.client, github.target) as AuditTrail,
+    receivesWebhooks: github.receivesWebhooks,
+    probe: () => github.client.request("GET /repos/{owner}/{repo}", { ...github.target }),
+    /** The Probot transport (ChatOps, dispatch, push), mounted at WEBHOOK_PATH. */
+    webhooks: async (deps: {
+      ctx: FailoverContext;
+      allowedRoles: readonly string[];
+      background: BackgroundWork;
+    }): Promise<WebhookMiddleware> => {
+      const [{ createNodeMiddleware }, { failoverApp }, { collaboratorRole }] = await Promise.all([
+        import("probot"),
+        import("./github-app/app-function.js"),
+        import("./repo/github/collaborator-permission.js"),
+      ]);
+      const app = failoverApp({ ...deps, target: github.target, ports: { collaboratorRole } });
+      return createNodeMiddleware(app, { probot: github.probot, webhooksPath: env.WEBHOOK_PATH });
+    },
+  };
+}
+
+/**
+ * The operational parts of the HTTP server from the environment (docs/operations.md).
+ * Throws when the tokens file is unreadable.
+ */
+export function createOperations(env: Env, runtime: Runtime, logger: Logger): Operations {
+  const auth = new ApiAuth({
+    tokens: env.FAILOVER_API_TOKENS,
+    tokensFile: env.FAILOVER_API_TOKENS_FILE,
+    protectReads: env.FAILOVER_AUTH_READS,
+    protectMetrics: env.FAILOVER_AUTH_METRICS,
+    webhookPath: env.WEBHOOK_PATH,
+    logger,
+  });
+  const githubCheck =
+    runtime.githubProbe === undefined
+      ? undefined
+      : new GitHubCheck({
+          probe: runtime.githubProbe,
+          repository: env.GITOPS_REPOSITORY ?? runtime.repoLocation,
+          intervalMs: env.GITHUB_CHECK_INTERVAL_MS,
+          logger,
+        });
+  return {
+    metrics: runtime.metrics ?? new Metrics(),
+    readiness: new Readiness(() => runtime.configStore.status(), runtime.backend, githubCheck),
+    inflight: new InflightRequests(),
+    auth,
+    rateLimiter: new RateLimiter(env.FAILOVER_RATE_LIMIT),
+    readRateLimiter: new RateLimiter(env.FAILOVER_READ_RATE_LIMIT, undefined, "reads"),
+    webhookPath: env.WEBHOOK_PATH,
+    githubCheck,
+    close: () => {
+      auth.close();
+      githubCheck?.stop();
     },
   };
 }

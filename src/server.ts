@@ -1,17 +1,45 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import type { Automation } from "./automation/compose-automation.js";
-import type { WebhookMiddleware } from "./compose.js";
 import { FailoverError } from "./domain/errors.js";
 import type { FailoverContext } from "./failover/context.js";
+import type { ApiAuth } from "./http/auth.js";
 import { openApiHandler } from "./http/openapi/handler.js";
+import type { RateLimiter } from "./http/rate-limit.js";
 import { bodyLimit, urlLimit } from "./http/request-limits.js";
 import { apiRouter, jsonErrorHandler } from "./http/routes.js";
-import type { Operations } from "./observability/operations.js";
+import type { GitHubCheck } from "./observability/github-check.js";
+import type { InflightRequests } from "./observability/inflight.js";
+import type { Metrics } from "./observability/metrics.js";
+import type { Readiness } from "./observability/readiness.js";
 import { requestLogging } from "./observability/request-logging.js";
 import { webRouter } from "./web/router.js";
+
+/** Probot's webhook handler (GitHub App mode), mounted before any body parser. */
+export type WebhookMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: Error) => void,
+) => unknown;
+
+/** What the HTTP server needs to be run in production (built by compose.ts): docs/operations.md. */
+export interface Operations {
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
+  readonly inflight: InflightRequests;
+  readonly auth: ApiAuth;
+  /** Requests that may write (every method but GET and HEAD), per client. */
+  readonly rateLimiter: RateLimiter;
+  /** GET and HEAD, per client, in their own bucket (FAILOVER_READ_RATE_LIMIT). */
+  readonly readRateLimiter: RateLimiter;
+  readonly webhookPath: string;
+  /** GitHub mode: checks the credentials for readiness once started (`serve` starts it). */
+  readonly githubCheck: GitHubCheck | undefined;
+  /** Stops the tokens file watcher and the GitHub check. */
+  close(): void;
+}
 
 export function createHttpApp(
   ctx: FailoverContext,

@@ -1,4 +1,5 @@
 import { paragraphLines } from "./command-lines.js";
+import type { FailoverMode } from "./outcome.js";
 import type { Action } from "./service.js";
 
 /**
@@ -27,8 +28,6 @@ import type { Action } from "./service.js";
  * - `list`, `help`, `node`, `lock` and `unlock` are reserved first words: a service of that
  *   name is not addressable here. A lock's reason is the rest of the line, as written.
  */
-export type FailoverMode = "urgent" | "pr";
-
 export const COMMAND_KINDS = [
   "failover",
   "status",
@@ -224,7 +223,8 @@ function isVerb(word: string): word is Verb {
   return word === "promote" || word === "demote" || word === "status" || word === "history";
 }
 
-const NODE_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+/** A node as configured in primary_node_label: a Kubernetes label value. */
+export const NODE_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** `/failover node <node> promote|demote [flags]`. */
 function parseNode(positionals: readonly string[], flagWords: readonly string[]): ParsedCommand {
@@ -263,7 +263,8 @@ function parseLock(sub: "lock" | "unlock", rest: string): ParsedCommand {
   return { kind: "lock", service, reason };
 }
 
-const SERVICE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A service name as the config allows it: a lowercase DNS label. */
+export const SERVICE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function checkServiceName(name: string): string | undefined {
   if (name.length > 63) return `service name is longer than 63 characters: ${quote(name)}`;

@@ -1,11 +1,13 @@
 import type { ServicesConfig } from "../config/services-config.js";
+import type { FailoverMode, Outcome } from "../domain/outcome.js";
+import type { Action } from "../domain/service.js";
 import type { GitOpsRepo } from "../repo/port.js";
-import type { AuditTrail } from "./audit.js";
+import type { FailoverEvents } from "./event-bus.js";
 import type { ManifestLocator } from "./locate-manifest.js";
 import type { PullRequestSettings } from "./pull-request-flow.js";
 import type { StatusCache } from "./status-cache.js";
 
-export type FailoverMode = "urgent" | "pr";
+export type { FailoverMode } from "../domain/outcome.js";
 
 /** What every use case needs; built once by the composition root. */
 export interface FailoverContext {
@@ -31,31 +33,19 @@ export interface FailoverContext {
   readonly defaultMode: FailoverMode;
   /** PR mode's port and settings; absent for backends without pull requests. */
   readonly pullRequests: PullRequestSettings | undefined;
-  /** Where applied failovers are recorded besides Git (GitHub Deployments). */
-  readonly audit?: AuditTrail | undefined;
-  readonly onAuditError?: ((error: unknown) => void) | undefined;
-  /** Told about every executed failover (metrics); must not throw. */
-  readonly observe?: ((event: FailoverObservation) => void) | undefined;
   /**
-   * Called after a failover changed the branch (`applied`, `pr_merged`), e.g. to ask Flux to
-   * reconcile at once. Best effort: its failure never fails the failover.
+   * The failover events (events.ts) and their listeners: audit, Flux ping, metrics,
+   * superseded-PR cleanup, the log line. Absent: nothing listens (unit tests).
    */
-  readonly afterChange?: ((event: BranchChange) => Promise<void>) | undefined;
+  readonly events?: FailoverEvents | undefined;
 }
 
-export interface FailoverObservation {
-  readonly service: string;
-  readonly action: string;
-  readonly trigger: string;
-  /** The result's outcome, or the error code it failed with. */
-  readonly outcome: string;
-  readonly seconds: number;
-}
-
+/** A change of the branch, as the Flux receiver ping reports it. */
 export interface BranchChange {
+  /** The service, or `node <node>` for a node-wide commit. */
   readonly service: string;
-  readonly action: string;
-  readonly outcome: string;
+  readonly action: Action;
+  readonly outcome: Extract<Outcome, "applied" | "pr_merged">;
   /** The commit now on the branch, when known. */
   readonly commit?: string | undefined;
 }

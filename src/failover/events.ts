@@ -1,4 +1,5 @@
-import type { Trigger } from "../domain/outcome.js";
+import type { ErrorCode } from "../domain/errors.js";
+import type { CommandOutcome, Trigger } from "../domain/outcome.js";
 import type { Action, Side } from "../domain/service.js";
 import type { WorkloadState } from "../domain/state.js";
 
@@ -23,6 +24,8 @@ export interface OperationFacts {
   readonly branch: string;
   /** When the event happened (ISO 8601). */
   readonly at: string;
+  /** Set on the event that ends the command: milliseconds from its start. */
+  readonly durationMs?: number | undefined;
 }
 
 /** One service a commit (or PR) moves. */
@@ -56,23 +59,54 @@ export type FailoverEvent =
       readonly services: readonly ServiceMoveFacts[];
       readonly pullRequest: { readonly number: number; readonly url: string };
       readonly autoMerge: boolean;
+      /** The PR branch's head commit (what a Deployment of the PR points at). */
+      readonly head?: string | undefined;
+    })
+  /** Nothing to change: every service is already where asked (the `no_op` outcome). */
+  | (OperationFacts & {
+      readonly type: "unchanged";
+      readonly services: readonly ServiceMoveFacts[];
     })
   /** Refused before writing (locked, refused by a manifest rule, a guard, bad state). */
   | (OperationFacts & {
       readonly type: "refused";
       readonly services: readonly string[];
-      readonly code: string;
+      readonly code: ErrorCode;
       readonly message: string;
+      /** The refused or failed command was a dry run (nothing would have been written). */
+      readonly dryRun?: boolean | undefined;
     })
   /** Failed after trying (conflict, upstream, timeout, internal). Maybe written: see message. */
   | (OperationFacts & {
       readonly type: "failed";
       readonly services: readonly string[];
-      readonly code: string;
+      readonly code: ErrorCode;
       readonly message: string;
+      /** The refused or failed command was a dry run (nothing would have been written). */
+      readonly dryRun?: boolean | undefined;
     });
 
 export type FailoverEventType = FailoverEvent["type"];
 
 /** A listener may be slow or throw: the pipeline never waits for it, and never fails with it. */
 export type FailoverListener = (event: FailoverEvent) => void | Promise<void>;
+
+/**
+ * What the command an event ends ended as (logs, metrics), or undefined for an event that
+ * ends none (`planned` of a command that goes on to write).
+ */
+export function eventOutcome(event: FailoverEvent): CommandOutcome | undefined {
+  switch (event.type) {
+    case "planned":
+      return event.dryRun ? "dry_run" : undefined;
+    case "unchanged":
+      return "no_op";
+    case "committed":
+      return event.pullRequest === undefined ? "applied" : "pr_merged";
+    case "pr_opened":
+      return event.autoMerge ? "pr_armed" : "pr_opened";
+    case "refused":
+    case "failed":
+      return event.code;
+  }
+}

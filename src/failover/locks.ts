@@ -1,5 +1,6 @@
 import { FailoverError, StaleHeadError } from "../domain/errors.js";
 import { describeLock, type Lock, lockPath, parseLock, renderLock } from "../domain/lock.js";
+import type { LockOutcome } from "../domain/outcome.js";
 import type { CommitResult } from "../repo/port.js";
 import type { FailoverContext } from "./context.js";
 import { findService } from "./find-service.js";
@@ -13,8 +14,12 @@ export interface LockRequest {
 }
 
 export type LockResult =
-  | { readonly outcome: "locked" | "unlocked"; readonly lock: Lock; readonly commit: CommitResult }
-  | { readonly outcome: "no_op"; readonly lock: Lock | undefined };
+  | {
+      readonly outcome: Extract<LockOutcome, "locked" | "unlocked">;
+      readonly lock: Lock;
+      readonly commit: CommitResult;
+    }
+  | { readonly outcome: Extract<LockOutcome, "no_op">; readonly lock: Lock | undefined };
 
 /**
  * Takes or releases a service's lock with one compare-and-swap commit of its lock file: two

@@ -1,7 +1,7 @@
 import type { FailoverError } from "../domain/errors.js";
 import type { ServiceSpec } from "../domain/service.js";
 import type { GitOpsRepo, SeenHead } from "../repo/port.js";
-import type { ServiceStatus } from "./status.js";
+import type { ServiceStatus } from "./status-types.js";
 
 /** A service's status as computed at a head, with the spec it was computed for. */
 export interface CachedStatus {

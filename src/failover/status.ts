@@ -1,37 +1,14 @@
 import { FailoverError } from "../domain/errors.js";
-import { describeLock, type Lock } from "../domain/lock.js";
+import { describeLock } from "../domain/lock.js";
 import type { ServiceSpec } from "../domain/service.js";
-import type { WorkloadState } from "../domain/state.js";
-import { inspectTargets, type ObservedValue } from "../domain/targets/engine.js";
+import { inspectTargets } from "../domain/targets/engine.js";
 import type { FailoverContext } from "./context.js";
 import { findService } from "./find-service.js";
 import { readServices, type ServiceFiles, type ServicesAtHead } from "./read-service.js";
 import type { CachedStatus, ProbedHead } from "./status-cache.js";
+import type { AllStatus, ServiceStatus } from "./status-types.js";
 
-export interface ServiceStatus {
-  readonly service: string;
-  readonly state: WorkloadState;
-  /** Distinct node and claim values found, and every value with its file and field. */
-  readonly observed: {
-    readonly nodes: readonly string[];
-    readonly claims: readonly string[];
-    readonly values: readonly ObservedValue[];
-  };
-  readonly paths: readonly string[];
-  readonly branch: string;
-  readonly head: string;
-  readonly locked: Lock | undefined;
-  readonly warnings: readonly string[];
-  /** With state unknown: why failover cannot tell (or could not move it), naming file and field. */
-  readonly reason?: string;
-}
-
-/** Every configured service's status, all from one commit. */
-export interface AllStatus {
-  readonly branch: string;
-  readonly head: string;
-  readonly services: readonly ServiceStatus[];
-}
+export type { AllStatus, ServiceStatus } from "./status-types.js";
 
 /**
  * A service's state at the branch head. Served from the status cache while the head has not

@@ -1,30 +1,46 @@
 import type { ApplicationFunction } from "probot";
+import type { BackgroundWork } from "../failover/background.js";
 import { type ChatOpsDeps, handleIssueComment } from "./chatops.js";
 import { handleRepositoryDispatch, handleWorkflowDispatch } from "./dispatch.js";
+import type { RestClient } from "./ports.js";
 import { handlePush } from "./push.js";
-import type { RestClient } from "./rest-client.js";
+
+export interface AppDeps extends ChatOpsDeps {
+  /** Where a delivery's work runs once the webhook is acknowledged (drained on SIGTERM). */
+  readonly background: BackgroundWork;
+}
 
 /**
- * The Probot app: ChatOps and the two dispatch events, all into the same use cases; `push`
- * to the GitOps branch tells the status cache the branch moved.
+ * The Probot app: ChatOps and the two dispatch events, all into `runCommand`; `push` to the
+ * GitOps branch tells the status cache the branch moved. Every handler returns at once, so
+ * the webhook is answered 2xx within GitHub's 10 s whatever the work (GitHub does not retry
+ * a delivery it timed out); the work goes on in the background, at most once per comment by
+ * the 👀 claim (chatops.ts).
  */
-export function failoverApp(deps: ChatOpsDeps): ApplicationFunction {
+export function failoverApp(deps: AppDeps): ApplicationFunction {
   return (app) => {
-    app.on("issue_comment.created", async (context) => {
-      await handleIssueComment(
-        context.octokit as unknown as RestClient,
-        context.payload,
-        deps,
-        context.log,
+    app.on("issue_comment.created", (context) => {
+      deps.background.run("issue_comment", () =>
+        handleIssueComment(
+          context.octokit as unknown as RestClient,
+          context.payload,
+          deps,
+          context.log,
+        ),
       );
     });
-    app.on("workflow_dispatch", async (context) => {
-      await handleWorkflowDispatch(context.payload, deps, context.log);
+    app.on("workflow_dispatch", (context) => {
+      deps.background.run("workflow_dispatch", () =>
+        handleWorkflowDispatch(context.payload, deps, context.log),
+      );
     });
-    app.on("repository_dispatch", async (context) => {
-      await handleRepositoryDispatch(context.payload, deps, context.log);
+    app.on("repository_dispatch", (context) => {
+      deps.background.run("repository_dispatch", () =>
+        handleRepositoryDispatch(context.payload, deps, context.log),
+      );
     });
     app.on("push", async (context) => {
+      // Quick and local (the status cache): done before the answer.
       await handlePush(context.payload, deps, context.log);
     });
   };

@@ -1,40 +1,28 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { parseCommand } from "../domain/command.js";
+import { commandFromComment } from "../domain/commands/from-comment.js";
 import type { FailoverContext } from "../failover/context.js";
-import { executeFailover, executeNodeFailover } from "../failover/execute-failover.js";
-import { getHistory } from "../failover/history.js";
-import { listServices } from "../failover/list.js";
-import { setLock } from "../failover/locks.js";
-import { getStatus } from "../failover/status.js";
-import { collaboratorRole } from "./collaborator-permission.js";
+import { runCommand } from "../failover/run-command.js";
+import { chatopsReply, deniedReply, errorReply } from "../presenters/chatops-markdown.js";
 import { type GitOpsTarget, isGitOpsRepository } from "./gitops-target.js";
 import { issueCommentPayload } from "./payload-schemas.js";
-import {
-  deniedReply,
-  errorReply,
-  failoverReply,
-  historyReply,
-  listReply,
-  lockReply,
-  nodeReply,
-  statusReply,
-  usageReply,
-} from "./render-reply.js";
-import type { RestClient } from "./rest-client.js";
+import type { ChatOpsPorts, RestClient } from "./ports.js";
 
 export interface ChatOpsDeps {
   readonly ctx: FailoverContext;
   readonly target: GitOpsTarget;
   /** Collaborator roles allowed to run commands (CHATOPS_PERMISSIONS). */
   readonly allowedRoles: readonly string[];
+  /** The GitHub adapters ChatOps needs beyond the use cases (built by the composition root). */
+  readonly ports: ChatOpsPorts;
 }
 
 export type ChatOpsOutcome = "ignored" | "duplicate" | "replied" | "denied" | "failed";
 
 /**
  * `/failover ...` in an issue or pull request comment of the GitOps repository: 👀 on
- * receipt, the sender's role checked, the same use cases as the HTTP API, one reply, then
- * 🚀 or 😕.
+ * receipt, the sender's role checked, the same `runCommand` as the HTTP API, one reply,
+ * then 🚀 or 😕. Runs after the webhook was acknowledged (app-function.ts).
  *
  * A comment runs at most once, whatever GitHub redelivers and however many replicas receive
  * it, with GitHub as the only record: the app's 👀 on the comment is its claim. GitHub keeps
@@ -61,11 +49,15 @@ export async function handleIssueComment(
   if (payload.sender.type === "Bot" || payload.comment.user?.type === "Bot") return "ignored";
   if (payload.comment.performed_via_github_app) return "ignored";
   if (!isGitOpsRepository(deps.target, payload.repository.full_name)) return "ignored";
-  const command = parseCommand(payload.comment.body);
+  const login = payload.sender.login;
+  const command = commandFromComment(payload.comment.body, {
+    trigger: "chatops",
+    requester: login,
+    requestId: randomUUID(),
+  });
   if (command === null) return "ignored";
 
   const where = { owner: payload.repository.owner.login, repo: payload.repository.name };
-  const login = payload.sender.login;
   const react = (content: "eyes" | "rocket" | "confused") =>
     client
       .request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", {
@@ -84,57 +76,22 @@ export async function handleIssueComment(
   const claimed = await claim(client, { ...where, comment_id: payload.comment.id }, log);
   if (claimed !== "claimed") return claimed;
   log.info({ command: command.kind, sender: login }, "chatops command");
-  if (command.kind === "help" || command.kind === "usage") {
-    await reply(usageReply(command.kind === "usage" ? command.problem : undefined));
-    await react(command.kind === "help" ? "rocket" : "confused");
+  if (command.kind === "help") {
+    await reply(chatopsReply({ kind: "help", problem: command.problem }, login));
+    await react(command.problem === undefined ? "rocket" : "confused");
     return "replied";
   }
 
-  const role = await collaboratorRole(client, deps.target, login);
-  if (!deps.allowedRoles.includes(role)) {
-    await reply(
-      deniedReply(login, role, deps.allowedRoles, `${deps.target.owner}/${deps.target.repo}`),
-    );
-    await react("confused");
-    return "denied";
-  }
-
   try {
-    if (command.kind === "list") {
-      await reply(listReply(listServices(deps.ctx)));
-    } else if (command.kind === "status") {
-      await reply(statusReply(await getStatus(deps.ctx, command.service)));
-    } else if (command.kind === "history") {
-      await reply(historyReply(command.service, await getHistory(deps.ctx, command.service, 20)));
-    } else if (command.kind === "lock" || command.kind === "unlock") {
-      const result = await setLock(deps.ctx, {
-        service: command.service,
-        lock: command.kind === "lock",
-        reason: command.kind === "lock" ? command.reason : "",
-        requester: login,
-      });
-      await reply(lockReply(command.service, result, login));
-    } else if (command.kind === "node") {
-      const result = await executeNodeFailover(deps.ctx, {
-        node: command.node,
-        action: command.action,
-        dryRun: command.dryRun,
-        mode: command.mode,
-        trigger: "chatops",
-        requester: login,
-      });
-      await reply(nodeReply(result, login));
-    } else {
-      const executed = await executeFailover(deps.ctx, {
-        service: command.service,
-        action: command.action,
-        dryRun: command.dryRun,
-        mode: command.mode,
-        trigger: "chatops",
-        requester: login,
-      });
-      await reply(failoverReply(executed, login));
+    const role = await deps.ports.collaboratorRole(client, deps.target, login);
+    if (!deps.allowedRoles.includes(role)) {
+      await reply(
+        deniedReply(login, role, deps.allowedRoles, `${deps.target.owner}/${deps.target.repo}`),
+      );
+      await react("confused");
+      return "denied";
     }
+    await reply(chatopsReply(await runCommand(deps.ctx, command), login));
     await react("rocket");
     return "replied";
   } catch (error) {

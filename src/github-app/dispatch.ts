@@ -1,15 +1,11 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { SERVICE_NAME } from "../config/services-schema.js";
+import { commandFromDispatch } from "../domain/commands/from-dispatch.js";
 import type { Trigger } from "../domain/outcome.js";
 import type { FailoverContext } from "../failover/context.js";
-import { executeFailover } from "../failover/execute-failover.js";
-import { getStatus } from "../failover/status.js";
+import { runCommand } from "../failover/run-command.js";
 import { type GitOpsTarget, isGitOpsRepository } from "./gitops-target.js";
-import {
-  failoverInputs,
-  repositoryDispatchPayload,
-  workflowDispatchPayload,
-} from "./payload-schemas.js";
+import { repositoryDispatchPayload, workflowDispatchPayload } from "./payload-schemas.js";
 
 export interface DispatchDeps {
   readonly ctx: FailoverContext;
@@ -46,35 +42,32 @@ export async function handleRepositoryDispatch(raw: unknown, deps: DispatchDeps,
 }
 
 async function dispatch(
-  rawInputs: unknown,
+  inputs: unknown,
   trigger: Trigger,
   sender: string,
   deps: DispatchDeps,
   log: Logger,
 ): Promise<void> {
-  const inputs = failoverInputs.safeParse(rawInputs ?? {});
-  if (!inputs.success || !SERVICE_NAME.test(inputs.data.service)) {
+  const command = commandFromDispatch(inputs, {
+    trigger,
+    requester: sender,
+    requestId: randomUUID(),
+  });
+  if (command === null) {
     log.warn({ trigger, sender }, "dispatch inputs invalid: need service, action, dry_run, mode");
     return;
   }
-  const { service, action, dry_run: dryRun, mode } = inputs.data;
   try {
-    if (action === "status") {
-      const status = await getStatus(deps.ctx, service);
-      log.info({ trigger, service, state: status.state }, "dispatch status");
-      return;
+    const result = await runCommand(deps.ctx, command);
+    if (result.kind === "status") {
+      log.info(
+        { trigger, service: result.status.service, state: result.status.state },
+        "dispatch status",
+      );
     }
-    const { result } = await executeFailover(deps.ctx, {
-      service,
-      action,
-      dryRun,
-      mode,
-      trigger,
-      requester: sender,
-    });
-    log.info({ trigger, service, action, outcome: result.outcome }, "dispatch failover done");
+    // A failover's outcome is in the log line and the audit trail (listeners).
   } catch (error) {
     // The audit trail (a failed deployment) carries the failure to the repository.
-    log.warn({ err: error, trigger, service, action }, "dispatch failover failed");
+    log.warn({ err: error, trigger, command: command.kind }, "dispatch command failed");
   }
 }

@@ -25,23 +25,7 @@ export const issueCommentPayload = z.object({
 });
 export type IssueCommentPayload = z.infer<typeof issueCommentPayload>;
 
-/** Workflow inputs arrive as sent: booleans may be the strings "true"/"false". */
-const booleanish = z
-  .union([z.boolean(), z.enum(["true", "false"])])
-  .optional()
-  .transform((v) => v === true || v === "true");
-
-export const failoverInputs = z.object({
-  service: z.string().min(1).max(63),
-  action: z.enum(["promote", "demote", "status"]),
-  dry_run: booleanish,
-  mode: z
-    .enum(["default", "urgent", "pr"])
-    .optional()
-    .transform((m) => (m === "default" ? undefined : m)),
-});
-export type FailoverInputs = z.infer<typeof failoverInputs>;
-
+/** The dispatch inputs themselves are a command: domain/commands/from-dispatch.ts. */
 export const workflowDispatchPayload = z.object({
   workflow: z.string(),
   ref: z.string(),

@@ -1,8 +1,19 @@
 import type { RequestHandler } from "express";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { ConfigStatus, ReloadResult } from "../config/config-store.js";
-import type { FailoverObservation } from "../failover/context.js";
-import type { GitHubRequestEvent } from "../github-app/github-octokit.js";
+import type { CommandOutcome, Trigger } from "../domain/outcome.js";
+import type { Action } from "../domain/service.js";
+import { eventOutcome, type FailoverListener } from "../failover/events.js";
+import type { GitHubRequestEvent } from "../repo/github/request-events.js";
+
+/** One failover command as the metrics count it (per service it named). */
+export interface FailoverObservation {
+  readonly service: string;
+  readonly action: Action;
+  readonly trigger: Trigger;
+  readonly outcome: CommandOutcome;
+  readonly seconds: number;
+}
 
 /**
  * The process's Prometheus metrics, in their own Registry (nothing global is registered, so
@@ -85,6 +96,30 @@ export class Metrics {
       outcome: event.outcome,
     });
     this.failoverDuration.observe({ action: event.action, outcome: event.outcome }, event.seconds);
+  }
+
+  /**
+   * The metrics as a listener of the failover events: each command that ends counts once
+   * per service it moved or named (`unknown` for a node-wide failure, which names none).
+   */
+  failoverListener(known: (service: string) => boolean): FailoverListener {
+    return (event) => {
+      const outcome = eventOutcome(event);
+      if (outcome === undefined) return;
+      const services = event.services.map((s) => (typeof s === "string" ? s : s.service));
+      for (const service of services.length === 0 ? ["unknown"] : services) {
+        this.observeFailover(
+          {
+            service,
+            action: event.action,
+            trigger: event.trigger,
+            outcome,
+            seconds: (event.durationMs ?? 0) / 1000,
+          },
+          known,
+        );
+      }
+    };
   }
 
   observeGitHub(event: GitHubRequestEvent): void {

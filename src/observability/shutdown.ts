@@ -12,6 +12,14 @@ export interface ShutdownOptions {
   /** Accepting on while readiness is 503, so endpoints catch up (SHUTDOWN_DELAY_MS). */
   readonly delayMs: number;
   readonly logger: Logger;
+  /**
+   * Work still running after the answers (audit writes, Flux pings, acknowledged webhooks'
+   * commands): drained after the requests, within what is left of `timeoutMs`.
+   */
+  readonly background?: {
+    readonly pending: number;
+    drain(timeoutMs: number): Promise<boolean>;
+  };
   /** Stops what else runs: config and token watchers. */
   readonly close: () => void | Promise<void>;
 }
@@ -20,7 +28,8 @@ export interface ShutdownOptions {
  * Graceful shutdown (SIGTERM from Kubernetes, or SIGINT): readiness turns 503 at once,
  * optionally keeps accepting for `delayMs`, then stops accepting connections, waits up to
  * `timeoutMs` for in-flight requests (a failover mid-commit finishes and is answered), cuts
- * what is left, and stops the watchers. Returns whether every request finished.
+ * what is left, lets the background work (the audit of what was answered) finish within the
+ * rest of the same budget, and stops the watchers. Returns whether everything finished.
  */
 export async function gracefulShutdown(options: ShutdownOptions): Promise<boolean> {
   const { server, readiness, inflight, logger } = options;
@@ -33,6 +42,7 @@ export async function gracefulShutdown(options: ShutdownOptions): Promise<boolea
   if (options.delayMs > 0) await new Promise((r) => setTimeout(r, options.delayMs));
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
+  const started = Date.now();
   const drained = await inflight.idle(options.timeoutMs);
   if (drained) {
     logger.info("all requests finished");
@@ -46,7 +56,19 @@ export async function gracefulShutdown(options: ShutdownOptions): Promise<boolea
   const timer = setTimeout(() => server.closeAllConnections(), drained ? 1000 : 0);
   await closed;
   clearTimeout(timer);
+  let finished = true;
+  const { background } = options;
+  if (background !== undefined && background.pending > 0) {
+    logger.info({ pending: background.pending }, "finishing background work (audit, Flux ping)");
+    finished = await background.drain(options.timeoutMs - (Date.now() - started));
+    if (!finished) {
+      logger.warn(
+        { pending: background.pending },
+        "shutdown timeout: background work left unfinished",
+      );
+    }
+  }
   await options.close();
   logger.info("stopped");
-  return drained;
+  return drained && finished;
 }

@@ -1,15 +1,22 @@
+import { randomUUID } from "node:crypto";
 import type { Action } from "../domain/service.js";
 import type { FailoverContext } from "../failover/context.js";
-import { executeFailover, executeNodeFailover } from "../failover/execute-failover.js";
-import { getHistory, type HistoryItem } from "../failover/history.js";
-import { setLock } from "../failover/locks.js";
-import { type AllStatus, getAllStatus } from "../failover/status.js";
-import { renderFailoverResult, renderLockResult, renderNodeResult } from "../http/render-result.js";
+import type { HistoryItem } from "../failover/history.js";
+import { runCommand } from "../failover/run-command.js";
+import type { AllStatus } from "../failover/status-types.js";
+import {
+  type FailoverView,
+  failoverView,
+  type LockView,
+  lockView,
+  type NodeFailoverView,
+  nodeFailoverView,
+} from "../presenters/http-json.js";
 import { InProgress } from "./in-progress.js";
 
 /**
- * Every use case the page calls, in one place: the same ones the HTTP API calls, rendered
- * with the API's own renderers, so the page shows what `curl` would.
+ * Every command the page gives, in one place: the same `runCommand` the HTTP API calls,
+ * rendered with the API's own views, so the page shows what `curl` would.
  */
 export class WebActions {
   readonly inProgress = new InProgress();
@@ -18,8 +25,14 @@ export class WebActions {
 
   constructor(private readonly ctx: FailoverContext) {}
 
-  allStatus(): Promise<AllStatus> {
-    return getAllStatus(this.ctx);
+  async allStatus(): Promise<AllStatus> {
+    const answer = await runCommand(this.ctx, {
+      ...origin("web"),
+      kind: "status",
+      service: undefined,
+    });
+    if (answer.kind !== "all_status") throw new Error("status of all services expected");
+    return answer.status;
   }
 
   async lastFailovers(status: AllStatus): Promise<ReadonlyMap<string, HistoryItem | undefined>> {
@@ -29,7 +42,15 @@ export class WebActions {
     const known = this.#lastFailover.items;
     for (const s of status.services) {
       if (known.has(s.service)) continue;
-      const items = await getHistory(this.ctx, s.service, 1).catch(() => []);
+      const items = await runCommand(this.ctx, {
+        ...origin("web"),
+        kind: "history",
+        service: s.service,
+        limit: 1,
+      }).then(
+        (answer) => answer.items,
+        () => [],
+      );
       known.set(s.service, items[0]);
     }
     return known;
@@ -40,12 +61,18 @@ export class WebActions {
     action: Action;
     dryRun: boolean;
     requester: string;
-  }): Promise<Record<string, unknown>> {
-    const run = () =>
-      executeFailover(this.ctx, { ...request, trigger: "http" }).then(({ result, audit }) => ({
-        ...renderFailoverResult(result),
-        ...(audit === undefined ? {} : { deployment: audit }),
-      }));
+  }): Promise<FailoverView> {
+    const run = async () => {
+      const answer = await runCommand(this.ctx, {
+        ...origin(request.requester),
+        kind: "failover",
+        service: request.service,
+        action: request.action,
+        dryRun: request.dryRun,
+        mode: undefined,
+      });
+      return failoverView(answer.result);
+    };
     if (request.dryRun) return run();
     return this.inProgress.track(`${request.action} ${request.service}`, request.requester, run);
   }
@@ -55,9 +82,18 @@ export class WebActions {
     action: Action;
     dryRun: boolean;
     requester: string;
-  }): Promise<Record<string, unknown>> {
-    const run = () =>
-      executeNodeFailover(this.ctx, { ...request, trigger: "http" }).then(renderNodeResult);
+  }): Promise<NodeFailoverView> {
+    const run = async () => {
+      const answer = await runCommand(this.ctx, {
+        ...origin(request.requester),
+        kind: "node_failover",
+        node: request.node,
+        action: request.action,
+        dryRun: request.dryRun,
+        mode: undefined,
+      });
+      return nodeFailoverView(answer.result);
+    };
     if (request.dryRun) return run();
     return this.inProgress.track(`${request.action} node ${request.node}`, request.requester, run);
   }
@@ -67,11 +103,29 @@ export class WebActions {
     lock: boolean;
     reason: string;
     requester: string;
-  }): Promise<Record<string, unknown>> {
+  }): Promise<LockView> {
     return this.inProgress.track(
       `${request.lock ? "lock" : "unlock"} ${request.service}`,
       request.requester,
-      async () => renderLockResult(request.service, await setLock(this.ctx, request)),
+      async () => {
+        const answer = await runCommand(
+          this.ctx,
+          request.lock
+            ? {
+                ...origin(request.requester),
+                kind: "lock",
+                service: request.service,
+                reason: request.reason,
+              }
+            : { ...origin(request.requester), kind: "unlock", service: request.service },
+        );
+        return lockView(request.service, answer.result);
+      },
     );
   }
+}
+
+/** The page is an HTTP client of the same commands (trigger `http`), with its own request id. */
+function origin(requester: string) {
+  return { trigger: "http" as const, requester, requestId: randomUUID() };
 }

@@ -7,6 +7,8 @@ import {
   parseCommand,
   USAGE,
 } from "../../src/domain/command.js";
+import { commandFromComment } from "../../src/domain/commands/from-comment.js";
+import { commandFromDispatch } from "../../src/domain/commands/from-dispatch.js";
 
 const failover = (
   service: string,
@@ -523,5 +525,68 @@ describe("parseCommand on Markdown: only top-level paragraphs count", () => {
 
   it("hostile variants counted in docs/proofs.md", () => {
     expect(HOSTILE.length).toBe(47);
+  });
+});
+
+describe("transport parsers: a comment and a dispatch as the one Command", () => {
+  const origin = { trigger: "chatops", requester: "alice", requestId: "r-1" } as const;
+
+  it.each([
+    [
+      "/failover sonarr promote --pr",
+      { kind: "failover", service: "sonarr", action: "promote", dryRun: false, mode: "pr" },
+    ],
+    [
+      "/failover node k3s-w1 demote --dry-run",
+      { kind: "node_failover", node: "k3s-w1", action: "demote", dryRun: true, mode: undefined },
+    ],
+    ["/failover sonarr status", { kind: "status", service: "sonarr" }],
+    ["/failover sonarr history", { kind: "history", service: "sonarr", limit: 20 }],
+    ["/failover lock sonarr NAS work", { kind: "lock", service: "sonarr", reason: "NAS work" }],
+    ["/failover unlock sonarr", { kind: "unlock", service: "sonarr" }],
+    ["/failover list", { kind: "list" }],
+    ["/failover help", { kind: "help", problem: undefined }],
+    [
+      "/failover sonarr explode",
+      { kind: "help", problem: "unknown action `explode`: use promote, demote or status" },
+    ],
+  ])("comment %j", (body, command) => {
+    expect(commandFromComment(body, origin)).toEqual({ ...origin, ...command });
+  });
+
+  it("a comment without a command is no command", () => {
+    expect(commandFromComment("looks good", origin)).toBeNull();
+  });
+
+  const dispatched = { ...origin, trigger: "repository_dispatch" } as const;
+  it.each([
+    [
+      { service: "sonarr", action: "promote" },
+      { kind: "failover", service: "sonarr", action: "promote", dryRun: false, mode: undefined },
+    ],
+    [
+      { service: "sonarr", action: "demote", dry_run: "true", mode: "pr" },
+      { kind: "failover", service: "sonarr", action: "demote", dryRun: true, mode: "pr" },
+    ],
+    [
+      { service: "sonarr", action: "promote", mode: "default" },
+      { kind: "failover", service: "sonarr", action: "promote", dryRun: false, mode: undefined },
+    ],
+    [
+      { service: "sonarr", action: "status" },
+      { kind: "status", service: "sonarr" },
+    ],
+  ])("dispatch %j", (inputs, command) => {
+    expect(commandFromDispatch(inputs, dispatched)).toEqual({ ...dispatched, ...command });
+  });
+
+  it.each([
+    [undefined],
+    [{ service: "Sonarr", action: "promote" }],
+    [{ service: "sonarr", action: "explode" }],
+    [{ service: "sonarr", action: "promote", dry_run: "maybe" }],
+    [{ service: "sonarr", action: "promote", mode: "sideways" }],
+  ])("dispatch %j is refused (nothing runs)", (inputs) => {
+    expect(commandFromDispatch(inputs, dispatched)).toBeNull();
   });
 });

@@ -1,5 +1,12 @@
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { composeRuntime } from "../../src/compose.js";
+import { parseEnv } from "../../src/config/env.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
+import { createHttpApp, listen } from "../../src/server.js";
+import { startFakeGitHub } from "../fake-github/index.js";
 import { deploymentsState } from "../fake-github/routes/deployments.js";
+import { demoRepoFiles } from "../helpers/files.js";
 import {
   callJson,
   failoverCommits,
@@ -8,8 +15,35 @@ import {
   SONARR_PATH,
   serviceFile,
   sideOf,
-  startTokenServer,
 } from "../proof/fixture.js";
+
+/** The real server in GitHub mode with a token, and its background work to wait for. */
+async function startTokenServer(env: Record<string, string>) {
+  const fake = await startFakeGitHub({ files: demoRepoFiles(), owner: "acme", repo: "gitops" });
+  const logger = pino({ level: "silent" });
+  const runtime = await composeRuntime(
+    parseEnv({
+      GITOPS_REPOSITORY: "acme/gitops",
+      GITHUB_TOKEN: "x",
+      GHE_HOST: new URL(fake.webUrl).host,
+      GHE_PROTOCOL: "http",
+      FAILOVER_CONFIG: DEMO_CONFIG,
+      GITHUB_WRITE_INTERVAL_MS: "0",
+      ...env,
+    }),
+    logger,
+  );
+  const server = await listen(createHttpApp(runtime.ctx, logger), 0, "127.0.0.1");
+  return {
+    fake,
+    url: server.url,
+    idle: () => runtime.background.idle(),
+    close: async () => {
+      await server.close();
+      await fake.close();
+    },
+  };
+}
 
 /**
  * A write that landed and lost its answer, with someone else's commit landing on top before we
@@ -53,6 +87,8 @@ describe("lost answer, then a foreign commit on top", () => {
         expect(sideOf(fake.dir, serviceFile("sonarr", SONARR_PATH, primaryOf(text)))).toBe(
           "backup",
         );
+        // The Deployment is written after the answer, by the audit listener.
+        await server.idle();
         const deployments = deploymentsState({ fake: fake.context });
         expect(deployments).toHaveLength(1);
         expect(deployments[0]?.statuses.map((s) => s.state)).toEqual(["success"]);

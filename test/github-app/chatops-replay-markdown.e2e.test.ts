@@ -3,6 +3,7 @@ import { issuesState } from "../fake-github/routes/issues.js";
 import { commitCount, git } from "../helpers/git.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
 import { issueComment } from "../helpers/webhook-payloads.js";
+import { deliver } from "./deliver.js";
 
 /** Signed deliveries to the real server (two, for two replicas) on one fake GitHub. */
 describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML never run", () => {
@@ -27,7 +28,7 @@ describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML
 
   it("redelivering a promote after a demote (same delivery id, then GitHub's redeliver): no commit, no reply", async () => {
     const payload = issueComment("/failover sonarr promote", "alice");
-    const first = await app.sendWebhook("issue_comment", payload, { deliveryId: "d-1" });
+    const first = await deliver(app, "issue_comment", payload, { deliveryId: "d-1" });
     expect(first.status).toBe(200);
     expect(replies()).toHaveLength(1);
     expect((await http("/api/failover/sonarr/demote")).status).toBe(200);
@@ -35,12 +36,8 @@ describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML
     const demoted = head();
 
     // The same signed delivery again, then a redelivery (a new delivery id, same payload).
-    expect((await app.sendWebhook("issue_comment", payload, { deliveryId: "d-1" })).status).toBe(
-      200,
-    );
-    expect((await app.sendWebhook("issue_comment", payload, { deliveryId: "d-2" })).status).toBe(
-      200,
-    );
+    expect((await deliver(app, "issue_comment", payload, { deliveryId: "d-1" })).status).toBe(200);
+    expect((await deliver(app, "issue_comment", payload, { deliveryId: "d-2" })).status).toBe(200);
 
     expect(commitCount(app.fake.dir)).toBe(afterDemote);
     expect(head()).toBe(demoted);
@@ -50,10 +47,10 @@ describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML
 
   it("a restarted app (a new server, same GitHub) does not run an old comment again", async () => {
     const payload = issueComment("/failover sonarr promote", "alice");
-    await app.sendWebhook("issue_comment", payload);
+    await deliver(app, "issue_comment", payload);
     const commits = commitCount(app.fake.dir);
     replica = await startAppServer({ roles: { alice: "write" }, fake: app.fake });
-    await replica.sendWebhook("issue_comment", payload);
+    await deliver(replica, "issue_comment", payload);
     expect(commitCount(app.fake.dir)).toBe(commits);
     expect(replies()).toHaveLength(1);
   });
@@ -63,8 +60,8 @@ describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML
     const before = commitCount(app.fake.dir);
     const payload = issueComment("/failover sonarr promote", "alice");
     const answers = await Promise.all([
-      app.sendWebhook("issue_comment", payload, { deliveryId: "d-9" }),
-      replica.sendWebhook("issue_comment", payload, { deliveryId: "d-9" }),
+      deliver(app, "issue_comment", payload, { deliveryId: "d-9" }),
+      deliver(replica, "issue_comment", payload, { deliveryId: "d-9" }),
     ]);
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
     expect(commitCount(app.fake.dir)).toBe(before + 1);
@@ -76,7 +73,7 @@ describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML
     const payload = issueComment("/failover sonarr status", "alice");
     const commentId = (payload.comment as { id: number }).id;
     state().reactions.push({ commentId, content: "eyes", user: "alice" });
-    await app.sendWebhook("issue_comment", payload);
+    await deliver(app, "issue_comment", payload);
     expect(replies()).toEqual([expect.stringMatching(/\*\*sonarr\*\* is on \*\*primary\*\*/)]);
   });
 
@@ -87,7 +84,7 @@ describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML
       times: Number.POSITIVE_INFINITY,
     });
     const before = commitCount(app.fake.dir);
-    await app.sendWebhook("issue_comment", issueComment("/failover sonarr promote", "alice"));
+    await deliver(app, "issue_comment", issueComment("/failover sonarr promote", "alice"));
     expect(commitCount(app.fake.dir)).toBe(before);
     expect(replies()).toEqual([]);
   });
@@ -104,7 +101,7 @@ describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML
     ["a setext heading", "/failover sonarr promote\n---"],
   ])("a command in %s: no reaction, no reply, no commit", async (_name, body) => {
     const before = head();
-    const res = await app.sendWebhook("issue_comment", issueComment(body, "alice"));
+    const res = await deliver(app, "issue_comment", issueComment(body, "alice"));
     expect(res.status).toBe(200);
     expect(head()).toBe(before);
     expect(replies()).toEqual([]);

@@ -4,6 +4,7 @@ import { issuesState } from "../fake-github/routes/issues.js";
 import { commitCount, git, lastCommitChangedLines } from "../helpers/git.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
 import { issueComment } from "../helpers/webhook-payloads.js";
+import { deliver } from "./deliver.js";
 
 /** Signed webhooks from real example payloads, posted over HTTP to the running server. */
 describe("ChatOps through the GitHub App", () => {
@@ -21,7 +22,8 @@ describe("ChatOps through the GitHub App", () => {
   it("/failover sonarr promote from a writer: one commit in 2 API calls, a deployment, reactions and a reply", async () => {
     const before = commitCount(app.fake.dir);
     app.fake.resetLog();
-    const res = await app.sendWebhook(
+    const res = await deliver(
+      app,
       "issue_comment",
       issueComment("/failover sonarr promote", "alice"),
     );
@@ -66,7 +68,8 @@ describe("ChatOps through the GitHub App", () => {
 
   it("a read-only user gets a refusal reply and no commit", async () => {
     const head = git(app.fake.dir, "rev-parse", "main");
-    const res = await app.sendWebhook(
+    const res = await deliver(
+      app,
       "issue_comment",
       issueComment("/failover sonarr promote", "bob"),
     );
@@ -82,22 +85,23 @@ describe("ChatOps through the GitHub App", () => {
   });
 
   it("a non-collaborator is refused too", async () => {
-    await app.sendWebhook("issue_comment", issueComment("/failover sonarr promote", "mallory"));
+    await deliver(app, "issue_comment", issueComment("/failover sonarr promote", "mallory"));
     expect(replies()[0]).toMatch(/you have `none`/);
     expect(commitCount(app.fake.dir)).toBe(1);
   });
 
   it("promote twice: the second is a no-op reply, no commit, no deployment", async () => {
-    await app.sendWebhook("issue_comment", issueComment("/failover sonarr promote", "carol"));
+    await deliver(app, "issue_comment", issueComment("/failover sonarr promote", "carol"));
     const after = commitCount(app.fake.dir);
-    await app.sendWebhook("issue_comment", issueComment("/failover sonarr promote", "carol"));
+    await deliver(app, "issue_comment", issueComment("/failover sonarr promote", "carol"));
     expect(commitCount(app.fake.dir)).toBe(after);
     expect(replies()[1]).toMatch(/sonarr is already on backup; nothing to do/);
     expect(deploymentsState({ fake: app.fake.context })).toHaveLength(1);
   });
 
   it("dry run replies with the diff and writes nothing", async () => {
-    await app.sendWebhook(
+    await deliver(
+      app,
       "issue_comment",
       issueComment("/failover sonarr promote --dry-run", "alice"),
     );
@@ -107,10 +111,10 @@ describe("ChatOps through the GitHub App", () => {
   });
 
   it("status, list and help answer; unknown commands get the usage text", async () => {
-    await app.sendWebhook("issue_comment", issueComment("/failover sonarr status", "alice"));
-    await app.sendWebhook("issue_comment", issueComment("/failover list", "alice"));
-    await app.sendWebhook("issue_comment", issueComment("/failover help", "bob"));
-    await app.sendWebhook("issue_comment", issueComment("/failover sonarr explode", "alice"));
+    await deliver(app, "issue_comment", issueComment("/failover sonarr status", "alice"));
+    await deliver(app, "issue_comment", issueComment("/failover list", "alice"));
+    await deliver(app, "issue_comment", issueComment("/failover help", "bob"));
+    await deliver(app, "issue_comment", issueComment("/failover sonarr explode", "alice"));
     const [status, list, help, usage] = replies();
     expect(status).toMatch(
       /\*\*sonarr\*\* is on \*\*primary\*\*: node `primary`, claim `pvc-sonarr`/,
@@ -122,28 +126,29 @@ describe("ChatOps through the GitHub App", () => {
   });
 
   it("an unknown service gets a reply naming the configured ones, and a failed deployment is not recorded", async () => {
-    await app.sendWebhook("issue_comment", issueComment("/failover lidarr promote", "alice"));
+    await deliver(app, "issue_comment", issueComment("/failover lidarr promote", "alice"));
     expect(replies()[0]).toMatch(/not_found: unknown service "lidarr"; configured: radarr, sonarr/);
     expect(reactions()).toEqual(["eyes", "confused"]);
   });
 
   it("ignores comments without a command, from bots, edits, and other repositories", async () => {
-    await app.sendWebhook("issue_comment", issueComment("looks good to me", "alice"));
+    await deliver(app, "issue_comment", issueComment("looks good to me", "alice"));
     const bot = issueComment("/failover sonarr promote", "failover-api[bot]");
     (bot.sender as Record<string, unknown>).type = "Bot";
-    await app.sendWebhook("issue_comment", bot);
+    await deliver(app, "issue_comment", bot);
     const edited = { ...issueComment("/failover sonarr promote", "alice"), action: "edited" };
-    await app.sendWebhook("issue_comment", edited);
+    await deliver(app, "issue_comment", edited);
     const elsewhere = issueComment("/failover sonarr promote", "alice");
     (elsewhere.repository as Record<string, unknown>).full_name = "acme/other";
-    await app.sendWebhook("issue_comment", elsewhere);
+    await deliver(app, "issue_comment", elsewhere);
     expect(replies()).toEqual([]);
     expect(reactions()).toEqual([]);
     expect(commitCount(app.fake.dir)).toBe(1);
   });
 
   it("rejects a webhook with a bad signature and does nothing", async () => {
-    const res = await app.sendWebhook(
+    const res = await deliver(
+      app,
       "issue_comment",
       issueComment("/failover sonarr promote", "alice"),
       {

@@ -3,6 +3,7 @@ import { deploymentsState } from "../fake-github/routes/deployments.js";
 import { commitCount, git } from "../helpers/git.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
 import { examplePayload, onGitOpsRepo } from "../helpers/webhook-payloads.js";
+import { deliver } from "./deliver.js";
 
 function workflowDispatch(
   inputs: Record<string, unknown>,
@@ -30,7 +31,8 @@ describe("workflow_dispatch and repository_dispatch", () => {
   const deployments = () => deploymentsState({ fake: app.fake.context });
 
   it("the failover workflow's inputs (booleans as strings) promote the service in one commit", async () => {
-    const res = await app.sendWebhook(
+    const res = await deliver(
+      app,
       "workflow_dispatch",
       workflowDispatch({ service: "radarr", action: "promote", dry_run: "false", mode: "default" }),
     );
@@ -48,23 +50,28 @@ describe("workflow_dispatch and repository_dispatch", () => {
   });
 
   it("a dry run, a status, another workflow and bad inputs write nothing", async () => {
-    await app.sendWebhook(
+    await deliver(
+      app,
       "workflow_dispatch",
       workflowDispatch({ service: "radarr", action: "promote", dry_run: "true", mode: "default" }),
     );
-    await app.sendWebhook(
+    await deliver(
+      app,
       "workflow_dispatch",
       workflowDispatch({ service: "radarr", action: "status", dry_run: false }),
     );
-    await app.sendWebhook(
+    await deliver(
+      app,
       "workflow_dispatch",
       workflowDispatch({ service: "radarr", action: "promote" }, ".github/workflows/deploy.yml"),
     );
-    await app.sendWebhook(
+    await deliver(
+      app,
       "workflow_dispatch",
       workflowDispatch({ service: "Radarr;rm -rf /", action: "promote" }),
     );
-    await app.sendWebhook(
+    await deliver(
+      app,
       "workflow_dispatch",
       workflowDispatch({ service: "radarr", action: "explode" }),
     );
@@ -73,12 +80,14 @@ describe("workflow_dispatch and repository_dispatch", () => {
   });
 
   it("repository_dispatch `failover` with client_payload promotes and demotes", async () => {
-    await app.sendWebhook(
+    await deliver(
+      app,
       "repository_dispatch",
       repositoryDispatch({ service: "sonarr", action: "promote" }),
     );
     expect(commitCount(app.fake.dir)).toBe(2);
-    await app.sendWebhook(
+    await deliver(
+      app,
       "repository_dispatch",
       repositoryDispatch({ service: "sonarr", action: "demote", dry_run: false }),
     );
@@ -86,7 +95,8 @@ describe("workflow_dispatch and repository_dispatch", () => {
     expect(git(app.fake.dir, "log", "-1", "--format=%B", "main")).toContain(
       "Failover-Trigger: repository_dispatch",
     );
-    await app.sendWebhook(
+    await deliver(
+      app,
       "repository_dispatch",
       repositoryDispatch({ service: "sonarr", action: "promote" }, "deploy"),
     );
@@ -103,7 +113,8 @@ describe("workflow_dispatch and repository_dispatch", () => {
       message: "hand edit: a value neither side knows",
       changes: [{ path, text: text.replace("role: primary", "role: spare") }],
     });
-    await app.sendWebhook(
+    await deliver(
+      app,
       "repository_dispatch",
       repositoryDispatch({ service: "sonarr", action: "promote" }),
     );

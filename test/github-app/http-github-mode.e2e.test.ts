@@ -19,7 +19,7 @@ describe("HTTP API in GitHub mode (urgent)", () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  it("promote: one commit, 2 GitHub calls for the failover, a deployment; the answer links the commit", async () => {
+  it("promote: answered after 2 GitHub calls (read, commit) with the commit linked; the deployment follows", async () => {
     const original = fileAt(app.fake.dir, "main", SONARR);
     await call("GET", "/api/failover/sonarr/status"); // warm: installation lookup, token, default branch, manifest search
     app.fake.resetLog();
@@ -35,19 +35,22 @@ describe("HTTP API in GitHub mode (urgent)", () => {
     expect(commit.sha).toBe(git(app.fake.dir, "rev-parse", "main").trim());
     expect(commit.url).toBe(`${app.fake.webUrl}/acme/gitops/commit/${commit.sha}`);
     expect(lastCommitChangedLines(app.fake.dir)).toHaveLength(4);
-    // The failover is the read and the write; then a look for a pending failover PR it would
-    // supersede, and the Deployments audit.
-    expect(
-      app.fake.requests.map((r) => `${r.method} ${r.path} ${r.operationType ?? ""}`.trim()),
-    ).toEqual([
-      "POST /graphql query",
-      "POST /graphql mutation",
+    // The answer came at landing: the read and the write. Then, after it, the listeners: a
+    // look for a pending failover PR it would supersede, and the Deployments audit.
+    const calls = () =>
+      app.fake.requests.map((r) => `${r.method} ${r.path} ${r.operationType ?? ""}`.trim());
+    expect(calls().slice(0, 2)).toEqual(["POST /graphql query", "POST /graphql mutation"]);
+    expect(body).not.toHaveProperty("deployment");
+    await app.runtime.background.idle();
+    expect(calls().slice(2).sort()).toEqual([
       "GET /repos/acme/gitops/pulls",
       "POST /repos/acme/gitops/deployments",
       "POST /repos/acme/gitops/deployments/7000/statuses",
     ]);
-    expect(body.deployment).toMatchObject({ url: commit.url });
-    expect(deploymentsState({ fake: app.fake.context })).toHaveLength(1);
+    const deployments = deploymentsState({ fake: app.fake.context });
+    expect(deployments).toHaveLength(1);
+    expect(deployments[0]).toMatchObject({ sha: commit.sha, environment: "failover-sonarr" });
+    expect(deployments[0]?.statuses[0]).toMatchObject({ state: "success", log_url: commit.url });
 
     // promote again: no commit; demote restores the bytes
     expect((await call("POST", "/api/failover/sonarr/promote")).body.outcome).toBe("no_op");

@@ -2,7 +2,7 @@ import nock from "nock";
 import { pino } from "pino";
 import { Probot } from "probot";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { failoverOctokit } from "../../src/github-app/github-octokit.js";
+import { failoverOctokit } from "../../src/repo/github/octokit-client.js";
 
 const API = "https://api.github.com";
 

@@ -7,6 +7,7 @@ import { filesUnder } from "../helpers/files.js";
 import { commitCount, git } from "../helpers/git.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
 import { examplePayload, issueComment, onGitOpsRepo } from "../helpers/webhook-payloads.js";
+import { deliver } from "./deliver.js";
 
 const CONFIG = `services:
   plex:
@@ -48,7 +49,7 @@ describe("real shapes in GitHub mode", () => {
     git(app.fake.dir, "show", "--name-only", "--format=", "main").trim().split("\n");
 
   it("ChatOps moves a Flux-substituted HelmRelease by editing ks.yaml, in one commit", async () => {
-    await app.sendWebhook("issue_comment", issueComment("/failover sonarr promote", "alice"));
+    await deliver(app, "issue_comment", issueComment("/failover sonarr promote", "alice"));
     expect(commitCount(app.fake.dir)).toBe(2);
     expect(changedFiles()).toEqual(["kubernetes/apps/media/sonarr/ks.yaml"]);
     const [reply] = issuesState({ fake: app.fake.context }).comments.map((c) => c.body);
@@ -62,7 +63,7 @@ describe("real shapes in GitHub mode", () => {
       workflow: ".github/workflows/failover.yml",
       inputs: { service: "plex", action: "promote", dry_run: "false", mode: "default" },
     };
-    await app.sendWebhook("workflow_dispatch", dispatch);
+    await deliver(app, "workflow_dispatch", dispatch);
     expect(changedFiles()).toEqual(["kubernetes/apps/media/plex/app/helmrelease.yaml"]);
     const res = await fetch(`${app.url}/api/nodes/primary/promote?dry-run=true`);
     const body = (await res.json()) as { services: { service: string; result: string }[] };

@@ -119,6 +119,7 @@ describe("status cache in GitHub mode", () => {
     const promote = await fetch(`${app.url}/api/failover/sonarr/promote`, { method: "POST" });
     const promoted = (await promote.json()) as { outcome: string; commit: { sha: string } };
     expect(promoted.outcome).toBe("applied");
+    await app.runtime.background.idle(); // its audit and superseded-PR lookup, after the answer
     fake.resetLog();
     const after = await allStatus();
     expect(after.head).toBe(promoted.commit.sha);

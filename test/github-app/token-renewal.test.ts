@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEnv } from "../../src/config/env.js";
-import { createGitHubBackend, type GitHubBackend } from "../../src/github-app/github-backend.js";
+import { createGitHubBackend, type GitHubBackend } from "../../src/repo/github/app-backend.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoRepoFiles } from "../helpers/files.js";

@@ -9,8 +9,9 @@ import { commitCount } from "../helpers/git.js";
 import { eventually } from "./ops-server.js";
 
 /**
- * The real CLI process: SIGTERM while a failover is in flight. The failover is held in
- * flight by a Flux receiver that answers only when the test lets it.
+ * The real CLI process: SIGTERM while a failover's after-effects are still running. The
+ * failover is answered at landing; its Flux ping (a listener, in the background) is held by a
+ * receiver that answers only when the test lets it, and the shutdown waits for it.
  */
 describe("graceful shutdown of `failover-api serve`", () => {
   let root: string;
@@ -21,7 +22,7 @@ describe("graceful shutdown of `failover-api serve`", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it("finishes the failover in flight, turns readiness 503, and exits 0", async () => {
+  it("answers at landing, turns readiness 503 on SIGTERM, drains the background work, exits 0", async () => {
     const held: ServerResponse[] = [];
     let pinged = false;
     const receiver = createServer((req, res) => {
@@ -64,8 +65,12 @@ describe("graceful shutdown of `failover-api serve`", () => {
         "the listening log line",
         20_000,
       );
-      const failover = fetch(`${url}/api/failover/sonarr/promote`, { method: "POST" });
-      await eventually(async () => (pinged ? true : undefined), "the failover to be in flight");
+      const res = await fetch(`${url}/api/failover/sonarr/promote`, { method: "POST" });
+      // Answered with the commit, while the Flux ping it caused is still held.
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { outcome: string }).outcome).toBe("applied");
+      expect(commitCount(join(root, "demo"))).toBe(2);
+      await eventually(async () => (pinged ? true : undefined), "the Flux ping to be in flight");
 
       child.kill("SIGTERM");
       await eventually(
@@ -73,14 +78,17 @@ describe("graceful shutdown of `failover-api serve`", () => {
         "readiness to turn 503",
       );
       expect(stdout).toContain("shutting down");
+      await eventually(
+        async () => (stdout.includes("finishing background work") ? true : undefined),
+        "the shutdown to wait for the background work",
+        20_000,
+      );
 
-      for (const res of held) res.writeHead(200).end();
-      const res = await failover;
-      expect(res.status).toBe(200);
-      expect(((await res.json()) as { outcome: string }).outcome).toBe("applied");
+      for (const held_ of held) held_.writeHead(200).end();
       expect(await exited).toBe(0);
-      expect(commitCount(join(root, "demo"))).toBe(2);
       expect(stdout).toContain("all requests finished");
+      expect(stdout).toContain("asked Flux to reconcile");
+      expect(stdout).not.toContain("background work left unfinished");
     } catch (error) {
       child.kill("SIGKILL");
       throw new Error(`${String(error)}\nstdout:\n${stdout}\nstderr:\n${stderr}`);

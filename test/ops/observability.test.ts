@@ -27,8 +27,16 @@ describe("request ids, metrics and readiness (demo backend)", () => {
     expect(res.headers.get("x-request-id")).toBe("ha-automation-42");
     const lines = server.logs.entries().filter((e) => e.requestId === "ha-automation-42");
     expect(lines.map((e) => e.msg)).toContain("POST /api/failover/sonarr/promote 200");
-    expect(lines[0]).toMatchObject({
+    expect(lines.find((e) => e.msg === "POST /api/failover/sonarr/promote 200")).toMatchObject({
       req: { method: "POST", path: "/api/failover/sonarr/promote" },
+    });
+    // One structured line for the command itself, with the same request id.
+    expect(lines.find((e) => e.msg === "failover done")).toMatchObject({
+      services: ["sonarr"],
+      action: "promote",
+      outcome: "dry_run",
+      trigger: "http",
+      durationMs: expect.any(Number),
     });
   });
 

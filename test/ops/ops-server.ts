@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { type Logger, pino } from "pino";
-import { composeRuntime, type Runtime } from "../../src/compose.js";
+import { composeRuntime, createOperations, type Runtime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
 import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { REDACT_PATHS } from "../../src/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";
-import { createOperations, type Operations } from "../../src/observability/operations.js";
+import type { Operations } from "../../src/server.js";
 import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
@@ -61,7 +61,11 @@ export interface OpsServer {
   readonly metrics: Metrics;
   readonly logs: LogCapture;
   readonly repoDir: string;
-  /** `fetch` against the server, with a bearer token when given. */
+  /**
+   * `fetch` against the server, with a bearer token when given; resolves once the answer
+   * came AND the work it left in the background (listeners: Flux ping, metrics, log line)
+   * finished, so what a test checks next is settled.
+   */
   call(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
   metricsText(): Promise<string>;
   close(): Promise<void>;
@@ -95,11 +99,13 @@ export async function startOpsServer(
     metrics,
     logs,
     repoDir: runtime.repoLocation,
-    call: (path, init = {}) => {
+    call: async (path, init = {}) => {
       const { token, ...rest } = init;
       const headers = new Headers(rest.headers);
       if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
-      return fetch(`${server.url}${path}`, { ...rest, headers });
+      const res = await fetch(`${server.url}${path}`, { ...rest, headers });
+      await runtime.background.idle();
+      return res;
     },
     metricsText: async () => (await fetch(`${server.url}/metrics`)).text(),
     close: async () => {

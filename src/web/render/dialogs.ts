@@ -7,7 +7,12 @@ export interface ConfirmRequest {
   readonly kind: "service" | "node";
   readonly action: "promote" | "demote";
   /** The dry run's answer: what will change. */
-  readonly preview: Record<string, unknown>;
+  /** The dry run's API view (FailoverView or NodeFailoverView). */
+  readonly preview: {
+    readonly message?: string;
+    readonly diff?: string;
+    readonly warnings?: readonly string[];
+  };
 }
 
 /**
@@ -16,7 +21,7 @@ export interface ConfirmRequest {
  */
 export function confirmDialog(request: ConfirmRequest): Html {
   const { subject, kind, action, preview } = request;
-  const warnings = Array.isArray(preview.warnings) ? (preview.warnings as string[]) : [];
+  const warnings = preview.warnings ?? [];
   const post =
     kind === "service" ? `/ui/services/${subject}/${action}` : `/ui/nodes/${subject}/${action}`;
   const title = `${action === "promote" ? "Promote" : "Demote"} ${kind === "node" ? `node ${subject}` : subject}`;

@@ -3,7 +3,9 @@ import { type Html, html } from "../html.js";
 import { commitLink, diffBlock } from "./format.js";
 
 /** A use case's answer (the API's JSON body), as the page shows it in its result area. */
-export function resultFragment(body: Record<string, unknown>): Html {
+export function resultFragment(view: object): Html {
+  // The API views (presenters/http-json.ts) of every kind; read as the JSON the API serves.
+  const body = view as Record<string, unknown>;
   const commit = body.commit as { sha: string; url: string | undefined } | undefined;
   const pr = body.pull_request as { number: number; url: string } | undefined;
   const warnings = Array.isArray(body.warnings) ? (body.warnings as string[]) : [];

@@ -1,14 +1,14 @@
 import type { Logger } from "pino";
 import { Probot, type ProbotOctokit } from "probot";
-import type { Env } from "../config/env.js";
-import { FailoverError } from "../domain/errors.js";
-import type { GitHubClient } from "../repo/github/client.js";
-import { failoverOctokit } from "./github-octokit.js";
-import type { GitOpsTarget } from "./gitops-target.js";
+import type { Env } from "../../config/env.js";
+import { FailoverError } from "../../domain/errors.js";
+import type { GitHubClient } from "./client.js";
+import { failoverOctokit } from "./octokit-client.js";
 
 export interface GitHubBackend {
   readonly probot: Probot;
-  readonly target: GitOpsTarget;
+  /** The GitOps repository (GITOPS_REPOSITORY). */
+  readonly target: { readonly owner: string; readonly repo: string };
   /** Authenticated for the GitOps repository (its installation, or the token). */
   readonly client: GitHubClient;
   /** https://github.com, or the GitHub Enterprise host, for web links. */

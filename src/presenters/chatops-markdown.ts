@@ -1,12 +1,14 @@
 import { USAGE } from "../domain/command.js";
 import { FailoverError } from "../domain/errors.js";
-import type { ExecutedFailover } from "../failover/execute-failover.js";
+import type { Outcome } from "../domain/outcome.js";
+import type { FailoverResult } from "../failover/failover.js";
 import type { HistoryItem } from "../failover/history.js";
 import type { ServiceSummary } from "../failover/list.js";
 import type { LockResult } from "../failover/locks.js";
 import type { NodeFailoverResult } from "../failover/node-failover.js";
-import type { ServiceStatus } from "../failover/status.js";
-import { renderFailoverResult, renderLockResult, renderNodeResult } from "../http/render-result.js";
+import type { CommandResult } from "../failover/run-command.js";
+import type { ServiceStatus } from "../failover/status-types.js";
+import { failoverMessage, lockMessage, nodeMessage } from "./messages.js";
 
 /** Marks the app's own comments (and keeps them recognisable in a thread). */
 export const REPLY_MARKER = "<!-- failover-api -->";
@@ -20,17 +22,21 @@ function warningsOf(warnings: readonly string[]): string {
   return warnings.length === 0 ? "" : `\n\n${warnings.map((w) => `> ⚠️ ${w}`).join("\n>\n")}`;
 }
 
-export function failoverReply(executed: ExecutedFailover, requester: string): string {
-  const { result } = executed;
-  const body = renderFailoverResult(result);
-  const icon = {
-    dry_run: "🔍",
-    no_op: "👌",
-    applied: "🚀",
-    pr_opened: "📝",
-    pr_armed: "⏳",
-    pr_merged: "🚀",
-  }[result.outcome];
+const ICONS = {
+  dry_run: "🔍",
+  no_op: "👌",
+  applied: "🚀",
+  pr_opened: "📝",
+  pr_armed: "⏳",
+  pr_merged: "🚀",
+} as const satisfies Record<Outcome, string>;
+
+/**
+ * The reply to a failover, written as soon as the commit or PR is known; the Deployment
+ * that records it is written after (a listener), so the reply links the commit, not it.
+ */
+export function failoverReply(result: FailoverResult, requester: string): string {
+  const icon = ICONS[result.outcome];
   let link = "";
   if (result.outcome === "applied" && result.commit.url !== undefined) {
     link = ` — [${result.commit.sha.slice(0, 7)}](${result.commit.url})`;
@@ -41,11 +47,7 @@ export function failoverReply(executed: ExecutedFailover, requester: string): st
     result.plan.diff === ""
       ? ""
       : `\n\n<details${result.outcome === "dry_run" ? " open" : ""}><summary>Diff of ${result.plan.files.map((f) => `<code>${f.path}</code>`).join(", ")}</summary>\n\n${fence(result.plan.diff, "diff")}\n\n</details>`;
-  const audit =
-    executed.audit?.url === undefined
-      ? ""
-      : `\n\nRecorded as deployment ${String(executed.audit.id)}.`;
-  return `${REPLY_MARKER}\n${icon} @${requester}: ${String(body.message)}${link}${warningsOf(result.plan.warnings)}${diff}${audit}`;
+  return `${REPLY_MARKER}\n${icon} @${requester}: ${failoverMessage(result)}${link}${warningsOf(result.plan.warnings)}${diff}`;
 }
 
 export function statusReply(status: ServiceStatus): string {
@@ -93,14 +95,13 @@ export function errorReply(login: string, error: unknown): string {
       timeout:
         "It may have landed all the same: `/failover status` will tell; running the command again is safe.",
       internal: "",
-    }[error.code];
+    }[error.code] satisfies string;
     return `${REPLY_MARKER}\n😕 @${login}: ${error.code}: ${error.message}${hint === "" ? "" : `\n\n${hint}`}`;
   }
   return `${REPLY_MARKER}\n😕 @${login}: the command failed with an internal error; see the app's logs. Nothing is known to have changed.`;
 }
 
 export function nodeReply(result: NodeFailoverResult, requester: string): string {
-  const body = renderNodeResult(result);
   const rows = result.services.map((s) =>
     "plan" in s
       ? `| \`${s.service}\` | ${s.result === "changed" ? `${s.plan.from} → ${s.plan.to}` : `already ${s.plan.to}`} |`
@@ -114,11 +115,11 @@ export function nodeReply(result: NodeFailoverResult, requester: string): string
     result.diff === ""
       ? ""
       : `\n\n<details${result.outcome === "dry_run" ? " open" : ""}><summary>Diff</summary>\n\n${fence(result.diff, "diff")}\n\n</details>`;
-  return `${REPLY_MARKER}\n${result.outcome === "dry_run" ? "🔍" : "🚀"} @${requester}: ${String(body.message)}${link}\n\n| service | result |\n| --- | --- |\n${rows.join("\n")}${diff}`;
+  return `${REPLY_MARKER}\n${result.outcome === "dry_run" ? "🔍" : "🚀"} @${requester}: ${nodeMessage(result)}${link}\n\n| service | result |\n| --- | --- |\n${rows.join("\n")}${diff}`;
 }
 
 export function lockReply(service: string, result: LockResult, requester: string): string {
-  return `${REPLY_MARKER}\n${result.outcome === "locked" ? "🔒" : "🔓"} @${requester}: ${String(renderLockResult(service, result).message)}`;
+  return `${REPLY_MARKER}\n${result.outcome === "locked" ? "🔒" : "🔓"} @${requester}: ${lockMessage(service, result)}`;
 }
 
 export function historyReply(service: string, items: readonly HistoryItem[]): string {
@@ -129,4 +130,26 @@ export function historyReply(service: string, items: readonly HistoryItem[]): st
       `| ${i.date} | ${i.action} | ${i.from ?? "?"} → ${i.to ?? "?"} | ${i.requester ?? "?"} | ${i.trigger ?? "?"}${i.node === undefined ? "" : ` (node ${i.node})`} | ${i.url === undefined ? i.sha.slice(0, 7) : `[${i.sha.slice(0, 7)}](${i.url})`} |`,
   );
   return `${REPLY_MARKER}\nFailovers of **${service}**, newest first:\n\n| when | action | move | who | through | commit |\n| --- | --- | --- | --- | --- | --- |\n${rows.join("\n")}`;
+}
+
+/** The reply to any command's result, as a comment by the app. */
+export function chatopsReply(result: CommandResult, requester: string): string {
+  switch (result.kind) {
+    case "failover":
+      return failoverReply(result.result, requester);
+    case "node_failover":
+      return nodeReply(result.result, requester);
+    case "status":
+      return statusReply(result.status);
+    case "all_status":
+      return `${REPLY_MARKER}\n${result.status.services.map((s) => `- **${s.service}**: ${s.state}`).join("\n")}`;
+    case "list":
+      return listReply(result.services);
+    case "lock":
+      return lockReply(result.service, result.result, requester);
+    case "history":
+      return historyReply(result.service, result.items);
+    case "help":
+      return usageReply(result.problem);
+  }
 }

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { SERVICE_NAME } from "../command.js";
+import type { Command, CommandOrigin } from "./command.js";
+
+/** Workflow inputs arrive as sent: booleans may be the strings "true"/"false". */
+const booleanish = z
+  .union([z.boolean(), z.enum(["true", "false"])])
+  .optional()
+  .transform((v) => v === true || v === "true");
+
+/**
+ * The inputs of the failover workflow (`workflow_dispatch`) and the `client_payload` of a
+ * `repository_dispatch` of type `failover`: `{service, action, dry_run, mode}`.
+ */
+export const dispatchInputs = z.object({
+  service: z.string().min(1).max(63).regex(SERVICE_NAME),
+  action: z.enum(["promote", "demote", "status"]),
+  dry_run: booleanish,
+  mode: z
+    .enum(["default", "urgent", "pr"])
+    .optional()
+    .transform((m) => (m === "default" ? undefined : m)),
+});
+export type DispatchInputs = z.infer<typeof dispatchInputs>;
+
+/**
+ * A dispatch's inputs as a Command, or null when they are not a failover request (the
+ * dispatch is then ignored with a warning: there is nobody to answer). Pure.
+ */
+export function commandFromDispatch(raw: unknown, origin: CommandOrigin): Command | null {
+  const inputs = dispatchInputs.safeParse(raw ?? {});
+  if (!inputs.success) return null;
+  const { service, action, dry_run: dryRun, mode } = inputs.data;
+  if (action === "status") return { ...origin, kind: "status", service };
+  return { ...origin, kind: "failover", service, action, dryRun, mode };
+}
