@@ -1,5 +1,10 @@
 import { resolve } from "node:path";
 import type { Logger } from "pino";
+import {
+  type Automation,
+  type AutomationOptions,
+  composeAutomation,
+} from "./automation/compose-automation.js";
 import { ConfigStore } from "./config/config-store.js";
 import type { Env } from "./config/env.js";
 import { DEMO_CONFIG, ensureDemoRepo } from "./demo/demo-repo.js";
@@ -51,6 +56,8 @@ export interface Runtime {
    * log line) and acknowledged webhooks' commands. `idle()` in tests, `drain(ms)` on SIGTERM.
    */
   readonly background: BackgroundWork;
+  /** The closed loop: Alertmanager trigger, operations, Flux confirmation, notifications. */
+  readonly automation: Automation | undefined;
   /** Stops the config watcher and detaches the metrics hooks. */
   close(): void;
 }
@@ -58,6 +65,11 @@ export interface Runtime {
 export interface ComposeOptions {
   /** Counts failovers, GitHub API requests and config reloads. */
   readonly metrics?: Metrics | undefined;
+  /**
+   * The closed loop's options (tests: a fake Kubernetes API, a clock, local sinks); `false`
+   * when the caller composes the loop itself (a test that restarts it).
+   */
+  readonly automation?: AutomationOptions | false | undefined;
 }
 
 /**
@@ -148,6 +160,15 @@ export async function composeRuntime(
     events.on(metrics.failoverListener((s) => configStore.current().services.has(s)));
   }
   events.on(logLineListener(log));
+  // The closed loop's listeners: operations (and their Flux confirmation) and notifications.
+  const automation =
+    options.automation === false
+      ? undefined
+      : composeAutomation(ctx, env, logger, {
+          ...(metrics === undefined ? {} : { registry: metrics.registry }),
+          ...options.automation,
+        });
+  for (const listener of automation?.listeners ?? []) events.on(listener);
 
   let webhooks: WebhookMiddleware | undefined;
   if (github?.receivesWebhooks) {
@@ -155,6 +176,7 @@ export async function composeRuntime(
       ctx,
       allowedRoles: env.CHATOPS_PERMISSIONS,
       background,
+      onStatus: automation?.statusHandler,
     });
   }
   return {
@@ -167,9 +189,11 @@ export async function composeRuntime(
     metrics,
     githubProbe: github?.probe,
     background,
+    automation,
     close: () => {
       configStore.close();
       detachGitHub();
+      void automation?.close();
     },
   };
 }
@@ -216,6 +240,7 @@ async function composeGitHub(env: Env, logger: Logger) {
       ctx: FailoverContext;
       allowedRoles: readonly string[];
       background: BackgroundWork;
+      onStatus: ((context: { payload: unknown }) => Promise<void>) | undefined;
     }): Promise<WebhookMiddleware> => {
       const [{ createNodeMiddleware }, { failoverApp }, { collaboratorRole }] = await Promise.all([
         import("probot"),

@@ -31,6 +31,11 @@ export interface Automation {
   readonly listeners: readonly FailoverListener[];
   /** Probot: `app.on("status", automation.statusHandler)` (Flux's github Provider). */
   readonly statusHandler: (context: { payload: unknown }) => Promise<void>;
+  /**
+   * Rebuilds the operations from Git and reads the services' states for the gauge: `serve`
+   * calls it (a one-shot CLI command or a test that does not serve reads nothing extra).
+   */
+  start(): void;
   readonly store: OperationStore;
   readonly trigger: AlertTrigger;
   readonly confirmation: FluxConfirmation;
@@ -147,14 +152,16 @@ export function composeAutomation(
     const message = eventMessage(event);
     if (message !== undefined) notifier.send(message);
   };
-  // Operations committed before this process started (or by another replica).
-  track(
-    store
-      .refresh()
-      .catch((error: unknown) => log.warn({ err: error }, "cannot rebuild operations from Git")),
-  );
-  refreshStates();
   return {
+    start: () => {
+      // Operations committed before this process started (or by another replica).
+      track(
+        store
+          .refresh()
+          .catch((error: unknown) => log.warn({ err: error }, "cannot rebuild operations from Git")),
+      );
+      refreshStates();
+    },
     early: (auth) => earlyRoutes(deps, auth),
     router: operationRoutes(deps),
     listeners: [store.listener, notify],

@@ -93,12 +93,17 @@ async function serve(runtime: Runtime, env: Env, logger: Logger, io: CliIo) {
   if (env.FAILOVER_CONFIG_WATCH) runtime.configStore.watch();
   operations.auth.watch();
   operations.githubCheck?.start();
+  runtime.automation?.start();
   if (!operations.auth.enabled && runtime.backend !== "demo") {
     logger.warn(
       "no API token configured (FAILOVER_API_TOKENS, FAILOVER_API_TOKENS_FILE): anyone who reaches the HTTP API can fail services over",
     );
   }
-  const app = createHttpApp(runtime.ctx, logger, { webhooks: runtime.webhooks, operations });
+  const app = createHttpApp(runtime.ctx, logger, {
+    webhooks: runtime.webhooks,
+    operations,
+    automation: runtime.automation,
+  });
   // The demo binds to loopback: its API writes without authentication.
   const server = await listen(
     app,

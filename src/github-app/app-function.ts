@@ -8,6 +8,8 @@ import { handlePush } from "./push.js";
 export interface AppDeps extends ChatOpsDeps {
   /** Where a delivery's work runs once the webhook is acknowledged (drained on SIGTERM). */
   readonly background: BackgroundWork;
+  /** Flux's `github` Provider posts commit statuses (kustomization/<name>/<id>): confirmation. */
+  readonly onStatus?: ((context: { payload: unknown }) => Promise<void>) | undefined;
 }
 
 /**
@@ -39,6 +41,12 @@ export function failoverApp(deps: AppDeps): ApplicationFunction {
         handleRepositoryDispatch(context.payload, deps, context.log),
       );
     });
+    const { onStatus } = deps;
+    if (onStatus !== undefined) {
+      app.on("status", (context) => {
+        deps.background.run("status", () => onStatus({ payload: context.payload }));
+      });
+    }
     app.on("push", async (context) => {
       // Quick and local (the status cache): done before the answer.
       await handlePush(context.payload, deps, context.log);

@@ -117,7 +117,8 @@ export async function startAutomationServer(
     ...githubEnv,
     ...env,
   });
-  const runtime = await composeRuntime(parsed, logger, { metrics });
+  // The loop is composed here, not by composeRuntime: restart() replaces it on the same runtime.
+  const runtime = await composeRuntime(parsed, logger, { metrics, automation: false });
   const operations = createOperations(parsed, runtime, logger);
   let registry = metrics.registry;
   const compose = () =>
@@ -126,7 +127,15 @@ export async function startAutomationServer(
       kube: options.kube,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
-  let automation = compose();
+  let detach: (() => void)[] = [];
+  const start = () => {
+    const next = compose();
+    next.start();
+    const events = runtime.ctx.events;
+    detach = events === undefined ? [] : next.listeners.map((listener) => events.on(listener));
+    return next;
+  };
+  let automation = start();
   // The mount reads `automation` at request time, so restart() can swap it.
   const mounted = {
     early: (auth: Parameters<Automation["early"]>[0]) => {
@@ -178,9 +187,10 @@ export async function startAutomationServer(
       return post("/api/flux/events", body, { "x-signature": signature });
     },
     restart: async () => {
+      for (const off of detach) off();
       await automation.close();
       registry = new Metrics({ defaultMetrics: false }).registry;
-      automation = compose();
+      automation = start();
     },
     close: async () => {
       await server.close();
