@@ -73,6 +73,8 @@ export interface Fault {
   readonly hang?: boolean;
   /** Run after carrying the request out and before answering (someone else acts meanwhile). */
   readonly afterLanding?: () => Promise<void>;
+  /** Run when the fault is taken, before anything else (a test moves its clock, say). */
+  readonly onTaken?: () => void;
 }
 
 export interface InjectedFault {
@@ -280,6 +282,7 @@ export class FakeGitHub {
 
     const taken = this.#takeFault(entry);
     const fault = taken?.fault;
+    fault?.onTaken?.();
     if (fault?.hang === true) await taken?.released;
     if (fault?.delayMs !== undefined) await sleep(fault.delayMs);
     if (fault?.respond !== undefined) {
