@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { configureRepo, pullsState } from "../fake-github/pull-merge.js";
 import { deploymentsState } from "../fake-github/routes/deployments.js";
 import { git } from "../helpers/git.js";
+import { TEST_BOUNDS } from "../helpers/test-bounds.js";
 import {
   callJson,
   type InProcessServer,
@@ -23,7 +24,7 @@ async function withPrServer(
   env: Record<string, string>,
   run: (server: InProcessServer) => Promise<void>,
 ): Promise<void> {
-  const server = await startTokenServer({ FAILOVER_MODE: "pr", ...env });
+  const server = await startTokenServer({ FAILOVER_MODE: "pr", ...TEST_BOUNDS, ...env });
   configureRepo(server.fake, { autoMerge: "clean", deleteBranchOnMerge: false });
   try {
     await callJson(`${server.url}/api/failover/sonarr/status`);

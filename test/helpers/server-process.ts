@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { TEST_BOUNDS } from "./test-bounds.js";
 
 /** The repository root: `node --import tsx src/cli.ts` runs from here. */
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -80,11 +81,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
-      GITHUB_WRITE_INTERVAL_MS: "0",
       // The proofs measure what lands, not how fast: 100 requests at once against one fake
       // GitHub on a busy 2-core machine must not end in 504s. Tests of the bounds set them.
-      GITHUB_REQUEST_TIMEOUT_MS: "300000",
-      FAILOVER_BUDGET_MS: "600000",
+      ...TEST_BOUNDS,
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
