@@ -8,10 +8,16 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/proof/**", "node_modules/**"],
-    // Generous bounds: a test fails on a wrong answer, never because the machine is busy.
+    // Generous bounds: a test fails on a wrong answer, never because the machine is busy. The
+    // slowest test does about 20 s of work on an idle 2-core machine and took 60 s with five
+    // other suites on the same cores; 120 s leaves room beyond that.
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Git subprocesses and HTTP servers per file: two cores are the limit here.
+    // Git subprocesses and HTTP servers per file, so each file gets its own process.
     pool: "forks",
+    // Vitest's default is one worker fewer than the cores: a single worker on 2 cores, which
+    // then sits idle while its test waits on git or a socket. The files wait on subprocesses
+    // and loopback HTTP much of their time, so three workers keep both cores busy.
+    maxWorkers: 3,
   },
 });

@@ -51,9 +51,7 @@ async function sonarrSide(server: InProcessServer): Promise<string> {
 }
 
 describe("PR mode: races and leftovers converge", () => {
-  it("10 identical concurrent requests: one merge, nine no_op, no 409", {
-    timeout: 120_000,
-  }, async () => {
+  it("10 identical concurrent requests: one merge, nine no_op, no 409", async () => {
     await withPrServer({ FAILOVER_RATE_LIMIT: "0" }, async (server) => {
       const answers = await Promise.all(
         Array.from({ length: 10 }, () =>
@@ -73,9 +71,7 @@ describe("PR mode: races and leftovers converge", () => {
     });
   });
 
-  it("a branch left after the merge (its deletion failed) is replaced by the next failover", {
-    timeout: 60_000,
-  }, async () => {
+  it("a branch left after the merge (its deletion failed) is replaced by the next failover", async () => {
     await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
       const deletion = server.fake.inject({
         match: { method: "DELETE", path: /\/git\/refs\// },
@@ -95,9 +91,7 @@ describe("PR mode: races and leftovers converge", () => {
     });
   });
 
-  it("a branch with our commit but no PR (killed before opening it) is reused", {
-    timeout: 60_000,
-  }, async () => {
+  it("a branch with our commit but no PR (killed before opening it) is reused", async () => {
     await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
       server.fake.inject({ match: { method: "POST", path: /\/pulls$/ }, respond: { status: 502 } });
       const first = await callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" });
@@ -116,9 +110,7 @@ describe("PR mode: races and leftovers converge", () => {
     });
   });
 
-  it("someone else's failover/ branch is left alone: 409, never deleted or moved", {
-    timeout: 60_000,
-  }, async () => {
+  it("someone else's failover/ branch is left alone: 409, never deleted or moved", async () => {
     await withPrServer({}, async (server) => {
       const dir = server.fake.dir;
       const main = git(dir, "rev-parse", "main").trim();

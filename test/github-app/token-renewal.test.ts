@@ -63,9 +63,7 @@ describe("installation token renewal on 401", () => {
       },
     );
 
-  it("mints one new token after a revocation and retries REST and GraphQL calls once", {
-    timeout: 60_000,
-  }, async () => {
+  it("mints one new token after a revocation and retries REST and GraphQL calls once", async () => {
     await rest();
     expect(issued()).toHaveLength(1);
     fake.revokedTokens.add(issued()[0] ?? "");
@@ -82,9 +80,7 @@ describe("installation token renewal on 401", () => {
     expect(rejected.length).toBeGreaterThanOrEqual(5);
   });
 
-  it("fails with the 401 when the new token is refused too (no loop)", {
-    timeout: 60_000,
-  }, async () => {
+  it("fails with the 401 when the new token is refused too (no loop)", async () => {
     const before = issued().length;
     ageTokens();
     const revokeAll = fake.inject({
