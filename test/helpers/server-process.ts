@@ -20,7 +20,7 @@ export interface ServerProcessOptions {
   readonly configPath: string;
   /** Anything else for the environment (FAILOVER_MAX_ATTEMPTS, GITHUB_RETRIES, ...). */
   readonly env?: Readonly<Record<string, string>>;
-  /** Bound on the wait for GET /api/health (default 30 s). */
+  /** Bound on the wait for GET /api/health (default 100 s: under the suite's 120 s hooks). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -115,7 +115,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     stderr: () => err.join(""),
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 100_000);
   while (Date.now() < deadline) {
     if (done) {
       const exit = await exited;
