@@ -1,6 +1,17 @@
 import { defineConfig } from "vitest/config";
 
-const NOCK = "test/**/*.nock.test.ts";
+/**
+ * Files that need a process of their own: nock patches node:http and fetch for the whole
+ * process; config-reads mocks node:fs/promises (vi.mock) under modules other files loaded;
+ * the local adapter's recovery tells a dead process's lock files by this process's start
+ * time (a worker that ran other files first started earlier). A new file that mocks a
+ * module, patches a global or depends on the process's age belongs here too.
+ */
+const OWN_PROCESS = [
+  "test/**/*.nock.test.ts",
+  "test/ops/config-reads.test.ts",
+  "test/repo/local-git-repo.test.ts",
+];
 
 /**
  * `npm test`: unit, contract and end-to-end tests. The proofs (concurrency, faults, crashes,
@@ -25,7 +36,7 @@ export default defineConfig({
         test: {
           name: "tests",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/proof/**", NOCK, "node_modules/**"],
+          exclude: ["test/proof/**", ...OWN_PROCESS, "node_modules/**"],
           // A worker runs file after file in one process: the dependencies (probot, octokit,
           // graphql, ...) load once per worker instead of once per file, about a second each.
           // Vitest still evaluates the project's own modules afresh for every file.
@@ -34,12 +45,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: {
-          // nock patches node:http and fetch for the whole process: these files get their own.
-          name: "nock",
-          include: [NOCK],
-          isolate: true,
-        },
+        test: { name: "own-process", include: OWN_PROCESS, isolate: true },
       },
     ],
   },
