@@ -1,11 +1,10 @@
-import { createHash } from "node:crypto";
-import { rmSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initRepo, type LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
+import type { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
+import { copyOfRepo } from "../helpers/repo-template.js";
 import { FakeGitStore } from "./git-store.js";
 import { handleGraphql, summarizeGraphql } from "./graphql.js";
 import {
@@ -367,7 +366,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const dir = join(root, "repo");
   const branch = options.branch ?? "main";
   try {
-    await cp(await templateRepo(options.files, branch), dir, { recursive: true });
+    await copyOfRepo(options.files, dir, { branch });
     let fake: FakeGitHub | undefined;
     const server = createServer((req, res) => {
       if (fake === undefined) {
@@ -398,50 +397,6 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     await rm(root, { recursive: true, force: true });
     throw error;
   }
-}
-
-/**
- * The initial repository, made once per process for each set of files and copied for every
- * fake: `initRepo` runs a git process per file and a dozen more, and most tests start a fake
- * on the same files. The copies share the initial commit's sha, as clones of one repository
- * do. Kept on globalThis, as vitest evaluates this module again for each file a worker runs.
- */
-const TEMPLATES = Symbol.for("failover-api.fake-github.templates");
-
-interface Templates {
-  readonly byFiles: Map<string, Promise<string>>;
-  /** Removed when the process exits. */
-  readonly roots: string[];
-}
-
-function templateRepo(files: Record<string, string>, branch: string): Promise<string> {
-  const store = globalThis as { [TEMPLATES]?: Templates };
-  let templates = store[TEMPLATES];
-  if (templates === undefined) {
-    const made: Templates = { byFiles: new Map(), roots: [] };
-    templates = made;
-    store[TEMPLATES] = made;
-    process.once("exit", () => {
-      for (const root of made.roots) rmSync(root, { recursive: true, force: true });
-    });
-  }
-  const { byFiles, roots } = templates;
-  const key = createHash("sha256")
-    .update(JSON.stringify([branch, Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))]))
-    .digest("hex");
-  let template = byFiles.get(key);
-  if (template === undefined) {
-    template = (async () => {
-      const root = await mkdtemp(join(tmpdir(), "fake-github-template-"));
-      roots.push(root);
-      const dir = join(root, "repo");
-      await initRepo(dir, files, { branch });
-      return dir;
-    })();
-    template.catch(() => byFiles.delete(key));
-    byFiles.set(key, template);
-  }
-  return template;
 }
 
 /** "/api/v3/repos/a/b" → "/repos/a/b"; every GraphQL endpoint → "/graphql". */
