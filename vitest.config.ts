@@ -1,17 +1,52 @@
 import { defineConfig } from "vitest/config";
 
 /**
+ * Files that need a process of their own: nock patches node:http and fetch for the whole
+ * process; config-reads mocks node:fs/promises (vi.mock) under modules other files loaded;
+ * the local adapter's recovery tells a dead process's lock files by this process's start
+ * time (a worker that ran other files first started earlier). A new file that mocks a
+ * module, patches a global or depends on the process's age belongs here too.
+ */
+const OWN_PROCESS = [
+  "test/**/*.nock.test.ts",
+  "test/ops/config-reads.test.ts",
+  "test/repo/local-git-repo.test.ts",
+];
+
+/**
  * `npm test`: unit, contract and end-to-end tests. The proofs (concurrency, faults, crashes,
  * fuzzing) are their own tier, `npm run test:proof` (vitest.proof.config.ts); CI runs both.
  */
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    exclude: ["test/proof/**", "node_modules/**"],
-    // Generous bounds: a test fails on a wrong answer, never because the machine is busy.
+    // Generous bounds: a test fails on a wrong answer, never because the machine is busy. The
+    // slowest test does about 20 s of work on an idle 2-core machine and took 60 s with five
+    // other suites on the same cores; 120 s leaves room beyond that.
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Git subprocesses and HTTP servers per file: two cores are the limit here.
+    // Child processes, not threads: the tests run git and servers and send signals.
     pool: "forks",
+    // Vitest's default is one worker fewer than the cores: a single worker on 2 cores, which
+    // then sits idle while its test waits on git or a socket. The files wait on subprocesses
+    // and loopback HTTP much of their time, so three workers keep both cores busy.
+    maxWorkers: 3,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "tests",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/proof/**", ...OWN_PROCESS, "node_modules/**"],
+          // A worker runs file after file in one process: the dependencies (probot, octokit,
+          // graphql, ...) load once per worker instead of once per file, about a second each.
+          // Vitest still evaluates the project's own modules afresh for every file.
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: { name: "own-process", include: OWN_PROCESS, isolate: true },
+      },
+    ],
   },
 });

@@ -34,12 +34,17 @@ function kubectl(args: readonly string[]): string {
   return run.stdout;
 }
 
-/** The version of kustomize built into kubectl, e.g. "v5.5.0". */
+let kustomize: string | undefined;
+
+/** The version of kustomize built into kubectl, e.g. "v5.5.0" (asked once per process). */
 export function kustomizeVersion(): string {
-  const version = JSON.parse(kubectl(["version", "--client", "--output=json"])) as {
-    kustomizeVersion?: string;
-  };
-  return version.kustomizeVersion ?? "unknown";
+  kustomize ??=
+    (
+      JSON.parse(kubectl(["version", "--client", "--output=json"])) as {
+        kustomizeVersion?: string;
+      }
+    ).kustomizeVersion ?? "unknown";
+  return kustomize;
 }
 
 /** Renders deploy/ with the real kustomize and parses every object. */

@@ -153,7 +153,8 @@ export async function startSandboxedServer(
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
-  const deadline = Date.now() + 30_000;
+  // Bounded just under the hook timeout: a busy machine starts the server later, not never.
+  const deadline = Date.now() + 100_000;
   let url: string | undefined;
   let pid: number | undefined;
   while (url === undefined || pid === undefined) {

@@ -7,7 +7,6 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { composeRuntime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
-import { initRepo } from "../../src/repo/local/local-git-repo.js";
 import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
 import { filesUnder } from "../helpers/files.js";
 import {
@@ -19,6 +18,7 @@ import {
 } from "../helpers/flux-render.js";
 import { changedBetween, commitCount, fileAt, git } from "../helpers/git.js";
 import { startAppServer } from "../helpers/github-app-server.js";
+import { copyOfRepo } from "../helpers/repo-template.js";
 
 const SHAPES = "test/fixtures/homelab-shapes";
 const FILES = filesUnder(SHAPES, ["README.md"]);
@@ -111,7 +111,7 @@ const backends: Record<
   local: async (config, files = FILES) => {
     const root = await mkdtemp(join(tmpdir(), "homelab-shapes-"));
     const dir = join(root, "repo");
-    await initRepo(dir, files);
+    await copyOfRepo(files, dir);
     await writeFile(join(root, "services.yaml"), config);
     const logger = pino({ level: "silent" });
     const runtime = await composeRuntime(
@@ -328,7 +328,7 @@ describe("the render check itself", () => {
     const root = await mkdtemp(join(tmpdir(), "render-check-"));
     try {
       const dir = join(root, "repo");
-      await initRepo(dir, FILES);
+      await copyOfRepo(FILES, dir);
       const start = git(dir, "rev-parse", "main").trim();
       const ks = `${APPS}/media/sonarr/ks.yaml`;
       const hrPath = `${APPS}/media/sonarr/app/helmrelease.yaml`;
@@ -352,7 +352,7 @@ describe("homelab shapes through the CLI (local backend)", () => {
   let root: string;
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), "homelab-cli-"));
-    await initRepo(join(root, "repo"), FILES);
+    await copyOfRepo(FILES, join(root, "repo"));
     await writeFile(join(root, "services.yaml"), CONFIG);
   });
   afterEach(async () => {

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initRepo, type LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
+import type { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
+import { copyOfRepo } from "../helpers/repo-template.js";
 import { FakeGitStore } from "./git-store.js";
 import { handleGraphql, summarizeGraphql } from "./graphql.js";
 import {
@@ -73,6 +74,8 @@ export interface Fault {
   readonly hang?: boolean;
   /** Run after carrying the request out and before answering (someone else acts meanwhile). */
   readonly afterLanding?: () => Promise<void>;
+  /** Run when the fault is taken, before anything else (a test moves its clock, say). */
+  readonly onTaken?: () => void;
 }
 
 export interface InjectedFault {
@@ -280,6 +283,7 @@ export class FakeGitHub {
 
     const taken = this.#takeFault(entry);
     const fault = taken?.fault;
+    fault?.onTaken?.();
     if (fault?.hang === true) await taken?.released;
     if (fault?.delayMs !== undefined) await sleep(fault.delayMs);
     if (fault?.respond !== undefined) {
@@ -362,7 +366,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const dir = join(root, "repo");
   const branch = options.branch ?? "main";
   try {
-    await initRepo(dir, options.files, { branch });
+    await copyOfRepo(options.files, dir, { branch });
     let fake: FakeGitHub | undefined;
     const server = createServer((req, res) => {
       if (fake === undefined) {

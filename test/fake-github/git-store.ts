@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { GitRunner, gitFailure } from "../../src/repo/local/git-cli.js";
 import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
 
@@ -42,6 +44,12 @@ export class FakeGitStore {
   readonly repo: LocalGitRepo;
   readonly #git: GitRunner;
   readonly #commits = new Map<string, Promise<CommitInfo>>();
+  // Objects never change once written (git names them by content): each is read once. This
+  // saves most of the git processes a request costs, and CPU is what the suite is short of.
+  readonly #entries = new Map<string, Promise<TreeEntryInfo | undefined>>();
+  readonly #blobs = new Map<string, Promise<Buffer>>();
+  /** `<sha>^{commit}` and `<sha>^{tree}` once found (an object, once there, stays). */
+  readonly #peeled = new Map<string, string>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -91,10 +99,25 @@ export class FakeGitStore {
   }
 
   /** The entry at `path` in a commit's tree, or undefined when there is none. */
-  async entry(commitOid: string, path: string): Promise<TreeEntryInfo | undefined> {
-    if (path === "" || path.startsWith("/") || path.includes("\0")) return undefined;
-    const out = await this.#git.text(["ls-tree", "-l", "-z", "--full-tree", commitOid, "--", path]);
-    return parseLsTree(out).find((e) => e.path === path);
+  entry(commitOid: string, path: string): Promise<TreeEntryInfo | undefined> {
+    if (path === "" || path.startsWith("/") || path.includes("\0")) {
+      return Promise.resolve(undefined);
+    }
+    const read = async () => {
+      const out = await this.#git.text([
+        "ls-tree",
+        "-l",
+        "-z",
+        "--full-tree",
+        commitOid,
+        "--",
+        path,
+      ]);
+      return parseLsTree(out).find((e) => e.path === path);
+    };
+    // Only an object name is immutable; a branch or tag name is read every time.
+    if (!/^[0-9a-f]{40}$/.test(commitOid)) return read();
+    return once(this.#entries, `${commitOid}:${path}`, read);
   }
 
   /** Every entry below a tree (trees included, like GitHub's recursive tree listing). */
@@ -104,8 +127,11 @@ export class FakeGitStore {
     return parseLsTree(await this.#git.text([...args, treeOid]));
   }
 
-  blob(oid: string): Promise<Buffer> {
-    return this.#git.run(["cat-file", "blob", oid]);
+  async blob(oid: string): Promise<Buffer> {
+    const read = () => this.#git.run(["cat-file", "blob", oid]);
+    if (!/^[0-9a-f]{40}$/.test(oid)) return read();
+    // A copy: a caller may not change what the next one reads.
+    return Buffer.from(await once(this.#blobs, oid, read));
   }
 
   /** Commit oids reachable from `start`, newest first, optionally only those touching `path`. */
@@ -123,6 +149,46 @@ export class FakeGitStore {
   }
 
   async #revParse(revision: string): Promise<string | undefined> {
+    const branch = /^(refs\/heads\/.+)\^\{commit\}$/.exec(revision)?.[1];
+    if (branch !== undefined) {
+      const head = await this.#branchHead(branch);
+      if (head !== "ask git") return head;
+    }
+    const immutable = /^[0-9a-f]{40}\^\{(commit|tree)\}$/i.test(revision);
+    const known = immutable ? this.#peeled.get(revision.toLowerCase()) : undefined;
+    if (known !== undefined) return known;
+    const oid = await this.#revParseWithGit(revision);
+    if (immutable && oid !== undefined) this.#peeled.set(revision.toLowerCase(), oid);
+    return oid;
+  }
+
+  /**
+   * A branch's commit, read from the files git keeps it in (the loose ref, else packed-refs)
+   * instead of a `git rev-parse` process: the fake resolves `main` on nearly every request.
+   * Anything unexpected is left to git.
+   */
+  async #branchHead(ref: string): Promise<string | undefined | "ask git"> {
+    const gitDir = join(this.dir, ".git");
+    try {
+      const text = (await readFile(join(gitDir, ref), "utf8")).trim();
+      return /^[0-9a-f]{40}$/.test(text) ? text : "ask git";
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "EISDIR") return "ask git";
+    }
+    try {
+      const packed = await readFile(join(gitDir, "packed-refs"), "utf8");
+      for (const line of packed.split("\n")) {
+        const match = /^([0-9a-f]{40}) (.+)$/.exec(line);
+        if (match?.[2] === ref) return match[1];
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") return "ask git";
+    }
+    return undefined;
+  }
+
+  async #revParseWithGit(revision: string): Promise<string | undefined> {
     try {
       const out = await this.#git.text([
         "rev-parse",
@@ -158,6 +224,17 @@ export class FakeGitStore {
       message: message.join("\x1f").replace(/\n+$/, ""),
     };
   }
+}
+
+/** The cached promise for `key`, made by `make` on first use; a failure is not kept. */
+function once<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = make();
+    value.catch(() => cache.delete(key));
+    cache.set(key, value);
+  }
+  return value;
 }
 
 /** Refuses anything git could read as an option or a revision expression. */

@@ -28,7 +28,11 @@ import type { FakeContext } from "./rest.js";
 /** GitHub cuts `Blob.text` at this many bytes and sets `isTruncated`. */
 export const BLOB_TEXT_LIMIT_BYTES = 512_000;
 
-let cachedSchema: GraphQLSchema | undefined;
+/**
+ * Kept on globalThis, not in this module: with `isolate: false` vitest evaluates this module
+ * again for every test file a worker runs, and the build takes about half a second.
+ */
+const SCHEMA = Symbol.for("failover-api.fake-github.schema");
 
 /**
  * GitHub's real GraphQL schema (the SDL in @octokit/graphql-schema), built once per process.
@@ -36,12 +40,13 @@ let cachedSchema: GraphQLSchema | undefined;
  * rejects, so it is built with assumeValidSDL and the result checked with assertValidSchema.
  */
 export function gitHubSchema(): GraphQLSchema {
-  if (cachedSchema === undefined) {
+  const cache = globalThis as { [SCHEMA]?: GraphQLSchema };
+  if (cache[SCHEMA] === undefined) {
     const schema = buildSchema(githubSchemaSource.idl, { assumeValidSDL: true });
     assertValidSchema(schema);
-    cachedSchema = schema;
+    cache[SCHEMA] = schema;
   }
-  return cachedSchema;
+  return cache[SCHEMA];
 }
 
 /** An error GitHub reports with a top-level `type` (STALE_DATA, NOT_FOUND, ...). */

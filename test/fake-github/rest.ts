@@ -162,11 +162,13 @@ export class RestRouter {
   }
 }
 
-let openApiOperations: Set<string> | undefined;
+/** On globalThis like the GraphQL schema (graphql.ts): parsing the 13 MB description once. */
+const OPERATIONS = Symbol.for("failover-api.fake-github.rest-operations");
 
 /** "GET /repos/{owner}/{repo}" for every operation in GitHub's official REST description. */
 export function gitHubRestOperations(): ReadonlySet<string> {
-  if (openApiOperations === undefined) {
+  const cache = globalThis as { [OPERATIONS]?: ReadonlySet<string> };
+  if (cache[OPERATIONS] === undefined) {
     const require = createRequire(import.meta.url);
     const file = require.resolve("@octokit/openapi/generated/api.github.com.json");
     const spec = JSON.parse(readFileSync(file, "utf8")) as {
@@ -176,9 +178,9 @@ export function gitHubRestOperations(): ReadonlySet<string> {
     for (const [path, item] of Object.entries(spec.paths)) {
       for (const method of Object.keys(item)) ops.add(`${method.toUpperCase()} ${path}`);
     }
-    openApiOperations = ops;
+    cache[OPERATIONS] = ops;
   }
-  return openApiOperations;
+  return cache[OPERATIONS];
 }
 
 /** Throws unless every route is an operation of api.github.com: the fake invents nothing. */

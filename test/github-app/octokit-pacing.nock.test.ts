@@ -1,15 +1,20 @@
 import nock from "nock";
 import { pino } from "pino";
 import { Probot } from "probot";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { failoverOctokit } from "../../src/repo/github/octokit-client.js";
 
 const API = "https://api.github.com";
 
+// No network here; the next file in this worker may use loopback servers again.
+beforeAll(() => {
+  nock.disableNetConnect();
+});
+afterAll(() => {
+  nock.enableNetConnect();
+});
+
 describe("GitHub pacing on the wire", () => {
-  beforeAll(() => {
-    nock.disableNetConnect();
-  });
   afterEach(() => {
     expect(nock.isDone()).toBe(true);
     nock.cleanAll();
@@ -93,7 +98,6 @@ describe("through Probot", () => {
   });
 
   it("Probot's throttling stays off: writes never wait on a timer when pacing is 0", async () => {
-    nock.disableNetConnect();
     const probot = new Probot({
       githubToken: "ghs_test",
       Octokit: failoverOctokit({ pacing: { minWriteIntervalMs: 0 } }),

@@ -13,6 +13,7 @@ import {
 } from "../fake-github/pull-merge.js";
 import { demoRepoFiles } from "../helpers/files.js";
 import { commitCount, fileAt, git } from "../helpers/git.js";
+import { TEST_BOUNDS } from "../helpers/test-bounds.js";
 
 const MANIFEST = "clusters/homelab/apps/media/sonarr/deployment.yaml";
 const BRANCH = "failover/sonarr";
@@ -66,8 +67,7 @@ async function start(
       GHE_PROTOCOL: "http",
       FAILOVER_CONFIG: DEMO_CONFIG,
       FAILOVER_MODE: "pr",
-      // Pacing is tested on the wire (octokit-pacing.nock.test.ts); here it only slows tests.
-      GITHUB_WRITE_INTERVAL_MS: "0",
+      ...TEST_BOUNDS,
       ...env,
     }),
     logger,

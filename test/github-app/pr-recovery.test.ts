@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { configureRepo, pullsState } from "../fake-github/pull-merge.js";
 import { deploymentsState } from "../fake-github/routes/deployments.js";
 import { git } from "../helpers/git.js";
+import { TEST_BOUNDS } from "../helpers/test-bounds.js";
 import {
   callJson,
   type InProcessServer,
@@ -23,7 +24,7 @@ async function withPrServer(
   env: Record<string, string>,
   run: (server: InProcessServer) => Promise<void>,
 ): Promise<void> {
-  const server = await startTokenServer({ FAILOVER_MODE: "pr", ...env });
+  const server = await startTokenServer({ FAILOVER_MODE: "pr", ...TEST_BOUNDS, ...env });
   configureRepo(server.fake, { autoMerge: "clean", deleteBranchOnMerge: false });
   try {
     await callJson(`${server.url}/api/failover/sonarr/status`);
@@ -50,9 +51,7 @@ async function sonarrSide(server: InProcessServer): Promise<string> {
 }
 
 describe("PR mode: races and leftovers converge", () => {
-  it("10 identical concurrent requests: one merge, nine no_op, no 409", {
-    timeout: 120_000,
-  }, async () => {
+  it("10 identical concurrent requests: one merge, nine no_op, no 409", async () => {
     await withPrServer({ FAILOVER_RATE_LIMIT: "0" }, async (server) => {
       const answers = await Promise.all(
         Array.from({ length: 10 }, () =>
@@ -72,9 +71,7 @@ describe("PR mode: races and leftovers converge", () => {
     });
   });
 
-  it("a branch left after the merge (its deletion failed) is replaced by the next failover", {
-    timeout: 60_000,
-  }, async () => {
+  it("a branch left after the merge (its deletion failed) is replaced by the next failover", async () => {
     await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
       const deletion = server.fake.inject({
         match: { method: "DELETE", path: /\/git\/refs\// },
@@ -94,9 +91,7 @@ describe("PR mode: races and leftovers converge", () => {
     });
   });
 
-  it("a branch with our commit but no PR (killed before opening it) is reused", {
-    timeout: 60_000,
-  }, async () => {
+  it("a branch with our commit but no PR (killed before opening it) is reused", async () => {
     await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
       server.fake.inject({ match: { method: "POST", path: /\/pulls$/ }, respond: { status: 502 } });
       const first = await callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" });
@@ -115,9 +110,7 @@ describe("PR mode: races and leftovers converge", () => {
     });
   });
 
-  it("someone else's failover/ branch is left alone: 409, never deleted or moved", {
-    timeout: 60_000,
-  }, async () => {
+  it("someone else's failover/ branch is left alone: 409, never deleted or moved", async () => {
     await withPrServer({}, async (server) => {
       const dir = server.fake.dir;
       const main = git(dir, "rev-parse", "main").trim();

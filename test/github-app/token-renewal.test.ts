@@ -1,11 +1,20 @@
 import { generateKeyPairSync } from "node:crypto";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseEnv } from "../../src/config/env.js";
 import { createGitHubBackend, type GitHubBackend } from "../../src/repo/github/app-backend.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoRepoFiles } from "../helpers/files.js";
+
+/**
+ * @octokit/auth-app answers a 401 on a token younger than 5 s by waiting 1 s, 2 s, ... for
+ * GitHub's replication (6 s of real sleep per fresh token). A revocation hits a token minted
+ * long before, so the tests move the clock (Date only; timers stay real) past that window:
+ * nothing here waits for real, and nothing asserts on time.
+ */
+const TOKEN_AGE_MS = 60_000;
+const ageTokens = () => vi.setSystemTime(Date.now() + TOKEN_AGE_MS);
 
 /**
  * A revoked installation token (or an app re-installed, a key rotated) is answered 401 until
@@ -19,6 +28,7 @@ describe("installation token renewal on 401", () => {
     appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]).issuedTokens;
 
   beforeAll(async () => {
+    vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
     const keys = generateKeyPairSync("rsa", {
       modulusLength: 2048,
       publicKeyEncoding: { type: "spki", format: "pem" },
@@ -39,6 +49,7 @@ describe("installation token renewal on 401", () => {
     backend = createGitHubBackend(env, keys.privateKey, pino({ level: "silent" }));
   });
   afterAll(async () => {
+    vi.useRealTimers();
     await fake?.close();
   });
 
@@ -52,12 +63,11 @@ describe("installation token renewal on 401", () => {
       },
     );
 
-  it("mints one new token after a revocation and retries REST and GraphQL calls once", {
-    timeout: 60_000,
-  }, async () => {
+  it("mints one new token after a revocation and retries REST and GraphQL calls once", async () => {
     await rest();
     expect(issued()).toHaveLength(1);
     fake.revokedTokens.add(issued()[0] ?? "");
+    ageTokens();
 
     const calls = [rest(), graphql(), rest(), graphql(), graphql()];
     const answers = await Promise.allSettled(calls);
@@ -70,14 +80,15 @@ describe("installation token renewal on 401", () => {
     expect(rejected.length).toBeGreaterThanOrEqual(5);
   });
 
-  it("fails with the 401 when the new token is refused too (no loop)", {
-    timeout: 60_000,
-  }, async () => {
+  it("fails with the 401 when the new token is refused too (no loop)", async () => {
     const before = issued().length;
+    ageTokens();
     const revokeAll = fake.inject({
       match: { method: "GET", path: /^\/repos\/acme\/gitops$/ },
       respond: { status: 401 },
       times: Number.POSITIVE_INFINITY,
+      // The new token is refused too: it ages while refused, so auth-app gives up after one wait.
+      onTaken: ageTokens,
     });
     await expect(rest()).rejects.toMatchObject({ status: 401 });
     revokeAll.cancel();

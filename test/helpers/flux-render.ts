@@ -18,9 +18,29 @@ export function renderFluxKustomization(
   ksFile: string,
   ksName: string,
 ): KubeObject[] {
+  const tree = execFileSync("git", ["-C", gitDir, "rev-parse", "--verify", `${rev}^{tree}`], {
+    encoding: "utf8",
+  }).trim();
+  const key = `${tree} ${ksFile} ${ksName}`;
+  let objects = renderedTrees.get(key);
+  if (objects === undefined) {
+    objects = renderTree(gitDir, tree, ksFile, ksName);
+    renderedTrees.set(key, objects);
+  }
+  return structuredClone(objects);
+}
+
+/**
+ * What a tree renders to depends on the tree alone (git names it by its content), and the
+ * tests render the same trees again and again: every repository starts as the same fixture,
+ * and both backends make the same commits. One kustomize build per distinct tree.
+ */
+const renderedTrees = new Map<string, KubeObject[]>();
+
+function renderTree(gitDir: string, tree: string, ksFile: string, ksName: string): KubeObject[] {
   const copy = mkdtempSync(join(tmpdir(), "flux-render-"));
   try {
-    const archive = execFileSync("git", ["-C", gitDir, "archive", "--format=tar", rev], {
+    const archive = execFileSync("git", ["-C", gitDir, "archive", "--format=tar", tree], {
       maxBuffer: 64 * 1024 * 1024,
     });
     execFileSync("tar", ["-x", "-C", copy], { input: archive });

@@ -8,6 +8,7 @@ import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { issuesState } from "../fake-github/routes/issues.js";
 import { demoRepoFiles } from "./files.js";
+import { TEST_BOUNDS } from "./test-bounds.js";
 
 export const WEBHOOK_SECRET = "it's a secret to everybody";
 const keys = generateKeyPairSync("rsa", {
@@ -68,8 +69,7 @@ export async function startAppServer(
       GHE_HOST: new URL(fake.webUrl).host,
       GHE_PROTOCOL: "http",
       FAILOVER_CONFIG: DEMO_CONFIG,
-      // Pacing is covered on the wire (octokit-pacing.nock.test.ts); here it only slows tests.
-      GITHUB_WRITE_INTERVAL_MS: "0",
+      ...TEST_BOUNDS,
       ...options.env,
     }),
     logger,

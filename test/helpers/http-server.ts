@@ -5,6 +5,7 @@ import { pino } from "pino";
 import { composeRuntime, type Runtime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
 import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
+import { TEST_BOUNDS } from "./test-bounds.js";
 
 export interface DemoServer {
   readonly url: string;
@@ -17,7 +18,10 @@ export interface DemoServer {
 export async function startDemoServer(env: Record<string, string> = {}): Promise<DemoServer> {
   const root = await mkdtemp(join(tmpdir(), "failover-api-http-"));
   const logger = pino({ level: "silent" });
-  const runtime = await composeRuntime(parseEnv({ DEMO_REPO: join(root, "demo"), ...env }), logger);
+  const runtime = await composeRuntime(
+    parseEnv({ DEMO_REPO: join(root, "demo"), ...TEST_BOUNDS, ...env }),
+    logger,
+  );
   const server: RunningServer = await listen(createHttpApp(runtime.ctx, logger), 0, "127.0.0.1");
   return {
     url: server.url,

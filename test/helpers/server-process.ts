@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { TEST_BOUNDS } from "./test-bounds.js";
 
 /** The repository root: `node --import tsx src/cli.ts` runs from here. */
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -19,7 +20,7 @@ export interface ServerProcessOptions {
   readonly configPath: string;
   /** Anything else for the environment (FAILOVER_MAX_ATTEMPTS, GITHUB_RETRIES, ...). */
   readonly env?: Readonly<Record<string, string>>;
-  /** Bound on the wait for GET /api/health (default 30 s). */
+  /** Bound on the wait for GET /api/health (default 100 s: under the suite's 120 s hooks). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -80,11 +81,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
-      GITHUB_WRITE_INTERVAL_MS: "0",
       // The proofs measure what lands, not how fast: 100 requests at once against one fake
       // GitHub on a busy 2-core machine must not end in 504s. Tests of the bounds set them.
-      GITHUB_REQUEST_TIMEOUT_MS: "300000",
-      FAILOVER_BUDGET_MS: "600000",
+      ...TEST_BOUNDS,
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -116,7 +115,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     stderr: () => err.join(""),
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 100_000);
   while (Date.now() < deadline) {
     if (done) {
       const exit = await exited;
