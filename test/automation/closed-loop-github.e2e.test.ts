@@ -67,9 +67,11 @@ describe("closed loop in GitHub mode, on the fake GitHub", () => {
       commit: { sha },
     });
 
+    // The pipeline's `committed` event reaches the notifier through the background listeners.
+    await server.runtime.background.idle();
     await server.automation.notifier.flush();
     const types = sink.received.map((r) => (JSON.parse(r.body) as Json).type);
-    expect(types).toEqual(["automatic_started", "confirmed"]);
+    expect(types.sort()).toEqual(["automatic_started", "committed", "confirmed"]);
   });
 
   it("an alert for a node no service runs on is ignored, and writes nothing", async () => {
