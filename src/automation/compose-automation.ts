@@ -103,7 +103,6 @@ export function composeAutomation(
       });
     track(read);
   };
-  const now = options.now ?? Date.now;
   const store = new OperationStore({
     repo: ctx.repo,
     branch: ctx.branch,
@@ -122,11 +121,11 @@ export function composeAutomation(
           metrics.confirmation.observe({ result: phase }, Math.max(0, (ended - started) / 1000));
         }
       }
-      if (phase === "committed") {
-        refreshStates();
-        // Only for commits still waiting for Flux (not the history read at start).
-        const at = Date.parse(op.phases.at(-1)?.at ?? "");
-        if (at > now() - env.FLUX_CONFIRM_TIMEOUT_MS) track(confirmation.prefetch(op));
+      if (phase === "committed" && metrics !== undefined && op.action !== undefined) {
+        // The commit says where its services are now: no read (a failover costs 2 calls).
+        // The Kustomizations that confirm it are looked up when Flux's word arrives.
+        const side = op.action === "promote" ? "backup" : "primary";
+        for (const service of op.services) metrics.state(service, side);
       }
       log.info({ operation: op.id, phase, services: op.services }, "operation phase");
     },
@@ -158,7 +157,9 @@ export function composeAutomation(
       track(
         store
           .refresh()
-          .catch((error: unknown) => log.warn({ err: error }, "cannot rebuild operations from Git")),
+          .catch((error: unknown) =>
+            log.warn({ err: error }, "cannot rebuild operations from Git"),
+          ),
       );
       refreshStates();
     },
