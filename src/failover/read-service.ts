@@ -5,6 +5,8 @@ import { ORIGINALS_DIR, originalsPath } from "../domain/originals.js";
 import type { ServiceSpec } from "../domain/service.js";
 import type { PlacedTarget, TargetFiles } from "../domain/targets/engine.js";
 import { relatedFiles } from "../domain/targets/related-files.js";
+import type { PullRequestInfo } from "../repo/change-requests.js";
+import type { FailoverBranchState } from "../repo/port.js";
 import type { FailoverContext } from "./context.js";
 
 /** Everything a plan for some services needs, read from one commit. */
@@ -13,6 +15,13 @@ export interface ServicesAtHead {
   readonly head: string;
   readonly texts: ReadonlyMap<string, string | null>;
   readonly services: readonly ServiceFiles[];
+  /**
+   * With pull requests configured: the open failover PRs into `branch` and the `failover/*`
+   * branches, from the same read (Snapshot fields; absent when the backend could not say).
+   * Hand them to pull-request-flow (closeSuperseded*, deliverByPullRequest) to save its lookups.
+   */
+  readonly openFailoverPullRequests?: readonly PullRequestInfo[];
+  readonly failoverBranches?: ReadonlyMap<string, FailoverBranchState>;
 }
 
 export interface ServiceFiles {
@@ -82,7 +91,11 @@ export async function readServices(
         paths.add(path);
       }
     }
-    const snapshot = await ctx.repo.read(branch, [...paths]);
+    const snapshot = await ctx.repo.read(
+      branch,
+      [...paths],
+      ctx.pullRequests === undefined ? undefined : { failover: true },
+    );
     // What other files use a variable is decided from the tree listing: for services that
     // depend on it, a head the tree was not listed at means listing it again.
     const dependsOnTree = plan.some((p) => ctx.locator.relatedOf(p.spec.name).length > 0);
@@ -190,7 +203,18 @@ export async function readServices(
         ...(error === undefined ? {} : { error }),
       };
     });
-    return { branch, head: snapshot.head, texts, services };
+    return {
+      branch,
+      head: snapshot.head,
+      texts,
+      services,
+      ...(snapshot.openFailoverPullRequests === undefined
+        ? {}
+        : { openFailoverPullRequests: snapshot.openFailoverPullRequests }),
+      ...(snapshot.failoverBranches === undefined
+        ? {}
+        : { failoverBranches: snapshot.failoverBranches }),
+    };
   }
   throw new FailoverError(
     "conflict",
