@@ -30,8 +30,9 @@ export interface Snapshot {
 export interface FailoverBranchState {
   readonly head: string;
   /**
-   * How many commits the branch has that the branch read lacks (0: everything on it is
-   * merged already, so moving it loses nothing); undefined when GitHub could not compare.
+   * How many commits the branch has that the branch read lacks; 0 also when a pull request
+   * merged it at this very head (a squash or rebase merge). 0: everything on it reached the
+   * base already, so moving it loses nothing. Undefined when GitHub could not compare.
    */
   readonly unmerged: number | undefined;
 }

@@ -100,6 +100,9 @@ const failoverRefs = z
           name: z.string(),
           target: z.object({ oid: z.string() }).nullable(),
           compare: z.object({ behindBy: z.number() }).nullish(),
+          associatedPullRequests: z
+            .object({ nodes: z.array(z.object({ headRefOid: z.string() }).nullable()) })
+            .nullish(),
         })
         .nullable(),
     ),
@@ -735,7 +738,13 @@ function failoverBranchStates(
     if (n === null || n.target === null) continue;
     // `refs(refPrefix:)` names a ref without its prefix; keep the "failover/" form either way.
     const name = n.name.startsWith("failover/") ? n.name : `failover/${n.name}`;
-    out.set(name, { head: n.target.oid.toLowerCase(), unmerged: n.compare?.behindBy });
+    const head = n.target.oid.toLowerCase();
+    // A PR of it merged at exactly this head (squash and rebase merges leave the branch's own
+    // commits out of the base): everything on it reached the base all the same.
+    const mergedHere = (n.associatedPullRequests?.nodes ?? []).some(
+      (pr) => pr?.headRefOid.toLowerCase() === head,
+    );
+    out.set(name, { head, unmerged: mergedHere ? 0 : n.compare?.behindBy });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { gitFailure } from "../../../src/repo/local/git-cli.js";
 import { isSafeRevision } from "../git-store.js";
-import { gitOf, isAncestor, pullsState } from "../pull-merge.js";
+import { type FakePullRequest, gitOf, isAncestor, pullsState } from "../pull-merge.js";
 import type { FakeContext } from "../rest.js";
 
 /**
@@ -54,27 +54,32 @@ export async function repositoryPullRequests(
   }
   const states = args.states ?? null;
   const matching = pulls.filter((pr) => {
-    const state = pr.merged ? "MERGED" : pr.state.toUpperCase();
-    if (states !== null && !states.includes(state)) return false;
+    if (states !== null && !states.includes(stateOf(pr))) return false;
     if (typeof args.baseRefName === "string" && pr.baseRef !== args.baseRefName) return false;
     if (typeof args.headRefName === "string" && pr.headRef !== args.headRefName) return false;
     return true;
   });
   return connectionOf(
-    matching.map((pr) => ({
-      __typename: "PullRequest",
-      id: pr.nodeId,
-      number: pr.number,
-      title: pr.title,
-      url: `${fake.webUrl}/${fake.owner}/${fake.repo}/pull/${pr.number}`,
-      headRefName: pr.headRef,
-      headRefOid: pr.headSha,
-      baseRefName: pr.baseRef,
-      isCrossRepository: false,
-      state: pr.merged ? "MERGED" : pr.state.toUpperCase(),
-    })),
+    matching.map((pr) => pullNode(fake, pr)),
     first,
   );
+}
+
+const stateOf = (pr: FakePullRequest): string => (pr.merged ? "MERGED" : pr.state.toUpperCase());
+
+function pullNode(fake: FakeContext, pr: FakePullRequest) {
+  return {
+    __typename: "PullRequest",
+    id: pr.nodeId,
+    number: pr.number,
+    title: pr.title,
+    url: `${fake.webUrl}/${fake.owner}/${fake.repo}/pull/${pr.number}`,
+    headRefName: pr.headRef,
+    headRefOid: pr.headSha,
+    baseRefName: pr.baseRef,
+    isCrossRepository: false,
+    state: stateOf(pr),
+  };
 }
 
 /** Like GitHub, a ref listed by `refs(refPrefix:)` is named relative to that prefix. */
@@ -102,6 +107,20 @@ function refNode(fake: FakeContext, qualifiedName: string, oid: string, prefix: 
     name: qualifiedName.slice(prefix.length),
     prefix,
     target: { __typename: "Commit", id: `C_${oid}`, oid },
+    /** The PRs whose head is this branch (newest first), with the head they last had. */
+    associatedPullRequests(args: Page & { states?: string[] | null }) {
+      const first = page(args);
+      const branch = qualifiedName.replace(/^refs\/heads\//, "");
+      const states = args.states ?? null;
+      const matching = pullsState(fake)
+        .pulls.filter((pr) => pr.headRef === branch)
+        .filter((pr) => states === null || states.includes(stateOf(pr)))
+        .reverse();
+      return connectionOf(
+        matching.map((pr) => pullNode(fake, pr)),
+        first,
+      );
+    },
     /** This ref as the base, `headRef` as the head, like GitHub's compare base...head. */
     async compare(args: { headRef: string }) {
       const head = await fake.store.resolveRef(args.headRef);
