@@ -153,17 +153,21 @@ export class LocalGitRepo implements GitOpsRepo {
   async #sweepTempRefs(paths: RepoPaths): Promise<number> {
     const root = join(paths.commonDir, TEMP_REF_PREFIX);
     const names = await readdir(root).catch(() => [] as string[]);
-    let removed = 0;
-    for (const name of names) {
+    const dead = names.filter((name) => {
       const match = /^(\d+)-([0-9a-f-]{36})-\d+(\.lock)?$/.exec(name);
-      if (match === null) continue;
-      if (isOwnerAlive({ pid: Number(match[1]), process: match[2] ?? "" })) continue;
-      if (match[3] === undefined) {
-        await this.#git.run(["update-ref", "-d", `${TEMP_REF_PREFIX}${name}`]);
-      } else {
-        await unlink(join(root, name));
+      return match !== null && !isOwnerAlive({ pid: Number(match[1]), process: match[2] ?? "" });
+    });
+    // Lock files first: git cannot delete a ref whose lock file is still there.
+    dead.sort((a, b) => Number(b.endsWith(".lock")) - Number(a.endsWith(".lock")));
+    let removed = 0;
+    for (const name of dead) {
+      try {
+        if (name.endsWith(".lock")) await unlink(join(root, name));
+        else await this.#git.run(["update-ref", "-d", `${TEMP_REF_PREFIX}${name}`]);
+        removed++;
+      } catch (error) {
+        this.#onWarning?.(`${this.description}: could not remove ${TEMP_REF_PREFIX}${name}`, error);
       }
-      removed++;
     }
     return removed;
   }
