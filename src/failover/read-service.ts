@@ -53,8 +53,17 @@ const MAX_READS = 6;
 export async function readServices(
   ctx: FailoverContext,
   specs: readonly ServiceSpec[],
+  options: {
+    /**
+     * Also read the open failover PRs and `failover/*` branches (ServicesAtHead fields), for
+     * a failover that may close or open one. Default: whenever PRs are configured; a status
+     * read can pass false.
+     */
+    readonly pullRequests?: boolean;
+  } = {},
 ): Promise<ServicesAtHead> {
   const branch = await ctx.branch();
+  const withPullRequests = ctx.pullRequests !== undefined && options.pullRequests !== false;
   for (let attempt = 0; attempt < MAX_READS; attempt++) {
     const tree = await ctx.locator.tree(ctx.repo, branch);
     const placed = await Promise.all(
@@ -94,7 +103,7 @@ export async function readServices(
     const snapshot = await ctx.repo.read(
       branch,
       [...paths],
-      ctx.pullRequests === undefined ? undefined : { failover: true },
+      withPullRequests ? { failover: true } : undefined,
     );
     // What other files use a variable is decided from the tree listing: for services that
     // depend on it, a head the tree was not listed at means listing it again.

@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { StaleHeadError } from "../../src/domain/errors.js";
@@ -112,5 +114,19 @@ describe("LocalGitRepo git processes per promote", () => {
     // Killed between reads: the next read starts another reader.
     repo.close();
     expect((await repo.read("main", [DB])).head).toBe(after.head);
+  });
+
+  it("removes a dead process's build refs and their lock files, and only those", async () => {
+    const t = await makeTempRepo(manyFiles(3));
+    temps.push(t);
+    const tmp = join(t.dir, ".git", "refs", "failover-api", "tmp");
+    const dead = `999999-${randomUUID()}-1`; // no such pid
+    const live = `${process.ppid}-${randomUUID()}-1`; // a live process: another replica
+    git(t.dir, "update-ref", `refs/failover-api/tmp/${dead}`, t.head);
+    git(t.dir, "update-ref", `refs/failover-api/tmp/${live}`, t.head);
+    await writeFile(join(tmp, `${dead}.lock`), `${t.head}\n`);
+    const { repo } = await counted(t.dir);
+    await promote(repo, "node-b");
+    expect(await readdir(tmp)).toEqual([live]);
   });
 });
