@@ -311,67 +311,105 @@ function message(error: unknown): string {
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.onProgress ?? (() => undefined);
   const rss = new RssTracker();
+  const pacing = new PacingWindow((options.writeIntervalMs ?? 1000) + 10);
   const env = await startBenchEnvironment({
     services: options.services,
     latencyMs: options.latencyMs,
     writeIntervalMs: options.writeIntervalMs,
-    ...(options.nodeSizes === undefined ? {} : { nodeSizes: options.nodeSizes }),
   });
+  const rows: RowReport[] = [];
   try {
-    // Warm-up (untimed): the branch lookup, the search for sonarr's manifest (cached after),
-    // connections, and GraphQL schema construction in the fake.
-    await api("GET", `${env.apiUrl}/api/health`);
-    for (const service of env.services) {
-      await api("GET", `${env.apiUrl}/api/failover/${service}/status`);
-    }
+    await warmUp(env);
     rss.sample();
-    const pacing = new PacingWindow((options.writeIntervalMs ?? 1000) + 10);
-    const rows: RowReport[] = [];
-    for (const op of operations(env, options)) {
-      if (options.only !== undefined && !options.only.includes(op.id)) continue;
-      const base = { id: op.id, operation: op.operation, note: op.note };
-      const unavailable = op.unavailable?.();
-      if (unavailable !== undefined) {
-        log(`${op.operation}: n/a (${unavailable})`);
-        rows.push({ ...base, samples: [], unavailable });
-        continue;
-      }
-      const samples: Sample[] = [];
-      let error: string | undefined;
-      for (let i = 0; i < options.runs; i++) {
-        try {
-          await op.prepare?.();
-          if (op.paced) await pacing.settle();
-          samples.push(await measure(env.fake, () => op.run()));
-        } catch (e) {
-          error = message(e);
-          break;
-        } finally {
-          if (op.paced) pacing.done();
-          rss.sample();
-        }
-      }
-      const goal =
-        op.goal === undefined || samples.length === 0
-          ? {}
-          : { goal: op.goal.text, goalMet: samples.every((s) => op.goal?.met(s) === true) };
-      log(
-        `${op.operation}: ${samples.length} run(s)${error === undefined ? "" : `, failed: ${error}`}`,
-      );
-      rows.push({ ...base, samples, ...goal, ...(error === undefined ? {} : { error }) });
-    }
-    return {
-      node: process.version,
-      platform: `${process.platform}/${process.arch}`,
-      latencyMs: options.latencyMs,
-      runs: options.runs,
-      services: env.services.length,
-      writeIntervalMs: options.writeIntervalMs,
-      peakRssBytes: rss.peakBytes,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
-      rows,
-    };
+    rows.push(...(await runOperations(env, operations(env, options), options, pacing, rss, log)));
   } finally {
     await env.close();
   }
+  // Node-wide rows in a repository of their own: their services would otherwise weigh on
+  // the status-of-all rows above (which are about the --services count).
+  const sizes = (options.nodeSizes ?? []).filter(
+    (n) => options.only === undefined || options.only.includes(`node-${n}`),
+  );
+  if (sizes.length > 0) {
+    const nodeEnv = await startBenchEnvironment({
+      services: 0,
+      latencyMs: options.latencyMs,
+      writeIntervalMs: options.writeIntervalMs,
+      nodeSizes: sizes,
+    });
+    try {
+      await warmUp(nodeEnv);
+      const ops = operations(nodeEnv, options).filter((op) => op.id.startsWith("node-"));
+      rows.push(...(await runOperations(nodeEnv, ops, options, pacing, rss, log)));
+    } finally {
+      await nodeEnv.close();
+    }
+  }
+  return {
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    latencyMs: options.latencyMs,
+    runs: options.runs,
+    services: env.services.length,
+    writeIntervalMs: options.writeIntervalMs,
+    peakRssBytes: rss.peakBytes,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    rows,
+  };
+}
+
+/**
+ * Untimed: the branch lookup, the search for sonarr's manifest (cached after), connections,
+ * and GraphQL schema construction in the fake.
+ */
+async function warmUp(env: BenchEnvironment): Promise<void> {
+  await api("GET", `${env.apiUrl}/api/health`);
+  for (const service of env.services) {
+    await api("GET", `${env.apiUrl}/api/failover/${service}/status`);
+  }
+}
+
+async function runOperations(
+  env: BenchEnvironment,
+  ops: readonly Operation[],
+  options: BenchOptions,
+  pacing: PacingWindow,
+  rss: RssTracker,
+  log: (line: string) => void,
+): Promise<RowReport[]> {
+  const rows: RowReport[] = [];
+  for (const op of ops) {
+    if (options.only !== undefined && !options.only.includes(op.id)) continue;
+    const base = { id: op.id, operation: op.operation, note: op.note };
+    const unavailable = op.unavailable?.();
+    if (unavailable !== undefined) {
+      log(`${op.operation}: n/a (${unavailable})`);
+      rows.push({ ...base, samples: [], unavailable });
+      continue;
+    }
+    const samples: Sample[] = [];
+    let error: string | undefined;
+    for (let i = 0; i < options.runs; i++) {
+      try {
+        await op.prepare?.();
+        if (op.paced) await pacing.settle();
+        samples.push(await measure(env.fake, () => op.run()));
+      } catch (e) {
+        error = message(e);
+        break;
+      } finally {
+        if (op.paced) pacing.done();
+        rss.sample();
+      }
+    }
+    const goal =
+      op.goal === undefined || samples.length === 0
+        ? {}
+        : { goal: op.goal.text, goalMet: samples.every((s) => op.goal?.met(s) === true) };
+    log(
+      `${op.operation}: ${samples.length} run(s)${error === undefined ? "" : `, failed: ${error}`}`,
+    );
+    rows.push({ ...base, samples, ...goal, ...(error === undefined ? {} : { error }) });
+  }
+  return rows;
 }
