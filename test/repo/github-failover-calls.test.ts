@@ -234,4 +234,22 @@ describe("failover call budget on GitHub", () => {
     await expect(outcome).rejects.toBeInstanceOf(StaleHeadError);
     expect(git(fake.dir, "show", `${BRANCH}:README.md`)).toBe("changed\n");
   });
+
+  it("failover history by trailer: one GraphQL query, parsed with the schema built once", async () => {
+    const head = await fake.head();
+    const landed = await repo.commit({
+      branch: "main",
+      expectedHead: head,
+      message: change(BACKUP, "r7").message,
+      changes: [{ path: DB, text: BACKUP }],
+    });
+    fake.resetLog();
+    const entries = await repo.history("main", {
+      trailer: "Failover-Service: db",
+      paths: [DB],
+      limit: 5,
+    });
+    expect(entries.map((e) => e.sha)).toEqual([landed.sha]);
+    expect(calls()).toEqual(["graphql repository"]);
+  });
 });

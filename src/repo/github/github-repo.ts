@@ -146,13 +146,16 @@ const historyWalk = z.object({
   ),
 });
 
-/** Built once: every key besides `__typename` (`h0`..`hN`) is checked as a history walk. */
+/** Built once: every key besides `__typename` and `oid` (`h0`..`hN`) is a history walk. */
 const historyResponse = z.object({
   repository: z
     .object({
       ref: z
         .object({
-          target: z.object({ __typename: z.string() }).catchall(historyWalk.optional()).nullable(),
+          target: z
+            .object({ __typename: z.string(), oid: z.string().optional() })
+            .catchall(historyWalk.optional())
+            .nullable(),
         })
         .nullable(),
     })
