@@ -25,6 +25,8 @@ export interface BenchOptions {
   readonly writeIntervalMs?: number | undefined;
   /** Only these operation ids (all when absent). */
   readonly only?: readonly string[];
+  /** Node-wide rows over HTTP: one node holding each of these many services (1, 5, 20, 50). */
+  readonly nodeSizes?: readonly number[];
   readonly onProgress?: (message: string) => void;
 }
 
@@ -38,6 +40,16 @@ export interface RowReport {
   readonly unavailable?: string;
   /** The error that stopped it, when a run failed. */
   readonly error?: string;
+  /** The call-count goal (issue 11), in words; the bench fails when a run misses it. */
+  readonly goal?: string;
+  /** Whether every run met `goal` (undefined: no goal, or no run). */
+  readonly goalMet?: boolean;
+}
+
+/** A call-count goal: never a time (times vary with the machine; counts do not). */
+export interface Goal {
+  readonly text: string;
+  readonly met: (sample: Sample) => boolean;
 }
 
 export interface BenchReport {
@@ -88,6 +100,7 @@ interface Operation {
   readonly note: string;
   /** Goes through the production Octokit, which spaces mutations 1 s apart. */
   readonly paced: boolean;
+  readonly goal?: Goal;
   unavailable?(): string | undefined;
   /** Untimed preparation before each run (e.g. reading where the service stands). */
   prepare?(): Promise<void>;
@@ -143,6 +156,7 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
       operation: "urgent, 1 service (use case)",
       note: "runFailover with composeRuntime's context: 1 GraphQL read + 1 createCommitOnBranch",
       paced: true,
+      goal: { text: "calls <= 2", met: (s) => s.calls <= 2 },
       prepare: nextAction,
       async run() {
         const result = await runFailover(ctx, {
@@ -160,6 +174,7 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
       operation: "urgent, 1 service (HTTP API)",
       note: "POST /api/failover/radarr/{promote|demote}: the failover's 2 GraphQL calls, then the Deployments audit (REST, paced 1 s apart)",
       paced: true,
+      goal: { text: "failover calls <= 2", met: (s) => (s.failoverCalls ?? s.calls) <= 2 },
       prepare: nextAction,
       async run() {
         const body = await api("POST", `${apiUrl}/api/failover/${single}/${action}`);
@@ -171,6 +186,7 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
       operation: "PR mode, 1 service (HTTP API)",
       note: "POST /api/failover/radarr/{promote|demote}?mode=pr: leftover-branch check, branch, commit, PR, enable auto-merge, audit; the previous run's PR is merged (untimed) first",
       paced: true,
+      goal: { text: "failover calls <= 5", met: (s) => (s.failoverCalls ?? s.calls) <= 5 },
       unavailable() {
         const missing = missingPrRoutes();
         return missing.length === 0 ? undefined : `PR routes missing: ${missing.join(", ")}`;
@@ -215,6 +231,7 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
       operation: `GET /api/status (${n} services), cold`,
       note: "every service after the head moved: a conditional ref request and ONE GraphQL read",
       paced: false,
+      goal: { text: "GraphQL reads <= 1", met: (s) => s.graphql <= 1 },
       async run() {
         ctx.statusCache?.moved(fake.branch);
         await api("GET", `${apiUrl}/api/status`);
@@ -226,6 +243,7 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
       operation: `GET /api/status (${n} services), warm`,
       note: "head unchanged: one conditional ref request answered 304, no read",
       paced: false,
+      goal: { text: "no read (a 304 at most)", met: (s) => s.graphql === 0 && s.calls <= 1 },
       async run() {
         await api("GET", `${apiUrl}/api/status`);
         return undefined;
@@ -239,6 +257,31 @@ function operations(env: BenchEnvironment, options: BenchOptions): Operation[] {
       run: () => naiveContentsFailover(octokit, where, [spec(single)]),
     },
   ];
+  // Node-wide over HTTP: each node's services alternate between their primary and backup.
+  for (const [node, names] of env.nodes) {
+    let nodeAction: "promote" | "demote" = "promote";
+    ops.push({
+      id: `node-${names.length}`,
+      operation: `node-wide N=${names.length} (HTTP API)`,
+      note: `POST /api/nodes/${node}/{demote|promote}: ${names.length} services in one read and one commit, then the audit`,
+      paced: true,
+      goal: {
+        text: "failover calls <= 2, audit calls constant (<= 2)",
+        met: (s) => (s.failoverCalls ?? s.calls) <= 2 && (s.auditCalls ?? 0) <= 2,
+      },
+      async prepare() {
+        const first = names[0];
+        if (first === undefined) return;
+        const { state } = await getStatus(ctx, first);
+        // As for the single service: "promote" moves to the backup, "demote" back.
+        nodeAction = state === "primary" ? "promote" : "demote";
+      },
+      async run() {
+        const body = await api("POST", `${apiUrl}/api/nodes/${node}/${nodeAction}`);
+        return String(body.outcome);
+      },
+    });
+  }
   for (const k of kValues(options.services)) {
     const files = env.generated.slice(0, k).map((g) => spec(g.name));
     ops.push(
@@ -268,62 +311,105 @@ function message(error: unknown): string {
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.onProgress ?? (() => undefined);
   const rss = new RssTracker();
+  const pacing = new PacingWindow((options.writeIntervalMs ?? 1000) + 10);
   const env = await startBenchEnvironment({
     services: options.services,
     latencyMs: options.latencyMs,
     writeIntervalMs: options.writeIntervalMs,
   });
+  const rows: RowReport[] = [];
   try {
-    // Warm-up (untimed): the branch lookup, the search for sonarr's manifest (cached after),
-    // connections, and GraphQL schema construction in the fake.
-    await api("GET", `${env.apiUrl}/api/health`);
-    for (const service of env.services) {
-      await api("GET", `${env.apiUrl}/api/failover/${service}/status`);
-    }
+    await warmUp(env);
     rss.sample();
-    const pacing = new PacingWindow((options.writeIntervalMs ?? 1000) + 10);
-    const rows: RowReport[] = [];
-    for (const op of operations(env, options)) {
-      if (options.only !== undefined && !options.only.includes(op.id)) continue;
-      const base = { id: op.id, operation: op.operation, note: op.note };
-      const unavailable = op.unavailable?.();
-      if (unavailable !== undefined) {
-        log(`${op.operation}: n/a (${unavailable})`);
-        rows.push({ ...base, samples: [], unavailable });
-        continue;
-      }
-      const samples: Sample[] = [];
-      let error: string | undefined;
-      for (let i = 0; i < options.runs; i++) {
-        try {
-          await op.prepare?.();
-          if (op.paced) await pacing.settle();
-          samples.push(await measure(env.fake, () => op.run()));
-        } catch (e) {
-          error = message(e);
-          break;
-        } finally {
-          if (op.paced) pacing.done();
-          rss.sample();
-        }
-      }
-      log(
-        `${op.operation}: ${samples.length} run(s)${error === undefined ? "" : `, failed: ${error}`}`,
-      );
-      rows.push({ ...base, samples, ...(error === undefined ? {} : { error }) });
-    }
-    return {
-      node: process.version,
-      platform: `${process.platform}/${process.arch}`,
-      latencyMs: options.latencyMs,
-      runs: options.runs,
-      services: env.services.length,
-      writeIntervalMs: options.writeIntervalMs,
-      peakRssBytes: rss.peakBytes,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
-      rows,
-    };
+    rows.push(...(await runOperations(env, operations(env, options), options, pacing, rss, log)));
   } finally {
     await env.close();
   }
+  // Node-wide rows in a repository of their own: their services would otherwise weigh on
+  // the status-of-all rows above (which are about the --services count).
+  const sizes = (options.nodeSizes ?? []).filter(
+    (n) => options.only === undefined || options.only.includes(`node-${n}`),
+  );
+  if (sizes.length > 0) {
+    const nodeEnv = await startBenchEnvironment({
+      services: 0,
+      latencyMs: options.latencyMs,
+      writeIntervalMs: options.writeIntervalMs,
+      nodeSizes: sizes,
+    });
+    try {
+      await warmUp(nodeEnv);
+      const ops = operations(nodeEnv, options).filter((op) => op.id.startsWith("node-"));
+      rows.push(...(await runOperations(nodeEnv, ops, options, pacing, rss, log)));
+    } finally {
+      await nodeEnv.close();
+    }
+  }
+  return {
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    latencyMs: options.latencyMs,
+    runs: options.runs,
+    services: env.services.length,
+    writeIntervalMs: options.writeIntervalMs,
+    peakRssBytes: rss.peakBytes,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    rows,
+  };
+}
+
+/**
+ * Untimed: the branch lookup, the search for sonarr's manifest (cached after), connections,
+ * and GraphQL schema construction in the fake.
+ */
+async function warmUp(env: BenchEnvironment): Promise<void> {
+  await api("GET", `${env.apiUrl}/api/health`);
+  for (const service of env.services) {
+    await api("GET", `${env.apiUrl}/api/failover/${service}/status`);
+  }
+}
+
+async function runOperations(
+  env: BenchEnvironment,
+  ops: readonly Operation[],
+  options: BenchOptions,
+  pacing: PacingWindow,
+  rss: RssTracker,
+  log: (line: string) => void,
+): Promise<RowReport[]> {
+  const rows: RowReport[] = [];
+  for (const op of ops) {
+    if (options.only !== undefined && !options.only.includes(op.id)) continue;
+    const base = { id: op.id, operation: op.operation, note: op.note };
+    const unavailable = op.unavailable?.();
+    if (unavailable !== undefined) {
+      log(`${op.operation}: n/a (${unavailable})`);
+      rows.push({ ...base, samples: [], unavailable });
+      continue;
+    }
+    const samples: Sample[] = [];
+    let error: string | undefined;
+    for (let i = 0; i < options.runs; i++) {
+      try {
+        await op.prepare?.();
+        if (op.paced) await pacing.settle();
+        samples.push(await measure(env.fake, () => op.run()));
+      } catch (e) {
+        error = message(e);
+        break;
+      } finally {
+        if (op.paced) pacing.done();
+        rss.sample();
+      }
+    }
+    const goal =
+      op.goal === undefined || samples.length === 0
+        ? {}
+        : { goal: op.goal.text, goalMet: samples.every((s) => op.goal?.met(s) === true) };
+    log(
+      `${op.operation}: ${samples.length} run(s)${error === undefined ? "" : `, failed: ${error}`}`,
+    );
+    rows.push({ ...base, samples, ...goal, ...(error === undefined ? {} : { error }) });
+  }
+  return rows;
 }

@@ -19,6 +19,27 @@ export interface Sample {
   readonly routes: Readonly<Record<string, number>>;
   /** What the operation reported (its outcome, for instance). */
   readonly detail: string | undefined;
+  /**
+   * When the change was known to GitHub (ms from the start): the last landing write
+   * (createCommitOnBranch, auto-merge armed, a merge) answered, seen by polling the fake's
+   * log every millisecond. Undefined when nothing landed (status rows, no_op).
+   */
+  readonly landedMs?: number | undefined;
+  /** Calls besides the Deployments audit (the failover's own). */
+  readonly failoverCalls?: number;
+  /** Audit calls (`/deployments`). */
+  readonly auditCalls?: number;
+}
+
+/** The answered write after which a failover is in GitHub. */
+export function isLanding(request: LoggedRequest): boolean {
+  if (request.status === undefined || request.status >= 300) return false;
+  if (isGraphql(request)) {
+    return (request.rootFields ?? []).some(
+      (f) => f === "createCommitOnBranch" || f === "enablePullRequestAutoMerge",
+    );
+  }
+  return request.method === "PUT" && /\/pulls\/\d+\/merge$/.test(request.path);
 }
 
 export function isGraphql(request: LoggedRequest): boolean {
@@ -65,9 +86,25 @@ export async function measure(
   const commitsBefore = await countCommitObjects(fake);
   const first = fake.requests.length;
   const started = performance.now();
-  const detail = await operation();
+  let landedMs: number | undefined;
+  let landings = 0;
+  const watch = setInterval(() => {
+    const seen = fake.requests.slice(first).filter(isLanding).length;
+    if (seen > landings) {
+      landings = seen;
+      landedMs = performance.now() - started;
+    }
+  }, 1);
+  let detail: string | undefined;
+  try {
+    detail = await operation();
+  } finally {
+    clearInterval(watch);
+  }
   const ms = performance.now() - started;
   const requests = fake.requests.slice(first);
+  // Landed within the last poll interval before the answer: at most the answer's time.
+  if (requests.filter(isLanding).length > landings) landedMs = ms;
   const commits = (await countCommitObjects(fake)) - commitsBefore;
   const routes: Record<string, number> = {};
   for (const r of requests) {
@@ -84,6 +121,9 @@ export async function measure(
     commits,
     routes,
     detail,
+    landedMs,
+    failoverCalls: requests.filter((r) => !r.path.includes("/deployments")).length,
+    auditCalls: requests.filter((r) => r.path.includes("/deployments")).length,
   };
 }
 

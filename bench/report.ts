@@ -22,7 +22,16 @@ export interface RowSummary {
   readonly commits: string;
   readonly medianMs: string;
   readonly p95Ms: string;
+  /** Median time to landing (the commit or PR known to GitHub). */
+  readonly landedMs: string;
+  readonly goal: string;
   readonly outcome: string;
+}
+
+function goalCell(row: RowReport): string {
+  if (row.goal === undefined) return "";
+  if (row.goalMet === undefined) return row.goal;
+  return `${row.goal}: ${row.goalMet ? "met" : "MISSED"}`;
 }
 
 export function summarize(row: RowReport): RowSummary {
@@ -37,6 +46,8 @@ export function summarize(row: RowReport): RowSummary {
       commits: "",
       medianMs: "",
       p95Ms: "",
+      landedMs: "",
+      goal: goalCell(row),
       outcome: row.error ?? "",
     };
   }
@@ -51,6 +62,11 @@ export function summarize(row: RowReport): RowSummary {
     commits: range(row.samples, (s) => s.commits),
     medianMs: ms(median(times)),
     p95Ms: ms(percentile(times, 95)),
+    landedMs: (() => {
+      const landed = row.samples.flatMap((s) => (s.landedMs === undefined ? [] : [s.landedMs]));
+      return landed.length === 0 ? "" : ms(median(landed));
+    })(),
+    goal: goalCell(row),
     outcome: [
       outcomes.join(", "),
       row.error === undefined ? "" : `failed after ${row.samples.length}: ${row.error}`,
@@ -67,8 +83,10 @@ const COLUMNS: readonly (readonly [keyof RowSummary, string, "left" | "right"])[
   ["rest", "REST", "right"],
   ["writes", "writes", "right"],
   ["commits", "commits", "right"],
-  ["medianMs", "median ms", "right"],
+  ["landedMs", "landed ms", "right"],
+  ["medianMs", "response ms", "right"],
   ["p95Ms", "p95 ms", "right"],
+  ["goal", "call-count goal", "left"],
   ["outcome", "outcome", "left"],
 ];
 

@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
 import { runBench } from "./bench.js";
 import { benchHistory, HISTORY_GOAL_MS } from "./history.js";
+import { benchLocalMode } from "./local-mode.js";
 import { formatReport, jsonReport } from "./report.js";
+import { benchStartup } from "./startup.js";
 
 const USAGE = `usage: npm run bench -- [--latency-ms 50] [--runs 5] [--services 20] [--json]
 
@@ -12,9 +14,17 @@ const USAGE = `usage: npm run bench -- [--latency-ms 50] [--runs 5] [--services 
                 GITHUB_WRITE_INTERVAL_MS of the composed server (default: its own, 1000)
   --history-commits
                 unrelated commits above a failover for the history figure (default 30000, 0: skip)
+  --node-sizes  node-wide rows over HTTP, one node per size (default 1,5,20,50; "" for none)
+  --local-sizes local-mode promote next to clone-and-push, repository sizes in files
+                (default 30,2000; "" for none)
+  --startup     built server start -> ready and idle RSS (default on; --no-startup skips)
+  --build       run npm run build first even when dist/cli.js exists
   --json        machine-readable output on stdout
   --only        comma-separated operation ids (urgent, urgent-http, pr-http,
-                status-sequential, status-concurrent, status-all-cold, status-all-warm, naive-1, batched-K, naive-K)`;
+                status-sequential, status-concurrent, status-all-cold, status-all-warm, node-N,
+                naive-1, batched-K, naive-K)
+
+Exits non-zero when a call-count goal is missed (never because of a time).`;
 
 function integer(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -34,6 +44,11 @@ async function main(): Promise<void> {
       only: { type: "string" },
       "write-interval-ms": { type: "string" },
       "history-commits": { type: "string" },
+      "node-sizes": { type: "string" },
+      "local-sizes": { type: "string" },
+      startup: { type: "boolean", default: true },
+      "no-startup": { type: "boolean", default: false },
+      build: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -47,17 +62,46 @@ async function main(): Promise<void> {
     ?.split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  const report = await runBench({
+  const sizes = (name: string, value: string | undefined, fallback: number[]) =>
+    value === undefined
+      ? fallback
+      : value
+          .split(",")
+          .filter((v) => v.trim() !== "")
+          .map((v) => integer(name, v.trim(), 1, 1));
+  const runs = integer("runs", values.runs, 5, 1);
+  const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const bench = await runBench({
+    nodeSizes: sizes("node-sizes", values["node-sizes"], [1, 5, 20, 50]),
     latencyMs: integer("latency-ms", values["latency-ms"], 50, 0),
-    runs: integer("runs", values.runs, 5, 1),
+    runs,
     services: integer("services", values.services, 20, 0),
     ...(only === undefined ? {} : { only }),
     ...(values["write-interval-ms"] === undefined
       ? {}
       : { writeIntervalMs: integer("write-interval-ms", values["write-interval-ms"], 1000, 0) }),
-    onProgress: (line) => process.stderr.write(`bench: ${line}\n`),
+    onProgress: progress,
   });
+  const local = await benchLocalMode({
+    runs,
+    sizes: sizes("local-sizes", values["local-sizes"], [30, 2000]),
+    onProgress: progress,
+  });
+  const startup =
+    values.startup === true && values["no-startup"] !== true
+      ? await benchStartup({
+          runs: Math.min(runs, 3),
+          build: values.build === true,
+          onProgress: progress,
+        })
+      : [];
+  const report = { ...bench, rows: [...bench.rows, ...local, ...startup] };
   console.log(values.json === true ? jsonReport(report) : formatReport(report));
+  const missed = report.rows.filter((r) => r.goalMet === false);
+  if (missed.length > 0) {
+    console.error(`call-count goals missed: ${missed.map((r) => r.operation).join("; ")}`);
+    process.exitCode = 1;
+  }
   const historyCommits = integer("history-commits", values["history-commits"], 30_000, 0);
   if (historyCommits > 0) {
     process.stderr.write(`bench: history under ${historyCommits} commits (local mode)\n`);

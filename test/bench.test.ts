@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { plainOctokit } from "../bench/approaches.js";
 import { type BenchReport, type RowReport, runBench } from "../bench/bench.js";
+import { benchLocalMode } from "../bench/local-mode.js";
 import { formatReport, jsonReport } from "../bench/report.js";
 import { startFakeGitHub } from "./fake-github/index.js";
 
@@ -118,6 +119,13 @@ describe("npm run bench", () => {
     });
   });
 
+  it("judges call-count goals, never times: met where the status rows need one read", () => {
+    expect(row("status-all-cold")).toMatchObject({ goal: "GraphQL reads <= 1", goalMet: true });
+    expect(row("status-all-warm").goalMet).toBe(true);
+    expect(row("urgent").goal).toBe("calls <= 2");
+    expect(formatReport(report)).toContain("call-count goal");
+  });
+
   it("prints a table and a JSON document", () => {
     const table = formatReport(report);
     expect(table).toContain("| operation");
@@ -125,6 +133,19 @@ describe("npm run bench", () => {
     const json = JSON.parse(jsonReport(report)) as { rows: { id: string }[] };
     expect(json.rows.map((r) => r.id)).toContain("urgent");
   });
+});
+
+describe("npm run bench: local mode", () => {
+  it("a promote is at most 4 git processes, next to the seed's clone-and-push", async () => {
+    const rows = await benchLocalMode({ runs: 2, sizes: [30] });
+    expect(rows.map((r) => r.id)).toEqual(["local-30", "seed-clone-push-30"]);
+    const [ours, seed] = rows;
+    expect(ours?.samples).toHaveLength(2);
+    expect(ours?.samples.every((s) => s.calls <= 4 && s.commits === 1)).toBe(true);
+    expect(ours).toMatchObject({ goal: "git processes <= 4", goalMet: true });
+    expect(seed?.samples).toHaveLength(2);
+    expect(seed?.goal).toBeUndefined();
+  }, 120_000);
 });
 
 describe("fake GitHub Contents API (the naive approach's routes)", () => {

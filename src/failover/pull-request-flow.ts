@@ -6,7 +6,7 @@ import {
   type MergeMethod,
   type PullRequestInfo,
 } from "../repo/change-requests.js";
-import type { CommitResult, GitOpsRepo } from "../repo/port.js";
+import type { CommitResult, FailoverBranchState, GitOpsRepo } from "../repo/port.js";
 
 export interface PullRequestSettings {
   readonly port: ChangeRequestPort;
@@ -23,6 +23,19 @@ export interface ChangeSet {
   readonly body: string;
   readonly message: string;
   readonly files: readonly { readonly path: string; readonly after: string }[];
+}
+
+/**
+ * The base branch as the failover's read saw it. With the read's failover fields (GitHub),
+ * the flow needs no lookup of its own: PR mode is then read, branch, commit, PR, auto-merge.
+ */
+export interface BaseAtRead {
+  readonly branch: string;
+  readonly head: string;
+  /** Snapshot.openFailoverPullRequests: absent means unknown (then the port is asked). */
+  readonly openFailoverPullRequests?: readonly PullRequestInfo[] | undefined;
+  /** Snapshot.failoverBranches: absent means unknown. */
+  readonly failoverBranches?: ReadonlyMap<string, FailoverBranchState> | undefined;
 }
 
 export type PullRequestOutcome =
@@ -49,7 +62,7 @@ export type PullRequestOutcome =
 export async function deliverByPullRequest(
   repo: GitOpsRepo,
   settings: PullRequestSettings,
-  base: { branch: string; head: string },
+  base: BaseAtRead,
   change: ChangeSet,
 ): Promise<PullRequestOutcome> {
   const { port } = settings;
@@ -64,7 +77,10 @@ export async function deliverByPullRequest(
     }
     throw error;
   };
-  let pr = await port.findOpenPullRequest(branch, base.branch);
+  let pr =
+    base.openFailoverPullRequests === undefined
+      ? await port.findOpenPullRequest(branch, base.branch)
+      : (base.openFailoverPullRequests.find((p) => p.headRef === branch) ?? null);
   const reused = pr !== null;
   let headSha: string;
   if (pr !== null) {
@@ -72,7 +88,12 @@ export async function deliverByPullRequest(
     await port.updatePullRequest(pr.number, { title: change.title, body: change.body });
     pr = { ...pr, headSha };
   } else {
-    const existing = await port.branchHead(branch);
+    const existing: FailoverBranchState | null =
+      base.failoverBranches === undefined
+        ? await port
+            .branchHead(branch)
+            .then((head) => (head === null ? null : { head, unmerged: undefined }))
+        : (base.failoverBranches.get(branch) ?? null);
     headSha =
       existing === null
         ? await freshBranch(repo, port, base, branch, change).catch(raced)
@@ -127,18 +148,35 @@ function isOurCommit(message: string): boolean {
  *   creating it).
  * - Not behind the base and holding exactly this change (only these files, these texts):
  *   reuse it as it is (a concurrent request's, or one killed before it opened the PR).
- * - Otherwise (merged, a closed PR's, other content, planned from an older base): delete it,
- *   if its head is still what was compared, and start afresh from the base.
+ * - Otherwise (merged, a closed PR's, other content, planned from an older base): move it
+ *   to the base head with a compare-and-swap on the head compared, and commit there.
+ * When the read already says nothing on it is missing from the base (a merged PR's branch,
+ * the common leftover), no comparison is needed: it is moved (or, at the base head, used).
  */
 async function leftoverBranch(
   repo: GitOpsRepo,
   port: ChangeRequestPort,
   base: { branch: string; head: string },
   branch: string,
-  head: string,
+  existing: FailoverBranchState,
   change: ChangeSet,
 ): Promise<string> {
+  const head = existing.head;
   const stale = () => new StaleHeadError(branch, head, undefined);
+  const staleOnRace = (error: unknown): never => {
+    if (
+      error instanceof FailoverError &&
+      (error.code === "conflict" || error.code === "not_found")
+    ) {
+      throw stale();
+    }
+    throw error;
+  };
+  if (existing.unmerged === 0) {
+    // Everything on it is in the base already: moving it loses no one's commit.
+    if (head !== base.head) await port.moveBranch(branch, head, base.head).catch(staleOnRace);
+    return (await commitTo(repo, branch, base.head, change).catch(staleOnRace)).sha;
+  }
   const comparison = await port.compareBranch(base.head, head);
   const foreign = comparison.ahead.filter((c) => !isOurCommit(c.message));
   if (foreign.length > 0) {
@@ -167,17 +205,9 @@ async function leftoverBranch(
     if (snapshot.head !== head) throw stale();
     if (change.files.every((f) => snapshot.files.get(f.path) === f.after)) return head;
   }
-  if ((await port.branchHead(branch)) !== head) throw stale();
-  await port.deleteBranch(branch);
-  return freshBranch(repo, port, base, branch, change).catch((error: unknown) => {
-    if (
-      error instanceof FailoverError &&
-      (error.code === "conflict" || error.code === "not_found")
-    ) {
-      throw stale();
-    }
-    throw error;
-  });
+  // Ours, but stale: back to the base head, only if it is still at the head compared.
+  await port.moveBranch(branch, head, base.head).catch(staleOnRace);
+  return (await commitTo(repo, branch, base.head, change).catch(staleOnRace)).sha;
 }
 
 /**
@@ -220,14 +250,21 @@ function commitTo(
  * An open failover PR that a failover by other means has made obsolete (an urgent
  * failover, or a PR-mode request that found the base already there) would, once merged,
  * move things again, possibly back. Close it, say why on it, and delete its branch.
+ * `known`: the open failover PRs the failover's read saw (Snapshot.openFailoverPullRequests);
+ * with it, nothing is asked when there is nothing to close.
  */
 export async function closeSupersededPullRequest(
   settings: PullRequestSettings,
   key: string,
   base: string,
   why: string,
+  known?: readonly PullRequestInfo[],
 ): Promise<PullRequestInfo | undefined> {
-  const pr = await settings.port.findOpenPullRequest(failoverBranch(key), base);
+  const head = failoverBranch(key);
+  const pr =
+    known === undefined
+      ? await settings.port.findOpenPullRequest(head, base)
+      : (known.find((p) => p.headRef === head && p.baseRef === base) ?? null);
   if (pr === null) return undefined;
   await closeWithReason(settings.port, pr, why);
   return pr;
@@ -239,11 +276,11 @@ export async function closeSupersededPullRequests(
   keys: readonly string[],
   base: string,
   why: (key: string) => string,
+  known?: readonly PullRequestInfo[],
 ): Promise<PullRequestInfo[]> {
   const wanted = new Map(keys.map((key) => [failoverBranch(key), key]));
-  const open = (await settings.port.listOpenPullRequests(base)).filter((pr) =>
-    wanted.has(pr.headRef),
-  );
+  const listed = known ?? (await settings.port.listOpenPullRequests(base));
+  const open = listed.filter((pr) => pr.baseRef === base && wanted.has(pr.headRef));
   for (const pr of open)
     await closeWithReason(settings.port, pr, why(wanted.get(pr.headRef) ?? ""));
   return open;

@@ -5,6 +5,8 @@ import { ORIGINALS_DIR, originalsPath } from "../domain/originals.js";
 import type { ServiceSpec } from "../domain/service.js";
 import type { PlacedTarget, TargetFiles } from "../domain/targets/engine.js";
 import { relatedFiles } from "../domain/targets/related-files.js";
+import type { PullRequestInfo } from "../repo/change-requests.js";
+import type { FailoverBranchState } from "../repo/port.js";
 import type { FailoverContext } from "./context.js";
 
 /** Everything a plan for some services needs, read from one commit. */
@@ -13,6 +15,13 @@ export interface ServicesAtHead {
   readonly head: string;
   readonly texts: ReadonlyMap<string, string | null>;
   readonly services: readonly ServiceFiles[];
+  /**
+   * With pull requests configured: the open failover PRs into `branch` and the `failover/*`
+   * branches, from the same read (Snapshot fields; absent when the backend could not say).
+   * Hand them to pull-request-flow (closeSuperseded*, deliverByPullRequest) to save its lookups.
+   */
+  readonly openFailoverPullRequests?: readonly PullRequestInfo[];
+  readonly failoverBranches?: ReadonlyMap<string, FailoverBranchState>;
 }
 
 export interface ServiceFiles {
@@ -44,8 +53,17 @@ const MAX_READS = 6;
 export async function readServices(
   ctx: FailoverContext,
   specs: readonly ServiceSpec[],
+  options: {
+    /**
+     * Also read the open failover PRs and `failover/*` branches (ServicesAtHead fields), for
+     * a failover that may close or open one. Default: whenever PRs are configured; a status
+     * read can pass false.
+     */
+    readonly pullRequests?: boolean;
+  } = {},
 ): Promise<ServicesAtHead> {
   const branch = await ctx.branch();
+  const withPullRequests = ctx.pullRequests !== undefined && options.pullRequests !== false;
   for (let attempt = 0; attempt < MAX_READS; attempt++) {
     const tree = await ctx.locator.tree(ctx.repo, branch);
     const placed = await Promise.all(
@@ -82,7 +100,11 @@ export async function readServices(
         paths.add(path);
       }
     }
-    const snapshot = await ctx.repo.read(branch, [...paths]);
+    const snapshot = await ctx.repo.read(
+      branch,
+      [...paths],
+      withPullRequests ? { failover: true } : undefined,
+    );
     // What other files use a variable is decided from the tree listing: for services that
     // depend on it, a head the tree was not listed at means listing it again.
     const dependsOnTree = plan.some((p) => ctx.locator.relatedOf(p.spec.name).length > 0);
@@ -190,7 +212,18 @@ export async function readServices(
         ...(error === undefined ? {} : { error }),
       };
     });
-    return { branch, head: snapshot.head, texts, services };
+    return {
+      branch,
+      head: snapshot.head,
+      texts,
+      services,
+      ...(snapshot.openFailoverPullRequests === undefined
+        ? {}
+        : { openFailoverPullRequests: snapshot.openFailoverPullRequests }),
+      ...(snapshot.failoverBranches === undefined
+        ? {}
+        : { failoverBranches: snapshot.failoverBranches }),
+    };
   }
   throw new FailoverError(
     "conflict",

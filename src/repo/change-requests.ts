@@ -59,6 +59,11 @@ export interface ChangeRequestPort {
   compareBranch(base: string, branch: string): Promise<BranchComparison>;
   /** Creates `branch` at `sha`; FailoverError("conflict") when it already exists. */
   createBranch(branch: string, sha: string): Promise<void>;
+  /**
+   * Moves `branch` from `from` to `to` (not necessarily a fast-forward) only if it is still at
+   * `from`: a compare-and-swap, FailoverError("conflict") when it moved or is gone.
+   */
+  moveBranch(branch: string, from: string, to: string): Promise<void>;
   /** Deletes `branch`; a branch that is already gone is fine. */
   deleteBranch(branch: string): Promise<void>;
   openPullRequest(request: {

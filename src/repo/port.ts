@@ -1,3 +1,5 @@
+import type { PullRequestInfo } from "./change-requests.js";
+
 /**
  * The one GitOps repository port. Adapters: local Git (git CLI) and GitHub (API, no clone).
  * Every write is a compare-and-swap on the branch head; nothing is ever forced.
@@ -13,6 +15,32 @@ export interface Snapshot {
    * failover that must edit one of them refuses; others are skipped.
    */
   readonly unreadable?: ReadonlyMap<string, string>;
+  /**
+   * With `ReadOptions.failover` on a backend with pull requests (GitHub): the open pull
+   * requests into the branch read whose head is a `failover/*` branch of this repository,
+   * seen by the same request as the files. Absent when not asked, not supported, or when
+   * GitHub had more than one page of them: then callers ask the change-requests port.
+   */
+  readonly openFailoverPullRequests?: readonly PullRequestInfo[];
+  /** The same for the `failover/*` branches: branch name -> where it stands. */
+  readonly failoverBranches?: ReadonlyMap<string, FailoverBranchState>;
+}
+
+/** A `failover/*` branch as the read saw it. */
+export interface FailoverBranchState {
+  readonly head: string;
+  /**
+   * How many commits the branch has that the branch read lacks; 0 also when a pull request
+   * merged it at this very head (a squash or rebase merge). 0: everything on it reached the
+   * base already, so moving it loses nothing. Undefined when GitHub could not compare.
+   */
+  readonly unmerged: number | undefined;
+}
+
+/** What a read fetches besides the files. */
+export interface ReadOptions {
+  /** Also the open failover PRs and `failover/*` branches (Snapshot fields above). */
+  readonly failover?: boolean;
 }
 
 /** The most text one file may have for failover to read it (GitHub's GraphQL Blob.text cut). */
@@ -86,7 +114,7 @@ export interface GitOpsRepo {
    */
   probeHead(branch: string, seen?: SeenHead): Promise<HeadProbe>;
   /** Head of `branch` and the given files, all from that same commit. */
-  read(branch: string, paths: readonly string[]): Promise<Snapshot>;
+  read(branch: string, paths: readonly string[], options?: ReadOptions): Promise<Snapshot>;
   /** All file paths at the head of `branch` that start with `prefix` ("" for all). */
   listFiles(branch: string, prefix: string): Promise<string[]>;
   /** One commit on `branch` holding every change, only if the head is still `expectedHead`. */

@@ -24,6 +24,7 @@ import {
   refreshPull,
 } from "./pull-merge.js";
 import type { FakeContext } from "./rest.js";
+import { repositoryPullRequests, repositoryRefs, updateRefs } from "./routes/graphql-refs-pulls.js";
 
 /** GitHub cuts `Blob.text` at this many bytes and sets `isTruncated`. */
 export const BLOB_TEXT_LIMIT_BYTES = 512_000;
@@ -199,6 +200,10 @@ class RootNode {
   }): Promise<unknown> {
     return enablePullRequestAutoMerge(this.#fake, args.input);
   }
+
+  updateRefs(args: { input: Parameters<typeof updateRefs>[1] }): Promise<unknown> {
+    return updateRefs(this.#fake, args.input);
+  }
 }
 
 class RepositoryNode {
@@ -225,6 +230,14 @@ class RepositoryNode {
 
   async defaultBranchRef(): Promise<RefNode | null> {
     return this.ref({ qualifiedName: `refs/heads/${await this.#fake.store.repo.defaultBranch()}` });
+  }
+
+  pullRequests(args: Parameters<typeof repositoryPullRequests>[1]): Promise<unknown> {
+    return repositoryPullRequests(this.#fake, args);
+  }
+
+  refs(args: Parameters<typeof repositoryRefs>[1]): Promise<unknown> {
+    return repositoryRefs(this.#fake, args);
   }
 
   async ref(args: { qualifiedName: string }): Promise<RefNode | null> {

@@ -365,9 +365,13 @@ describe("PR mode through the real server against the fake GitHub", () => {
     const res = await h.failover("promote");
     expect(res.body).toMatchObject({ outcome: "pr_merged", pull_request: { number: 2 } });
     const seen = calls(h.fake);
-    expect(
-      seen.indexOf("DELETE /repos/acme/gitops/git/refs/heads%2Ffailover%2Fsonarr"),
-    ).toBeLessThan(seen.indexOf("POST /repos/acme/gitops/git/refs"));
+    // Moved back to main with one compare-and-swap, not deleted and created again.
+    expect(seen).toContain("graphql mutation updateRefs");
+    expect(seen).not.toContain("POST /repos/acme/gitops/git/refs");
+    // Its only deletion is the merged branch's, after the merge.
+    expect(seen.findIndex((c) => c.startsWith("DELETE"))).toBeGreaterThan(
+      seen.findIndex((c) => c.startsWith("PUT")),
+    );
     // Only the failover reached main; the stale commit did not.
     expect(git(h.fake.dir, "diff", "--name-only", main, "main").trim()).toBe(MANIFEST);
     expect(changedLines(h.fake, main, "main")).toEqual(FAILOVER_LINES);

@@ -324,10 +324,31 @@ describe("GitHubRepo on fake GitHub: costs, conflicts, lost answers, limits", ()
     expect(await repo.defaultBranch()).toBe("main");
   });
 
-  it("reports a truncated tree listing as upstream instead of returning a partial list", async () => {
+  it("lists a tree GitHub truncates directory by directory, never returning a partial list", async () => {
+    const whole = await repo.listFiles("main", "");
+    const truncated = {
+      status: 200,
+      body: { sha: "0".repeat(40), url: "x", tree: [], truncated: true },
+    };
+    // The recursive listing of the root is cut: the root's own entries, then each directory.
+    fake.inject({ match: { path: /\/git\/trees\/main$/ }, respond: truncated });
+    fake.resetLog();
+    expect(await repo.listFiles("main", "")).toEqual(whole);
+    const trees = fake.requests.filter((r) => r.path.includes("/git/trees/"));
+    expect(trees.length).toBeGreaterThan(2);
+    // A prefix lists only the directories that can hold it.
+    fake.inject({ match: { path: /\/git\/trees\/main$/ }, respond: truncated });
+    fake.resetLog();
+    const scoped = await repo.listFiles("main", "apps/web/");
+    expect(scoped).toEqual(whole.filter((p) => p.startsWith("apps/web/")));
+    expect(fake.requests.filter((r) => r.path.includes("/git/trees/")).length).toBeLessThan(
+      trees.length + 1,
+    );
+    // Truncated even one directory at a time: upstream, not a partial list.
     fake.inject({
       match: { path: /\/git\/trees\// },
-      respond: { status: 200, body: { sha: "0".repeat(40), url: "x", tree: [], truncated: true } },
+      times: Number.POSITIVE_INFINITY,
+      respond: truncated,
     });
     await expect(repo.listFiles("main", "")).rejects.toMatchObject({
       code: "upstream",

@@ -440,7 +440,7 @@ describe("LocalGitRepo recovery after a dead process", () => {
     await mkdir(join(t.dir, ".git", "failover-api"), { recursive: true });
     const alive = { pid: process.ppid, process: randomUUID(), started: 0, at: Date.now() };
     await writeFile(join(t.dir, ".git", "failover-api", "lock"), JSON.stringify(alive));
-    const repo = new LocalGitRepo({ dir: t.dir, timeoutMs: 100 });
+    const repo = new LocalGitRepo({ dir: t.dir, lockWaitMs: 100 });
     await expect(
       repo.commit({
         branch: "main",

@@ -11,6 +11,7 @@ import {
 import type { GitHubClient } from "./client.js";
 import { answerMayBeLost, graphqlErrors, httpStatus, toFailoverError } from "./errors.js";
 import { ENABLE_AUTO_MERGE_MUTATION } from "./pull-request-queries.js";
+import { UPDATE_REFS_MUTATION } from "./queries.js";
 
 /** PUT merge sends, when an answer is lost and the PR is not merged (see merge). */
 const MERGE_ATTEMPTS = 2;
@@ -25,7 +26,10 @@ const pullRequest = z.object({
 const mergeResponse = z.object({ sha: z.string(), merged: z.boolean().optional() });
 const mergedPull = z.object({ merged: z.boolean(), merge_commit_sha: z.string().nullable() });
 const refResponse = z.object({ object: z.object({ sha: z.string() }) });
-const repoSettings = z.object({ delete_branch_on_merge: z.boolean().optional() });
+const repoSettings = z.object({
+  node_id: z.string().optional(),
+  delete_branch_on_merge: z.boolean().optional(),
+});
 const compareResponse = z.object({
   behind_by: z.number(),
   files: z.array(z.object({ filename: z.string() })).optional(),
@@ -47,7 +51,8 @@ function toInfo(data: z.infer<typeof pullRequest>): PullRequestInfo {
 export class GitHubChangeRequests implements ChangeRequestPort {
   readonly #client: GitHubClient;
   readonly #repo: { owner: string; repo: string };
-  #deletesBranch: Promise<boolean> | undefined;
+  /** GET /repos, once per process: the settings and node id do not change under us. */
+  #settings: Promise<z.infer<typeof repoSettings>> | undefined;
 
   constructor(options: { octokit: GitHubClient; owner: string; repo: string }) {
     this.#client = options.octokit;
@@ -116,6 +121,37 @@ export class GitHubChangeRequests implements ChangeRequestPort {
         throw new FailoverError("conflict", `branch ${branch} already exists`, { cause: error });
       }
       throw toFailoverError(error, { action: "branch creation", where: branch });
+    }
+  }
+
+  async moveBranch(branch: string, from: string, to: string): Promise<void> {
+    const { node_id: repositoryId } = await this.#repoSettings();
+    if (repositoryId === undefined) {
+      throw new FailoverError("upstream", "GitHub gave no node id for the repository");
+    }
+    try {
+      await this.#client.graphql(UPDATE_REFS_MUTATION, {
+        input: {
+          repositoryId,
+          // force: the move need not be a fast-forward; beforeOid makes it a compare-and-swap.
+          refUpdates: [
+            { name: `refs/heads/${branch}`, beforeOid: from, afterOid: to, force: true },
+          ],
+        },
+      });
+    } catch (error) {
+      const errors = graphqlErrors(error);
+      // Answered, but refused: the branch is not at `from` (moved, or gone) any more.
+      if (
+        errors !== undefined &&
+        !errors.some((e) => /FORBIDDEN|INSUFFICIENT/.test(e.type ?? ""))
+      ) {
+        throw new FailoverError("conflict", `branch ${branch} moved meanwhile`, {
+          cause: error,
+          details: { branch, expected: from },
+        });
+      }
+      throw toFailoverError(error, { action: "branch move", where: branch });
     }
   }
 
@@ -244,14 +280,18 @@ export class GitHubChangeRequests implements ChangeRequestPort {
     }
   }
 
-  deletesBranchOnMerge(): Promise<boolean> {
-    this.#deletesBranch ??= this.#call("repository lookup", "GET /repos/{owner}/{repo}", {})
-      .then((data) => repoSettings.parse(data).delete_branch_on_merge === true)
+  async deletesBranchOnMerge(): Promise<boolean> {
+    return (await this.#repoSettings()).delete_branch_on_merge === true;
+  }
+
+  #repoSettings(): Promise<z.infer<typeof repoSettings>> {
+    this.#settings ??= this.#call("repository lookup", "GET /repos/{owner}/{repo}", {})
+      .then((data) => repoSettings.parse(data))
       .catch((error: unknown) => {
-        this.#deletesBranch = undefined;
+        this.#settings = undefined;
         throw error;
       });
-    return this.#deletesBranch;
+    return this.#settings;
   }
 
   async #mergedSha(number: number): Promise<string | undefined> {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FailoverError, StaleHeadError } from "../../domain/errors.js";
+import type { PullRequestInfo } from "../change-requests.js";
 import {
   validateBranch,
   validateHistoryRequest,
@@ -9,11 +10,13 @@ import {
 import type {
   CommitRequest,
   CommitResult,
+  FailoverBranchState,
   FileChange,
   GitOpsRepo,
   HeadProbe,
   HistoryEntry,
   HistoryRequest,
+  ReadOptions,
   SeenHead,
   Snapshot,
 } from "../port.js";
@@ -70,22 +73,56 @@ const commitTarget = z.object({
     .optional(),
 });
 
-interface ReadFilesData {
-  readonly repository: {
-    readonly ref: { readonly target: z.infer<typeof commitTarget> | null } | null;
-  } | null;
-}
+const pageInfo = z.object({ hasNextPage: z.boolean() });
+const failoverPulls = z
+  .object({
+    nodes: z.array(
+      z
+        .object({
+          id: z.string(),
+          number: z.number(),
+          url: z.string(),
+          headRefName: z.string(),
+          headRefOid: z.string(),
+          baseRefName: z.string(),
+          isCrossRepository: z.boolean(),
+        })
+        .nullable(),
+    ),
+    pageInfo,
+  })
+  .nullish();
+const failoverRefs = z
+  .object({
+    nodes: z.array(
+      z
+        .object({
+          name: z.string(),
+          target: z.object({ oid: z.string() }).nullable(),
+          compare: z.object({ behindBy: z.number() }).nullish(),
+          associatedPullRequests: z
+            .object({ nodes: z.array(z.object({ headRefOid: z.string() }).nullable()) })
+            .nullish(),
+        })
+        .nullable(),
+    ),
+    pageInfo,
+  })
+  .nullish();
 
-/** The read answer with `f0`..`f{count-1}` checked too (they are read through a cast). */
-function readFilesResponse(count: number): z.ZodType<ReadFilesData> {
-  const files: Record<string, z.ZodOptional<typeof fileEntry>> = {};
-  for (let i = 0; i < count; i++) files[`f${i}`] = fileEntry.optional();
-  return z.object({
-    repository: z
-      .object({ ref: z.object({ target: commitTarget.extend(files).nullable() }).nullable() })
-      .nullable(),
-  }) as unknown as z.ZodType<ReadFilesData>;
-}
+/**
+ * The read answer, built once: every other key of the commit (`f0`..`fN`, read through a
+ * cast) is checked as a file entry.
+ */
+const readFilesResponse = z.object({
+  repository: z
+    .object({
+      failoverPulls,
+      failoverRefs,
+      ref: z.object({ target: commitTarget.catchall(fileEntry.optional()).nullable() }).nullable(),
+    })
+    .nullable(),
+});
 
 /** Files whose history one failover-history query walks at most. */
 const MAX_HISTORY_PATHS = 12;
@@ -109,19 +146,21 @@ const historyWalk = z.object({
   ),
 });
 
-function historyResponse(count: number) {
-  const walks: Record<string, z.ZodOptional<typeof historyWalk>> = {};
-  for (let i = 0; i < count; i++) walks[`h${i}`] = historyWalk.optional();
-  return z.object({
-    repository: z
-      .object({
-        ref: z
-          .object({ target: z.object({ __typename: z.string() }).extend(walks).nullable() })
-          .nullable(),
-      })
-      .nullable(),
-  });
-}
+/** Built once: every key besides `__typename` and `oid` (`h0`..`hN`) is a history walk. */
+const historyResponse = z.object({
+  repository: z
+    .object({
+      ref: z
+        .object({
+          target: z
+            .object({ __typename: z.string(), oid: z.string().optional() })
+            .catchall(historyWalk.optional())
+            .nullable(),
+        })
+        .nullable(),
+    })
+    .nullable(),
+});
 
 const createCommitResponse = z.object({
   createCommitOnBranch: z
@@ -140,8 +179,14 @@ const etagHeaders = z.object({ etag: z.string().min(1).optional() });
 
 const treeResponse = z.object({
   truncated: z.boolean().optional(),
-  tree: z.array(z.object({ path: z.string(), type: z.string() })),
+  tree: z.array(z.object({ path: z.string(), type: z.string(), sha: z.string().optional() })),
 });
+
+/**
+ * Tree requests one listing may take when GitHub truncates the recursive tree (over about
+ * 100,000 entries or 7 MB) and it is listed directory by directory instead.
+ */
+const MAX_TREE_REQUESTS = 200;
 
 const gitActor = z.object({ name: z.string().nullish(), date: z.string().nullish() }).nullish();
 const commitsResponse = z.array(
@@ -173,6 +218,8 @@ interface CommitRead {
     message: string;
     parents: readonly string[];
   }[];
+  readonly openFailoverPullRequests?: readonly PullRequestInfo[];
+  readonly failoverBranches?: ReadonlyMap<string, FailoverBranchState>;
 }
 
 /**
@@ -266,10 +313,15 @@ export class GitHubRepo implements GitOpsRepo {
     };
   }
 
-  async read(branch: string, paths: readonly string[]): Promise<Snapshot> {
+  async read(branch: string, paths: readonly string[], options?: ReadOptions): Promise<Snapshot> {
     validateBranch(branch);
     for (const path of paths) validateRepoPath(path);
-    const commit = await this.#readCommit(branch, [...new Set(paths)], false);
+    const commit = await this.#readCommit(
+      branch,
+      [...new Set(paths)],
+      false,
+      options?.failover === true,
+    );
     const files = new Map<string, string | null>();
     const unreadable = new Map<string, string>();
     for (const [path, state] of commit.files) {
@@ -283,8 +335,17 @@ export class GitHubRepo implements GitOpsRepo {
       }
       files.set(path, state.kind === "text" ? state.text : null);
     }
-    if (unreadable.size > 0) return { head: commit.oid, files, unreadable };
-    return { head: commit.oid, files };
+    return {
+      head: commit.oid,
+      files,
+      ...(unreadable.size > 0 ? { unreadable } : {}),
+      ...(commit.openFailoverPullRequests === undefined
+        ? {}
+        : { openFailoverPullRequests: commit.openFailoverPullRequests }),
+      ...(commit.failoverBranches === undefined
+        ? {}
+        : { failoverBranches: commit.failoverBranches }),
+    };
   }
 
   async listFiles(branch: string, prefix: string): Promise<string[]> {
@@ -292,24 +353,64 @@ export class GitHubRepo implements GitOpsRepo {
     if (typeof prefix !== "string" || /[\0\n\r]/.test(prefix) || prefix.startsWith("/")) {
       throw new FailoverError("invalid_input", `invalid prefix ${JSON.stringify(prefix)}`);
     }
+    const budget = { left: MAX_TREE_REQUESTS };
+    const files = await this.#listTree(branch, branch, "", prefix, budget);
+    return files.filter((path) => path.startsWith(prefix));
+  }
+
+  /**
+   * Blob paths under `treeish` (a branch or a tree sha, whose path is `base`): one recursive
+   * request, or, when GitHub truncates it, the directory's own entries and each
+   * subdirectory that can hold `prefix` the same way, so a huge repository still lists.
+   */
+  async #listTree(
+    branch: string,
+    treeish: string,
+    base: string,
+    prefix: string,
+    budget: { left: number },
+  ): Promise<string[]> {
+    const tree = await this.#treeRequest(branch, treeish, true, budget);
+    if (tree.truncated !== true) {
+      return tree.tree.filter((e) => e.type === "blob").map((e) => `${base}${e.path}`);
+    }
+    const flat = await this.#treeRequest(branch, treeish, false, budget);
+    if (flat.truncated === true) throw this.#tooLarge(branch);
+    const out: string[] = [];
+    for (const entry of flat.tree) {
+      const path = `${base}${entry.path}`;
+      if (entry.type === "blob") out.push(path);
+      if (entry.type !== "tree" || entry.sha === undefined) continue;
+      const dir = `${path}/`;
+      if (!dir.startsWith(prefix) && !prefix.startsWith(dir)) continue;
+      out.push(...(await this.#listTree(branch, entry.sha, dir, prefix, budget)));
+    }
+    return out;
+  }
+
+  async #treeRequest(
+    branch: string,
+    treeish: string,
+    recursive: boolean,
+    budget: { left: number },
+  ): Promise<z.infer<typeof treeResponse>> {
+    if (budget.left-- <= 0) throw this.#tooLarge(branch);
     const data = await this.#request(
       "GET /repos/{owner}/{repo}/git/trees/{tree_sha}",
-      { tree_sha: branch, recursive: "1" },
+      recursive ? { tree_sha: treeish, recursive: "1" } : { tree_sha: treeish },
       "tree listing",
       `branch ${branch} not found in ${this.description}`,
     );
-    const tree = this.#parse(treeResponse, data, "tree");
-    if (tree.truncated === true) {
-      throw new FailoverError(
-        "upstream",
-        `the file list of ${branch} in ${this.description} is too large for one GitHub tree ` +
-          "request (GitHub truncated it)",
-        { details: { branch } },
-      );
-    }
-    return tree.tree
-      .filter((entry) => entry.type === "blob" && entry.path.startsWith(prefix))
-      .map((entry) => entry.path);
+    return this.#parse(treeResponse, data, "tree");
+  }
+
+  #tooLarge(branch: string): FailoverError {
+    return new FailoverError(
+      "upstream",
+      `the file list of ${branch} in ${this.description} is too large to list ` +
+        `(GitHub truncated it even directory by directory, or it took over ${MAX_TREE_REQUESTS} requests)`,
+      { details: { branch } },
+    );
   }
 
   async history(branch: string, options: HistoryRequest): Promise<HistoryEntry[]> {
@@ -470,7 +571,7 @@ export class GitHubRepo implements GitOpsRepo {
       throw toFailoverError(error, { action: "commit history", where: this.description, notFound });
     }
     const count = Math.max(walked.length, 1);
-    const parsed = this.#parse(historyResponse(count), data, "commit history");
+    const parsed = this.#parse(historyResponse, data, "commit history");
     const target = parsed.repository?.ref?.target;
     if (target === null || target === undefined) {
       throw new FailoverError("not_found", notFound, { details: { branch } });
@@ -497,23 +598,28 @@ export class GitHubRepo implements GitOpsRepo {
     branch: string,
     paths: readonly string[],
     verify: boolean,
+    failover = false,
   ): Promise<CommitRead> {
     const variables: Record<string, unknown> = {
       owner: this.#owner,
       name: this.#repo,
       qualifiedName: `refs/heads/${branch}`,
     };
+    if (failover) variables.branchName = branch;
     paths.forEach((path, i) => {
       variables[`p${i}`] = path;
     });
     const notFound = `branch ${branch} not found in ${this.description}`;
     let data: unknown;
     try {
-      data = await this.#client.graphql(readFilesQuery(paths.length, { verify }), variables);
+      data = await this.#client.graphql(
+        readFilesQuery(paths.length, { verify, failover }),
+        variables,
+      );
     } catch (error) {
       throw toFailoverError(error, { action: "read", where: this.description, notFound });
     }
-    const parsed = this.#parse(readFilesResponse(paths.length), data, "read");
+    const parsed = this.#parse(readFilesResponse, data, "read");
     if (parsed.repository === null) {
       throw new FailoverError(
         "not_found",
@@ -535,7 +641,15 @@ export class GitHubRepo implements GitOpsRepo {
     paths.forEach((path, i) => {
       files.set(path, fileState(record[`f${i}`]));
     });
+    const pulls = parsed.repository.failoverPulls;
+    const refs = parsed.repository.failoverRefs;
     return {
+      ...(failover && pulls != null && !pulls.pageInfo.hasNextPage
+        ? { openFailoverPullRequests: failoverPullRequests(pulls.nodes, branch) }
+        : {}),
+      ...(failover && refs != null && !refs.pageInfo.hasNextPage
+        ? { failoverBranches: failoverBranchStates(refs.nodes) }
+        : {}),
       oid: target.oid.toLowerCase(),
       url: target.url,
       message: target.message,
@@ -593,6 +707,49 @@ export class GitHubRepo implements GitOpsRepo {
   #commitUrl(sha: string): string {
     return `${this.#serverUrl}/${this.#owner}/${this.#repo}/commit/${sha}`;
   }
+}
+
+/** Open PRs into `base` from a `failover/*` branch of this repository (not a fork's). */
+function failoverPullRequests(
+  nodes: NonNullable<z.infer<typeof failoverPulls>>["nodes"],
+  base: string,
+): PullRequestInfo[] {
+  return nodes.flatMap((n) =>
+    n === null ||
+    n.isCrossRepository ||
+    n.baseRefName !== base ||
+    !n.headRefName.startsWith("failover/")
+      ? []
+      : [
+          {
+            number: n.number,
+            nodeId: n.id,
+            url: n.url,
+            headRef: n.headRefName,
+            headSha: n.headRefOid.toLowerCase(),
+            baseRef: n.baseRefName,
+          },
+        ],
+  );
+}
+
+function failoverBranchStates(
+  nodes: NonNullable<z.infer<typeof failoverRefs>>["nodes"],
+): Map<string, FailoverBranchState> {
+  const out = new Map<string, FailoverBranchState>();
+  for (const n of nodes) {
+    if (n === null || n.target === null) continue;
+    // `refs(refPrefix:)` names a ref without its prefix; keep the "failover/" form either way.
+    const name = n.name.startsWith("failover/") ? n.name : `failover/${n.name}`;
+    const head = n.target.oid.toLowerCase();
+    // A PR of it merged at exactly this head (squash and rebase merges leave the branch's own
+    // commits out of the base): everything on it reached the base all the same.
+    const mergedHere = (n.associatedPullRequests?.nodes ?? []).some(
+      (pr) => pr?.headRefOid.toLowerCase() === head,
+    );
+    out.set(name, { head, unmerged: mergedHere ? 0 : n.compare?.behindBy });
+  }
+  return out;
 }
 
 function oids(parents: z.infer<typeof parentsField> | undefined): string[] {

@@ -12,9 +12,40 @@ const BLOB_FIELDS = "object { __typename ... on Blob { text isTruncated isBinary
  */
 export const LANDED_LOOKBACK = 20;
 
-/** Variables: $owner, $name, $qualifiedName and $p0..$p{count-1}. */
-export function readFilesQuery(count: number, options: { verify?: boolean } = {}): string {
+/** The most open PRs and `failover/*` branches one read lists (GitHub's page limit). */
+export const FAILOVER_LISTING_LIMIT = 100;
+
+/**
+ * With a read for a failover: the open PRs into the branch and the `failover/*` branches (with
+ * how many commits each has that the branch lacks), so the superseded-PR lookup and PR mode's
+ * branch check cost no call of their own. Needs $branchName (the short name).
+ */
+const FAILOVER_FIELDS = [
+  "    id",
+  `    failoverPulls: pullRequests(states: [OPEN], baseRefName: $branchName, first: ${FAILOVER_LISTING_LIMIT}) {`,
+  "      nodes { id number url headRefName headRefOid baseRefName isCrossRepository }",
+  "      pageInfo { hasNextPage }",
+  "    }",
+  `    failoverRefs: refs(refPrefix: "refs/heads/failover/", first: ${FAILOVER_LISTING_LIMIT}) {`,
+  "      nodes {",
+  "        name",
+  "        target { oid }",
+  "        compare(headRef: $branchName) { behindBy }",
+  "        associatedPullRequests(states: [MERGED], first: 1, orderBy: { field: UPDATED_AT, direction: DESC }) {",
+  "          nodes { headRefOid }",
+  "        }",
+  "      }",
+  "      pageInfo { hasNextPage }",
+  "    }",
+];
+
+/** Variables: $owner, $name, $qualifiedName and $p0..$p{count-1} (and $branchName with `failover`). */
+export function readFilesQuery(
+  count: number,
+  options: { verify?: boolean; failover?: boolean } = {},
+): string {
   const vars = ["$owner: String!", "$name: String!", "$qualifiedName: String!"];
+  if (options.failover === true) vars.push("$branchName: String!");
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
     vars.push(`$p${i}: String!`);
@@ -33,14 +64,21 @@ export function readFilesQuery(count: number, options: { verify?: boolean } = {}
     options.verify === true ? "FailoverVerifyCommit" : "FailoverReadFiles",
     vars,
     [...extra, ...files],
+    options.failover === true ? FAILOVER_FIELDS : [],
   );
 }
 
-/** `query name(vars) { repository { ref { target { ... on Commit { oid <fields> } } } } }`. */
-function onBranchHead(name: string, vars: readonly string[], fields: readonly string[]): string {
+/** `query name(vars) { repository { <repoFields> ref { target { ... on Commit { oid <fields> } } } } }`. */
+function onBranchHead(
+  name: string,
+  vars: readonly string[],
+  fields: readonly string[],
+  repoFields: readonly string[] = [],
+): string {
   return [
     `query ${name}(${vars.join(", ")}) {`,
     "  repository(owner: $owner, name: $name) {",
+    ...repoFields,
     "    ref(qualifiedName: $qualifiedName) {",
     "      target {",
     "        __typename",
@@ -79,3 +117,14 @@ export function historyQuery(count: number): string {
   if (count === 0) walks.push(`          h0: history(first: $first) { ${HISTORY_FIELDS} }`);
   return onBranchHead("FailoverHistory", vars, walks);
 }
+
+/** A compare-and-swap move of one branch: GitHub refuses unless it is at `beforeOid`. */
+export const UPDATE_REFS_MUTATION = [
+  "mutation FailoverMoveBranch($input: UpdateRefsInput!) {",
+  "  updateRefs(input: $input) { clientMutationId }",
+  "}",
+].join("\n");
+
+/** The repository's node id (for updateRefs). */
+export const REPOSITORY_ID_QUERY =
+  "query FailoverRepositoryId($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { id } }";

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
 import { FailoverError } from "../../domain/errors.js";
 
 /** Applied to every git invocation so file bytes round-trip exactly and output is parseable. */
@@ -59,6 +59,8 @@ export interface GitRunnerOptions {
   readonly authorName: string;
   readonly authorEmail: string;
   readonly timeoutMs: number;
+  /** Told of every git process started (its arguments): how tests count them. */
+  readonly onSpawn?: (args: readonly string[]) => void;
 }
 
 /** Runs the git CLI in one repository: argument arrays, no shell, no prompts, fixed identity. */
@@ -91,6 +93,7 @@ export class GitRunner {
   run(args: readonly string[], options: GitRunOptions = {}): Promise<Buffer> {
     const fullArgs = ["-C", this.#options.dir, ...BASE_CONFIG, ...args];
     const env = options.env === undefined ? this.#baseEnv : { ...this.#baseEnv, ...options.env };
+    this.#options.onSpawn?.(args);
     return new Promise<Buffer>((resolvePromise, reject) => {
       const child = execFile(
         "git",
@@ -129,6 +132,16 @@ export class GitRunner {
         // git may exit before reading all of stdin; the exit status reports the real problem.
       });
       child.stdin?.end(options.input ?? "");
+    });
+  }
+
+  /** A long-lived git process with piped stdio (e.g. `cat-file --batch`); the caller owns it. */
+  start(args: readonly string[]): ChildProcessWithoutNullStreams {
+    this.#options.onSpawn?.(args);
+    return spawn("git", ["-C", this.#options.dir, ...BASE_CONFIG, ...args], {
+      env: this.#baseEnv,
+      stdio: ["pipe", "pipe", "pipe"],
+      windowsHide: true,
     });
   }
 

@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, unlink } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { FailoverError, StaleHeadError } from "../../domain/errors.js";
 import {
@@ -14,11 +13,13 @@ import {
   type SeenHead,
   type Snapshot,
 } from "../port.js";
+import { type BatchObject, CatFileBatch } from "./cat-file-batch.js";
 import { DEFAULT_GIT_TIMEOUT_MS, GitRunner, gitFailure } from "./git-cli.js";
 import {
+  isOwnerAlive,
   type Journal,
   type LockRecord,
-  makeTempDir,
+  PROCESS_ID,
   type RepoPaths,
   sweepTempDirs,
   withRepoLock,
@@ -40,19 +41,30 @@ export interface LocalGitRepoOptions {
   readonly authorEmail?: string;
   /** Per git process; default 30 s. */
   readonly timeoutMs?: number;
+  /** How long a commit waits for another live process's lock; default `timeoutMs`. */
+  readonly lockWaitMs?: number;
   /**
    * Called when the checked-out work tree could not be brought along after a commit, and
    * when a dead process's leftovers were recovered.
    */
   readonly onWarning?: (message: string, error: unknown) => void;
+  /** Told of every git process this repository starts (its arguments): tests count them. */
+  readonly onGitProcess?: (args: readonly string[]) => void;
 }
 
+/** Where a commit is built before it lands: `<prefix><pid>-<process id>-<n>`, ours alone. */
+const TEMP_REF_PREFIX = "refs/failover-api/tmp/";
+let tempRefCount = 0;
+
 /**
- * The GitOpsRepo port over a repository on disk, through the git CLI. Commits are built with
- * plumbing in a temporary index (the repository's own index and work tree are never used to
- * build them) and land with a compare-and-swap `git update-ref`. The ref update and the
- * work-tree step run under an advisory lock that journals them, so what a killed process
- * leaves behind is recovered by the next one (rules in recovery.ts).
+ * The GitOpsRepo port over a repository on disk, through the git CLI, with as few git
+ * processes as it can: reads go through one long-lived `git cat-file --batch`; a commit is
+ * built by one `git fast-import` (blobs, trees and the commit, from the parent's tree, no
+ * index) on a temporary ref of ours, and lands with one `git update-ref --stdin` transaction
+ * (compare-and-swap on the branch, the temporary ref deleted); a checked-out work tree takes
+ * two more (refresh, `read-tree -m -u`). The ref update and the work-tree step run under an
+ * advisory lock that journals them, so what a killed process leaves behind is recovered by
+ * the next one (rules in recovery.ts).
  */
 export class LocalGitRepo implements GitOpsRepo {
   readonly description: string;
@@ -60,9 +72,12 @@ export class LocalGitRepo implements GitOpsRepo {
   readonly #git: GitRunner;
   readonly #onWarning: ((message: string, error: unknown) => void) | undefined;
   readonly #timeoutMs: number;
+  readonly #lockWaitMs: number;
   #bare: Promise<boolean> | undefined;
   #paths: Promise<RepoPaths> | undefined;
   #startup: Promise<void> | undefined;
+  readonly #batch: CatFileBatch;
+  readonly #author: string;
 
   constructor(options: LocalGitRepoOptions) {
     this.dir = resolve(options.dir);
@@ -72,9 +87,21 @@ export class LocalGitRepo implements GitOpsRepo {
       authorName: options.authorName ?? DEFAULT_AUTHOR_NAME,
       authorEmail: options.authorEmail ?? DEFAULT_AUTHOR_EMAIL,
       timeoutMs: options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS,
+      ...(options.onGitProcess === undefined ? {} : { onSpawn: options.onGitProcess }),
     });
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS;
+    this.#lockWaitMs = options.lockWaitMs ?? this.#timeoutMs;
     this.#onWarning = options.onWarning;
+    this.#batch = new CatFileBatch(() => this.#git.start(["cat-file", "--batch"]), this.#timeoutMs);
+    this.#author = identity(
+      options.authorName ?? DEFAULT_AUTHOR_NAME,
+      options.authorEmail ?? DEFAULT_AUTHOR_EMAIL,
+    );
+  }
+
+  /** Ends the long-lived git process (it also ends with this process). */
+  close(): void {
+    this.#batch.close();
   }
 
   /**
@@ -109,13 +136,40 @@ export class LocalGitRepo implements GitOpsRepo {
       paths,
       journal,
       {
-        timeoutMs: this.#timeoutMs,
+        timeoutMs: this.#lockWaitMs,
         recover: (dead, removed) => this.#recover(dead, removed),
       },
       fn,
     );
     await sweepTempDirs(paths).catch(() => 0);
+    await this.#sweepTempRefs(paths).catch(() => 0);
     return result;
+  }
+
+  /**
+   * Temporary refs (and their git lock files) of dead processes: a commit built but never
+   * landed. Read from the directory, so a clean repository costs no git process.
+   */
+  async #sweepTempRefs(paths: RepoPaths): Promise<number> {
+    const root = join(paths.commonDir, TEMP_REF_PREFIX);
+    const names = await readdir(root).catch(() => [] as string[]);
+    const dead = names.filter((name) => {
+      const match = /^(\d+)-([0-9a-f-]{36})-\d+(\.lock)?$/.exec(name);
+      return match !== null && !isOwnerAlive({ pid: Number(match[1]), process: match[2] ?? "" });
+    });
+    // Lock files first: git cannot delete a ref whose lock file is still there.
+    dead.sort((a, b) => Number(b.endsWith(".lock")) - Number(a.endsWith(".lock")));
+    let removed = 0;
+    for (const name of dead) {
+      try {
+        if (name.endsWith(".lock")) await unlink(join(root, name));
+        else await this.#git.run(["update-ref", "-d", `${TEMP_REF_PREFIX}${name}`]);
+        removed++;
+      } catch (error) {
+        this.#onWarning?.(`${this.description}: could not remove ${TEMP_REF_PREFIX}${name}`, error);
+      }
+    }
+    return removed;
   }
 
   /** A dead process's step: bring the index and work tree to the head for its paths. */
@@ -193,9 +247,9 @@ export class LocalGitRepo implements GitOpsRepo {
     const files = new Map<string, string | null>();
     const unique = [...new Set(paths)];
     if (unique.length === 0) return { head, files };
-    const input = unique.map((path) => `${head}:${path}\n`).join("");
-    const out = await this.#git.run(["cat-file", "--batch"], { input });
-    const blobs = parseCatFileBatch(out, unique.length);
+    // By the head's oid: every file from that one commit, whatever lands meanwhile.
+    const objects = await this.#batch.get(unique.map((path) => `${head}:${path}`));
+    const blobs = objects.map((o) => (o?.type === "blob" ? o.content.toString("utf8") : null));
     // The same limits as GitHub's GraphQL read, so both backends refuse and skip alike.
     const unreadable = new Map<string, string>();
     unique.forEach((path, i) => {
@@ -269,28 +323,38 @@ export class LocalGitRepo implements GitOpsRepo {
     const head = await this.#requireHead(branch);
     if (head !== expected) throw new StaleHeadError(branch, expected, head);
 
-    const paths = await this.#repoPaths();
-    const tree = await buildTree(this.#git, expected, changes, () => makeTempDir(paths));
-    const sha = (
-      await this.#git.text(["commit-tree", "--no-gpg-sign", tree, "-p", expected], {
-        input: message,
-      })
-    ).trim();
+    const modes = await existingModes(this.#batch, expected, changes);
+    const tempRef = `${TEMP_REF_PREFIX}${process.pid}-${PROCESS_ID}-${++tempRefCount}`;
+    const sha = await fastImportCommit(this.#git, {
+      ref: tempRef,
+      parent: expected,
+      changes,
+      modes,
+      message,
+      identity: this.#author,
+    });
 
     const journal: Journal = { branch, from: expected, to: sha, paths: changes.map((c) => c.path) };
     await serialize(this.dir, () =>
       this.#withLock(journal, async () => {
         try {
-          await this.#git.run([
-            "update-ref",
-            "-m",
-            `failover-api: ${firstLine(message)}`,
-            `refs/heads/${branch}`,
-            sha,
-            expected,
-          ]);
+          // One transaction: the branch moves only from `expected`, and the build ref goes.
+          await this.#git.run(
+            ["update-ref", "-m", `failover-api: ${firstLine(message)}`, "--stdin"],
+            {
+              input: [
+                "start",
+                `update refs/heads/${branch} ${sha} ${expected}`,
+                `delete ${tempRef} ${sha}`,
+                "prepare",
+                "commit",
+                "",
+              ].join("\n"),
+            },
+          );
         } catch (error) {
-          const actual = await resolveBranch(this.#git, branch).catch(() => undefined);
+          await this.#git.run(["update-ref", "-d", tempRef, sha]).catch(() => undefined);
+          const actual = await this.#resolveHead(branch).catch(() => undefined);
           if (actual !== expected) throw new StaleHeadError(branch, expected, actual);
           throw error;
         }
@@ -300,14 +364,29 @@ export class LocalGitRepo implements GitOpsRepo {
     return { sha, url: undefined };
   }
 
+  /** The branch's commit, through the long-lived reader (no process). */
+  async #resolveHead(branch: string): Promise<string | undefined> {
+    const [object] = await this.#batch.get([`refs/heads/${branch}^{commit}`]);
+    return object?.type === "commit" ? object.oid.toLowerCase() : undefined;
+  }
+
   async #requireHead(branch: string): Promise<string> {
-    const head = await resolveBranch(this.#git, branch);
+    const head = await this.#resolveHead(branch);
     if (head === undefined) {
       throw new FailoverError("not_found", `branch ${branch} not found in ${this.description}`, {
         details: { branch },
       });
     }
     return head;
+  }
+
+  /** What HEAD names, read from its file (`ref: refs/heads/x`); git is asked otherwise. */
+  async #checkedOut(): Promise<string | undefined> {
+    const { gitDir } = await this.#repoPaths();
+    const text = await readFile(join(gitDir, "HEAD"), "utf8").catch(() => undefined);
+    const match = text === undefined ? null : /^ref: (refs\/\S+)\n?$/.exec(text);
+    if (match?.[1] !== undefined) return match[1];
+    return symbolicHead(this.#git);
   }
 
   /**
@@ -320,7 +399,7 @@ export class LocalGitRepo implements GitOpsRepo {
         .text(["rev-parse", "--is-bare-repository"])
         .then((out) => out.trim() === "true");
       if (await this.#bare) return;
-      if ((await symbolicHead(this.#git)) !== `refs/heads/${branch}`) return;
+      if ((await this.#checkedOut()) !== `refs/heads/${branch}`) return;
       await this.#git.run(["update-index", "-q", "--refresh"]).catch(() => undefined);
       await this.#git.run(["read-tree", "-m", "-u", from, to]);
     } catch (error) {
@@ -357,19 +436,19 @@ export async function initRepo(
     timeoutMs: DEFAULT_GIT_TIMEOUT_MS,
   });
   await git.run(["init", "-q", `--initial-branch=${branch}`]);
-  const tree = await buildTree(git, undefined, changes, () =>
-    mkdtemp(join(tmpdir(), "failover-api-index-")),
-  );
-  const sha = (await git.text(["commit-tree", "--no-gpg-sign", tree], { input: message })).trim();
-  // Empty old value: the branch must not exist yet.
-  await git.run([
-    "update-ref",
-    "-m",
-    `initRepo: ${firstLine(message)}`,
-    `refs/heads/${branch}`,
-    sha,
-    "",
-  ]);
+  const tempRef = `${TEMP_REF_PREFIX}${process.pid}-${PROCESS_ID}-${++tempRefCount}`;
+  const sha = await fastImportCommit(git, {
+    ref: tempRef,
+    parent: undefined,
+    changes,
+    modes: new Map(),
+    message,
+    identity: identity(DEFAULT_AUTHOR_NAME, DEFAULT_AUTHOR_EMAIL),
+  });
+  // Zero old value: the branch must not exist yet.
+  await git.run(["update-ref", "-m", `initRepo: ${firstLine(message)}`, "--stdin"], {
+    input: `start\ncreate refs/heads/${branch} ${sha}\ndelete ${tempRef} ${sha}\nprepare\ncommit\n`,
+  });
   await git.run(["symbolic-ref", "HEAD", `refs/heads/${branch}`]);
   await git.run(["read-tree", "--reset", "-u", sha]);
   return sha;
@@ -427,41 +506,127 @@ async function symbolicHead(git: GitRunner): Promise<string | undefined> {
   }
 }
 
+/** `Name <email>` for fast-import's author and committer lines (no `<`, `>` or newlines). */
+function identity(name: string, email: string): string {
+  const clean = (v: string) => v.replace(/[<>\n\r\0]/g, "").trim();
+  return `${clean(name)} <${clean(email)}>`;
+}
+
+/** A path as fast-import reads it: C-style quoted, so any name is taken literally. */
+function quotePath(path: string): string {
+  return `"${path.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
 /**
- * Writes the blobs and a tree equal to `base` (or empty) with `changes` applied, using a
- * throw-away index file so the repository's own index is never touched.
+ * One `git fast-import`: the blobs, the trees (the parent's with `changes` applied; no index)
+ * and the commit, on `ref` (a temporary ref of ours, so nothing else moves). Returns the
+ * commit's oid. Small imports are written as loose objects (fastimport.unpackLimit).
  */
-async function buildTree(
+async function fastImportCommit(
   git: GitRunner,
-  base: string | undefined,
-  changes: readonly FileChange[],
-  makeTemp: () => Promise<string>,
+  commit: {
+    readonly ref: string;
+    readonly parent: string | undefined;
+    readonly changes: readonly FileChange[];
+    readonly modes: ReadonlyMap<string, string>;
+    readonly message: string;
+    readonly identity: string;
+  },
 ): Promise<string> {
-  const modes =
-    base === undefined ? new Map<string, string>() : await existingModes(git, base, changes);
-  const blobs = await Promise.all(
-    changes.map(async (change) =>
-      (
-        await git.text(["hash-object", "-w", "--no-filters", "--stdin"], {
-          input: Buffer.from(change.text, "utf8"),
-        })
-      ).trim(),
+  const when = `${Math.floor(Date.now() / 1000)} +0000`;
+  const message = Buffer.from(commit.message, "utf8");
+  const parts: Buffer[] = [
+    Buffer.from(
+      `feature done\ncommit ${commit.ref}\nmark :1\n` +
+        `author ${commit.identity} ${when}\ncommitter ${commit.identity} ${when}\n` +
+        `data ${message.length}\n`,
     ),
-  );
-  const tmp = await makeTemp();
-  try {
-    const env = { GIT_INDEX_FILE: join(tmp, "index") };
-    if (base !== undefined) await git.run(["read-tree", base], { env });
-    if (changes.length > 0) {
-      const info = changes
-        .map((change, i) => `${modes.get(change.path) ?? "100644"} ${blobs[i]}\t${change.path}\0`)
-        .join("");
-      await git.run(["update-index", "--add", "-z", "--index-info"], { env, input: info });
-    }
-    return (await git.text(["write-tree"], { env })).trim();
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
+    message,
+    Buffer.from(`\n${commit.parent === undefined ? "" : `from ${commit.parent}\n`}`),
+  ];
+  for (const change of commit.changes) {
+    const data = Buffer.from(change.text, "utf8");
+    const mode = commit.modes.get(change.path) ?? "100644";
+    parts.push(
+      Buffer.from(`M ${mode} inline ${quotePath(change.path)}\ndata ${data.length}\n`),
+      data,
+      Buffer.from("\n"),
+    );
   }
+  parts.push(Buffer.from("\nget-mark :1\ndone\n"));
+  const out = await git.text(["fast-import", "--quiet"], { input: Buffer.concat(parts) });
+  const sha = out.trim().split("\n").pop() ?? "";
+  if (!/^[0-9a-f]{40,64}$/.test(sha)) {
+    throw new FailoverError("upstream", `git fast-import gave no commit id (${out.slice(0, 80)})`);
+  }
+  return sha;
+}
+
+/** The entries of a tree object: name -> mode ("100644", "40000", ...). */
+function treeEntries(tree: BatchObject): Map<string, string> {
+  const oidBytes = tree.oid.length / 2;
+  const out = new Map<string, string>();
+  const { content } = tree;
+  let pos = 0;
+  while (pos < content.length) {
+    const space = content.indexOf(0x20, pos);
+    const nul = content.indexOf(0, space + 1);
+    if (space < 0 || nul < 0) throw new FailoverError("upstream", "unreadable tree object");
+    out.set(
+      content.subarray(space + 1, nul).toString("utf8"),
+      content.subarray(pos, space).toString("ascii"),
+    );
+    pos = nul + 1 + oidBytes;
+  }
+  return out;
+}
+
+/**
+ * Modes of files being changed that already exist at `base`, from the trees of their
+ * directories (one batch round trip); refuses a directory or a non-regular file in the way.
+ */
+async function existingModes(
+  batch: CatFileBatch,
+  base: string,
+  changes: readonly FileChange[],
+): Promise<Map<string, string>> {
+  const dirs = new Set<string>([""]);
+  for (const change of changes) for (const parent of ancestors(change.path)) dirs.add(parent);
+  const names = [...dirs];
+  const objects = await batch.get(names.map((d) => (d === "" ? `${base}^{tree}` : `${base}:${d}`)));
+  const trees = new Map<string, Map<string, string>>();
+  names.forEach((dir, i) => {
+    const object = objects[i];
+    if (object?.type === "tree") trees.set(dir, treeEntries(object));
+  });
+  const modeAt = (path: string): string | undefined => {
+    const slash = path.lastIndexOf("/");
+    return trees.get(slash < 0 ? "" : path.slice(0, slash))?.get(path.slice(slash + 1));
+  };
+  const modes = new Map<string, string>();
+  for (const change of changes) {
+    for (const parent of ancestors(change.path)) {
+      const mode = modeAt(parent);
+      if (mode !== undefined && mode !== "40000") {
+        throw new FailoverError(
+          "invalid_input",
+          `cannot write below ${parent}: it is a file, not a directory`,
+          { details: { path: parent } },
+        );
+      }
+    }
+    const mode = modeAt(change.path);
+    if (mode === undefined) continue;
+    if (mode === "100644" || mode === "100755") {
+      modes.set(change.path, mode);
+    } else {
+      const what = mode === "40000" ? "a directory" : `not a regular file (${mode})`;
+      throw new FailoverError("invalid_input", `cannot write ${change.path}: it is ${what}`, {
+        details: { path: change.path },
+      });
+    }
+  }
+  return modes;
 }
 
 /** The blob id of `path` at `commit`, or "missing". */
@@ -490,39 +655,6 @@ async function workTreeBlob(git: GitRunner, top: string, path: string): Promise<
   }
 }
 
-/** Modes of files being changed that already exist at `base`; refuses trees in the way. */
-async function existingModes(
-  git: GitRunner,
-  base: string,
-  changes: readonly FileChange[],
-): Promise<Map<string, string>> {
-  const targets = new Set(changes.map((c) => c.path));
-  const lookups = new Set<string>(targets);
-  for (const path of targets) for (const parent of ancestors(path)) lookups.add(parent);
-  const out = await git.text(["ls-tree", "-z", "--full-tree", base, "--", ...lookups]);
-  const modes = new Map<string, string>();
-  for (const entry of parseLsTree(out)) {
-    if (!lookups.has(entry.path)) continue;
-    if (targets.has(entry.path)) {
-      if (entry.mode === "100644" || entry.mode === "100755") {
-        modes.set(entry.path, entry.mode);
-      } else {
-        const what = entry.type === "tree" ? "a directory" : `not a regular file (${entry.mode})`;
-        throw new FailoverError("invalid_input", `cannot write ${entry.path}: it is ${what}`, {
-          details: { path: entry.path },
-        });
-      }
-    } else if (entry.type !== "tree") {
-      throw new FailoverError(
-        "invalid_input",
-        `cannot write below ${entry.path}: it is a file, not a directory`,
-        { details: { path: entry.path } },
-      );
-    }
-  }
-  return modes;
-}
-
 function ancestors(path: string): string[] {
   const parts = path.split("/");
   const out: string[] = [];
@@ -540,28 +672,6 @@ function parseLsTree(out: string): TreeEntry[] {
     entries.push({ mode, type, oid, path: record.slice(tab + 1) });
   }
   return entries;
-}
-
-/** `git cat-file --batch` output for `count` requests: blob text, or null (missing, not a blob). */
-function parseCatFileBatch(out: Buffer, count: number): (string | null)[] {
-  const results: (string | null)[] = [];
-  let pos = 0;
-  for (let i = 0; i < count; i++) {
-    const eol = out.indexOf(0x0a, pos);
-    if (eol < 0) throw new FailoverError("upstream", "git cat-file --batch: truncated output");
-    const header = out.subarray(pos, eol).toString("utf8");
-    pos = eol + 1;
-    const match = /^[0-9a-f]{40,64} (\S+) (\d+)$/.exec(header);
-    if (match === null) {
-      results.push(null); // "<name> missing" / "ambiguous"
-      continue;
-    }
-    const size = Number(match[2]);
-    const content = out.subarray(pos, pos + size);
-    pos += size + 1; // content is followed by a newline
-    results.push(match[1] === "blob" ? content.toString("utf8") : null);
-  }
-  return results;
 }
 
 function validateMessage(message: unknown): string {
