@@ -330,6 +330,24 @@ describe("the OpenAPI document", () => {
     } finally {
       await loop.close();
     }
+    // Without API tokens, automation is refused (403), never open to anyone.
+    // (The helper sets a token; undefined unsets it, as an environment without the variable.)
+    const noTokens = { FAILOVER_API_TOKENS: undefined } as unknown as Record<string, string>;
+    const open = await startAutomationServer((demo) => demo, noTokens);
+    try {
+      const am = "/api/alertmanager";
+      const down = alertPayload({ node: "primary", startsAt: new Date(Date.now() - 5 * 60_000) });
+      const refused = await checker.check(
+        { call: (path, init) => fetch(`${open.url}${path}`, init) },
+        "POST",
+        am,
+        am,
+        { body: JSON.stringify(down), headers: { "content-type": "application/json" } },
+      );
+      expect(refused.status).toBe(403);
+    } finally {
+      await open.close();
+    }
   });
 
   it("describes every outcome of the closed vocabulary, for a service and for a node", () => {

@@ -124,6 +124,8 @@ function dryRunRead(
   const { "202": _accepted, ...responses } = write.responses;
   return {
     ...write,
+    // A dry run answers at once: `wait` does not apply.
+    requestParams: { ...write.requestParams, query: failoverQuery.omit({ wait: true }) },
     responses,
     operationId: `${write.operationId}DryRun`,
     summary: "The same with ?dry-run=true: the plan and diff, nothing written (405 without it)",

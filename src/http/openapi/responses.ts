@@ -5,10 +5,11 @@ import { WORKLOAD_STATES } from "../../domain/state.js";
 import { PHASES } from "../../operations/operation.js";
 
 /**
- * The JSON bodies the routes serve, as they serve them today (src/http/routes.ts,
- * render-result.ts, error-response.ts, readiness.ts). Strict objects: a field added to a
- * route without being described here fails test/http/openapi-responses.test.ts. A field
- * whose value can be absent is omitted from the JSON (never `null`) unless it says nullable.
+ * The JSON bodies the routes serve (src/presenters/http-json.ts, src/http/error-response.ts,
+ * readiness.ts, src/automation/automation-router.ts, src/operations). Strict objects: a field
+ * served but not described here fails test/http/openapi.test.ts, and a view type that differs
+ * from its schema fails `tsc` in views-match.ts. A field whose value can be absent is omitted
+ * from the JSON (never `null`) unless it says nullable.
  */
 
 export const ErrorBody = z
