@@ -37,6 +37,17 @@ class ResponseChecker {
 
   constructor(readonly doc: Doc) {}
 
+  /** Why `body` does not fit the JSON request body documented for `template`; "" when it does. */
+  requestErrors(method: string, template: string, body: unknown): string {
+    const operation = this.doc.paths[template]?.[method.toLowerCase()] as
+      | { requestBody?: { content: Record<string, { schema: object }> } }
+      | undefined;
+    const schema = operation?.requestBody?.content["application/json"]?.schema;
+    if (schema === undefined) return `${method} ${template} documents no JSON body`;
+    const validate = this.#ajv.compile({ ...schema, components: this.doc.components });
+    return validate(body) ? "" : this.#ajv.errorsText(validate.errors);
+  }
+
   /** Fetches `path` and checks the answer against `template`'s operation in the document. */
   async check(
     server: Pick<OpsServer, "call">,
@@ -304,6 +315,12 @@ describe("the OpenAPI document", () => {
       expect((await c("GET", op, "/api/operations/bad%20id")).status).toBe(400);
 
       const fe = "/api/flux/events";
+      // What Alertmanager and notification-controller really send fits the documented bodies.
+      expect(checker.requestErrors("POST", am, down)).toBe("");
+      expect(
+        checker.requestErrors("POST", fe, fluxEvent({ name: "apps", revision: "0".repeat(40) })),
+      ).toBe("");
+      expect(checker.requestErrors("POST", am, { ...down, version: "3" })).not.toBe("");
       const sha = (applied.body.alerts as { commit?: { sha: string } }[])[0]?.commit?.sha ?? "";
       const event = JSON.stringify(fluxEvent({ name: "apps", revision: sha }));
       expect((await c("POST", fe, fe, json(event))).status).toBe(401);

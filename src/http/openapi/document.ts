@@ -278,7 +278,15 @@ export function openApiDocument(
           security: [{ bearer: [] }],
           requestBody: {
             required: true,
-            content: { "application/json": { schema: alertmanagerPayloadSchema } },
+            content: {
+              "application/json": {
+                schema: alertmanagerPayloadSchema.meta({
+                  id: "AlertmanagerPayload",
+                  description:
+                    "Alertmanager's webhook payload, version 4: the fields read (others are accepted and ignored).",
+                }),
+              },
+            },
           },
           responses: {
             "200": json("every alert's outcome, a retry's the same", AlertmanagerAnswer),
@@ -299,7 +307,15 @@ export function openApiDocument(
           requestParams: { header: signatureHeader },
           requestBody: {
             required: true,
-            content: { "application/json": { schema: fluxEventSchema } },
+            content: {
+              "application/json": {
+                schema: fluxEventSchema.meta({
+                  id: "FluxEvent",
+                  description:
+                    "A notification-controller event: the fields read (others are accepted and ignored).",
+                }),
+              },
+            },
           },
           responses: {
             "202": json("accepted; the operations it settled", FluxEventAnswer),
