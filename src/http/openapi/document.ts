@@ -70,9 +70,9 @@ const WRITE_ERRORS = [400, 401, 404, 405, 409, 413, 414, 415, 422, 423, 429, 500
  * is being extended elsewhere: described here until it has them, and then its own win.
  */
 const PENDING_FAILOVER_QUERY = {
-  wait: z.enum(["true", "false"]).optional().meta({
+  wait: z.string().optional().meta({
     description:
-      "`false`: answer 202 at once with `Location: /api/operations/<id>` and run in the background",
+      "`false` (also `0`, `no`: src/operations/accepted.ts): answer 202 at once with `Location: /api/operations/<id>` and run in the background",
   }),
   accept_data_loss: z.enum(["true", "false"]).optional().meta({
     description: "`true`: promote even though the backup copy is older than the service's max_rpo",
@@ -326,7 +326,8 @@ export function openApiDocument(
       [webhookPath]: {
         post: {
           operationId: "githubWebhook",
-          summary: "GitHub App webhooks (GitHub App mode; signed with WEBHOOK_SECRET, no token)",
+          summary:
+            "GitHub App webhooks: ChatOps comments, workflow and repository dispatches, pushes, and the commit `status` events of Flux's `github` Provider that confirm a failover (GitHub App mode; signed with WEBHOOK_SECRET, no token)",
           responses: {
             "200": { description: "accepted", content: { "text/plain": { schema: z.string() } } },
             "400": {
