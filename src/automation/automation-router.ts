@@ -22,7 +22,7 @@ export interface AutomationRouteDeps {
   readonly logger: Logger;
 }
 
-const OPERATION_ID = /^[A-Za-z0-9._-]{1,200}$/;
+export const OPERATION_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
 /**
  * Mounted at /api BEFORE the API's 4 KiB body limit: Alertmanager groups and Flux events

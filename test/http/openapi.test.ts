@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -5,6 +6,13 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OUTCOMES } from "../../src/domain/outcome.js";
+import {
+  ALERT_TOKEN,
+  alertPayload,
+  FLUX_SECRET,
+  fluxEvent,
+  startAutomationServer,
+} from "../automation/automation-server.js";
 import { git } from "../helpers/git.js";
 import { issueComment } from "../helpers/webhook-payloads.js";
 import { type OpsServer, startOpsAppServer, startOpsServer } from "../ops/ops-server.js";
@@ -29,9 +37,20 @@ class ResponseChecker {
 
   constructor(readonly doc: Doc) {}
 
+  /** Why `body` does not fit the JSON request body documented for `template`; "" when it does. */
+  requestErrors(method: string, template: string, body: unknown): string {
+    const operation = this.doc.paths[template]?.[method.toLowerCase()] as
+      | { requestBody?: { content: Record<string, { schema: object }> } }
+      | undefined;
+    const schema = operation?.requestBody?.content["application/json"]?.schema;
+    if (schema === undefined) return `${method} ${template} documents no JSON body`;
+    const validate = this.#ajv.compile({ ...schema, components: this.doc.components });
+    return validate(body) ? "" : this.#ajv.errorsText(validate.errors);
+  }
+
   /** Fetches `path` and checks the answer against `template`'s operation in the document. */
   async check(
-    server: OpsServer,
+    server: Pick<OpsServer, "call">,
     method: string,
     template: string,
     path: string,
@@ -60,7 +79,7 @@ class ResponseChecker {
       throw new Error(`${key}: ${this.#ajv.errorsText(validate.errors)}\n${text.slice(0, 800)}`);
     }
     this.answered.add(key);
-    return { status, body: body as Record<string, unknown> };
+    return { status, body: body as Record<string, unknown>, headers: res.headers };
   }
 }
 
@@ -255,6 +274,99 @@ describe("the OpenAPI document", () => {
     }
   });
 
+  it("matches the closed loop's routes: Alertmanager, Flux events, operations", async () => {
+    const loop = await startAutomationServer(
+      (demo) =>
+        `nodes:\n  k3s-w1: primary\n  k3s-w2: backup\n${demo.replace(
+          "    backup_node_label: backup\n",
+          "    backup_node_label: backup\n    auto_failover: true\n",
+        )}`,
+    );
+    const call = (path: string, init: RequestInit & { token?: string } = {}) => {
+      const { token, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
+      return fetch(`${loop.url}${path}`, { ...rest, headers });
+    };
+    const c = (m: string, t: string, p: string, init?: RequestInit & { token?: string }) =>
+      checker.check({ call }, m, t, p, init);
+    const json = (body: unknown, headers: Record<string, string> = {}) => ({
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      headers: { "content-type": "application/json", ...headers },
+    });
+    try {
+      const am = "/api/alertmanager";
+      const down = alertPayload({ node: "k3s-w1", startsAt: new Date(Date.now() - 5 * 60_000) });
+      expect((await c("POST", am, am, json(down))).status).toBe(401);
+      const v3 = json({ ...down, version: "3" });
+      expect((await c("POST", am, am, { ...v3, token: ALERT_TOKEN })).status).toBe(400);
+      const applied = await c("POST", am, am, { ...json(down), token: ALERT_TOKEN });
+      const [outcome] = applied.body.alerts as { result: string; operation?: string }[];
+      expect(outcome?.result).toBe("applied");
+      const id = outcome?.operation ?? "";
+      expect(id).not.toBe("");
+      const again = await c("POST", am, am, { ...json(down), token: ALERT_TOKEN });
+      expect((again.body.alerts as { duplicate: boolean }[])[0]?.duplicate).toBe(true);
+
+      const op = "/api/operations/{id}";
+      const committed = await c("GET", op, `/api/operations/${id}`);
+      expect((committed.body.operation as { status: string }).status).toBe("committed");
+      expect((await c("GET", op, "/api/operations/no-such-operation")).status).toBe(404);
+      expect((await c("GET", op, "/api/operations/bad%20id")).status).toBe(400);
+
+      const fe = "/api/flux/events";
+      // What Alertmanager and notification-controller really send fits the documented bodies.
+      expect(checker.requestErrors("POST", am, down)).toBe("");
+      expect(
+        checker.requestErrors("POST", fe, fluxEvent({ name: "apps", revision: "0".repeat(40) })),
+      ).toBe("");
+      expect(checker.requestErrors("POST", am, { ...down, version: "3" })).not.toBe("");
+      const sha = (applied.body.alerts as { commit?: { sha: string } }[])[0]?.commit?.sha ?? "";
+      const event = JSON.stringify(fluxEvent({ name: "apps", revision: sha }));
+      expect((await c("POST", fe, fe, json(event))).status).toBe(401);
+      const signature = `sha256=${createHmac("sha256", FLUX_SECRET).update(event).digest("hex")}`;
+      const settled = await c("POST", fe, fe, json(event, { "x-signature": signature }));
+      expect(settled.status).toBe(202);
+      expect(settled.body.operations).toEqual([id]);
+      const confirmed = await c("GET", op, `/api/operations/${id}`);
+      expect((confirmed.body.operation as { status: string }).status).toBe("confirmed");
+
+      // Whatever a write with ?wait=false answers is documented: 202 and its Location once
+      // the write routes read `wait`.
+      const demote = await c(
+        "POST",
+        "/api/failover/{service}/demote",
+        "/api/failover/sonarr/demote?wait=false",
+        {
+          token: ALERT_TOKEN,
+        },
+      );
+      if (demote.status === 202) {
+        expect(demote.headers.get("location")).toBe(demote.body.location);
+      }
+    } finally {
+      await loop.close();
+    }
+    // Without API tokens, automation is refused (403), never open to anyone.
+    // (The helper sets a token; undefined unsets it, as an environment without the variable.)
+    const noTokens = { FAILOVER_API_TOKENS: undefined } as unknown as Record<string, string>;
+    const open = await startAutomationServer((demo) => demo, noTokens);
+    try {
+      const am = "/api/alertmanager";
+      const down = alertPayload({ node: "primary", startsAt: new Date(Date.now() - 5 * 60_000) });
+      const refused = await checker.check(
+        { call: (path, init) => fetch(`${open.url}${path}`, init) },
+        "POST",
+        am,
+        am,
+        { body: JSON.stringify(down), headers: { "content-type": "application/json" } },
+      );
+      expect(refused.status).toBe(403);
+    } finally {
+      await open.close();
+    }
+  });
+
   it("describes every outcome of the closed vocabulary, for a service and for a node", () => {
     const schemas = (
       doc.components as { schemas: Record<string, { oneOf?: unknown[]; anyOf?: unknown[] }> }
@@ -270,12 +382,25 @@ describe("the OpenAPI document", () => {
     }
   });
 
-  it("was checked on every JSON operation it documents", () => {
+  it("was checked on every success answer it documents", () => {
     const ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
-      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path} 200`),
+      Object.entries(methods).flatMap(([m, op]) =>
+        Object.keys(op.responses)
+          .filter((status) => status.startsWith("2"))
+          .map((status) => `${m.toUpperCase()} ${path} ${status}`),
+      ),
     );
     const unchecked = ops.filter(
-      (o) => !checker.answered.has(o) && !o.includes("/api/github/webhooks"),
+      (o) =>
+        !checker.answered.has(o) &&
+        !o.includes("/api/github/webhooks") &&
+        // ?wait=false is described ahead of the write routes reading it (issue 12): drop this
+        // once they do, and the loop test above checks the 202 of a demote.
+        !(
+          o.startsWith("POST ") &&
+          o.endsWith(" 202") &&
+          /\/(promote|demote)$/.test(o.split(" ")[1] ?? "")
+        ),
     );
     expect(unchecked).toEqual([]);
   });

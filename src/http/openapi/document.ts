@@ -4,16 +4,23 @@ import {
   type ZodOpenApiOperationObject,
   type ZodOpenApiResponsesObject,
 } from "zod-openapi";
+import { alertmanagerPayloadSchema } from "../../automation/alertmanager-payload.js";
+import { OPERATION_ID } from "../../automation/automation-router.js";
+import { fluxEventSchema } from "../../flux/flux-event.js";
 import { NODE_PARAM, SERVICE_PARAM } from "../request-schemas.js";
 import { FAILOVER_BODY, FAILOVER_QUERY, LOCK_BODY, LOCK_QUERY } from "../write-input.js";
 import {
+  AcceptedAnswer,
+  AlertmanagerAnswer,
   AllStatus,
   ErrorBody,
   FailoverAnswer,
+  FluxEventAnswer,
   Health,
   History,
   LockAnswer,
   NodeAnswer,
+  OperationAnswer,
   Readiness,
   ServiceList,
   ServiceStatus,
@@ -23,10 +30,11 @@ import {
 const ERROR_MEANING: Record<number, string> = {
   400: "invalid_input: a bad parameter or body, named in the message; nothing ran",
   401: "unauthorized: the route needs `Authorization: Bearer <token>` (FAILOVER_API_TOKENS)",
+  403: "forbidden: the route needs FAILOVER_API_TOKENS to be set",
   404: "not_found: no such service, node or route",
   405: "method_not_allowed: see the Allow header",
   409: "conflict: the branch kept moving, or another request won; sending it again is safe",
-  413: "invalid_input: the body is over 4 KiB",
+  413: "invalid_input: the body is over the route's limit (4 KiB; the closed loop's routes more)",
   414: "invalid_input: the URL is over 2 KiB",
   415: "invalid_input: a body that is not JSON",
   422: "refused: the manifest cannot be moved safely (the message names file and field)",
@@ -57,6 +65,33 @@ const json = (description: string, schema: z.ZodType) => ({
 
 const READ_ERRORS = [401, 414, 429, 500, 502, 503, 504];
 const WRITE_ERRORS = [400, 401, 404, 405, 409, 413, 414, 415, 422, 423, 429, 500, 502, 503, 504];
+/**
+ * Write parameters of the closed loop (issue 12) not yet in src/http/write-input.ts, which
+ * is being extended elsewhere: described here until it has them, and then its own win.
+ */
+const PENDING_FAILOVER_QUERY = {
+  wait: z.string().optional().meta({
+    description:
+      "`false` (also `0`, `no`: src/operations/accepted.ts): answer 202 at once with `Location: /api/operations/<id>` and run in the background",
+  }),
+  accept_data_loss: z.enum(["true", "false"]).optional().meta({
+    description: "`true`: promote even though the backup copy is older than the service's max_rpo",
+  }),
+};
+const PENDING_FAILOVER_BODY = {
+  accept_data_loss: z.boolean().optional().meta({ description: "As `?accept_data_loss=true`." }),
+};
+const failoverQuery = z.object({ ...PENDING_FAILOVER_QUERY, ...FAILOVER_QUERY.shape });
+const failoverBody = z.object({ ...PENDING_FAILOVER_BODY, ...FAILOVER_BODY.shape });
+
+const accepted = {
+  description: "?wait=false: accepted; the operation runs in the background",
+  headers: z.object({
+    Location: z.string().meta({ description: "`/api/operations/<id>`" }),
+  }),
+  content: { "application/json": { schema: AcceptedAnswer } },
+};
+
 const servicePath = z.object({ service: SERVICE_PARAM });
 const nodePath = z.object({ node: NODE_PARAM });
 
@@ -71,10 +106,11 @@ function failoverWrite(
     summary: isNode
       ? `${verb} every service whose primary is the node, in one commit`
       : `Move the service ${moves}`,
-    requestParams: { path: isNode ? nodePath : servicePath, query: FAILOVER_QUERY },
-    requestBody: { required: false, content: { "application/json": { schema: FAILOVER_BODY } } },
+    requestParams: { path: isNode ? nodePath : servicePath, query: failoverQuery },
+    requestBody: { required: false, content: { "application/json": { schema: failoverBody } } },
     responses: {
       "200": json("applied, no_op, dry_run or pr_*", isNode ? NodeAnswer : FailoverAnswer),
+      "202": accepted,
       ...errors(...WRITE_ERRORS),
     },
   };
@@ -85,8 +121,12 @@ function dryRunRead(
   scope: "service" | "node",
 ): ZodOpenApiOperationObject {
   const { requestBody: _body, ...write } = failoverWrite(verb, scope);
+  const { "202": _accepted, ...responses } = write.responses;
   return {
     ...write,
+    // A dry run answers at once: `wait` does not apply.
+    requestParams: { ...write.requestParams, query: failoverQuery.omit({ wait: true }) },
+    responses,
     operationId: `${write.operationId}DryRun`,
     summary: "The same with ?dry-run=true: the plan and diff, nothing written (405 without it)",
   };
@@ -115,6 +155,18 @@ export function openApiDocument(
       .regex(/^\d{1,3}$/)
       .optional()
       .meta({ description: "1..100, default 20" }),
+  });
+  const operationPath = z.object({
+    id: z
+      .string()
+      .regex(OPERATION_ID)
+      .meta({ description: "The operation id (a write's 202, an alert's `operation`)" }),
+  });
+  const signatureHeader = z.object({
+    "x-signature": z.string().meta({
+      description:
+        "`sha256=<hex HMAC-SHA256 of the raw body with FLUX_EVENTS_SECRET>`; missing or wrong: 401",
+    }),
   });
   return createDocument({
     openapi: "3.1.0",
@@ -206,10 +258,76 @@ export function openApiDocument(
         post: failoverWrite("demote", "node"),
         get: dryRunRead("demote", "node"),
       },
+      "/api/operations/{id}": {
+        get: {
+          operationId: "operation",
+          summary:
+            "A failover's phases with timestamps (requested, committed or pr_opened, merged, confirmed/failed/unconfirmed) and its services",
+          requestParams: { path: operationPath },
+          responses: {
+            "200": json("the operation", OperationAnswer),
+            ...errors(400, 401, 404, 405, 429, 500, 502, 504),
+          },
+        },
+      },
+      "/api/alertmanager": {
+        post: {
+          operationId: "alertmanager",
+          summary:
+            "Alertmanager webhook (payload version 4): a firing node-down alert starts a guarded node-wide promote of the services with auto_failover: true",
+          security: [{ bearer: [] }],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: alertmanagerPayloadSchema.meta({
+                  id: "AlertmanagerPayload",
+                  description:
+                    "Alertmanager's webhook payload, version 4: the fields read (others are accepted and ignored).",
+                }),
+              },
+            },
+          },
+          responses: {
+            "200": json("every alert's outcome, a retry's the same", AlertmanagerAnswer),
+            "503": json(
+              "an alert failed (result `failed`): Alertmanager retries, and a retry writes no second commit; or config_invalid",
+              z.union([AlertmanagerAnswer, ErrorBody]),
+            ),
+            ...errors(400, 401, 403, 413, 414, 500),
+          },
+        },
+      },
+      "/api/flux/events": {
+        post: {
+          operationId: "fluxEvent",
+          summary:
+            "Flux notification-controller events (a `generic-hmac` Provider): a Kustomization reconcile at or after a failover commit confirms it, an error event fails it",
+          security: [],
+          requestParams: { header: signatureHeader },
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: fluxEventSchema.meta({
+                  id: "FluxEvent",
+                  description:
+                    "A notification-controller event: the fields read (others are accepted and ignored).",
+                }),
+              },
+            },
+          },
+          responses: {
+            "202": json("accepted; the operations it settled", FluxEventAnswer),
+            ...errors(400, 401, 413, 414, 500, 502, 504),
+          },
+        },
+      },
       [webhookPath]: {
         post: {
           operationId: "githubWebhook",
-          summary: "GitHub App webhooks (GitHub App mode; signed with WEBHOOK_SECRET, no token)",
+          summary:
+            "GitHub App webhooks: ChatOps comments, workflow and repository dispatches, pushes, and the commit `status` events of Flux's `github` Provider that confirm a failover (GitHub App mode; signed with WEBHOOK_SECRET, no token)",
           responses: {
             "200": { description: "accepted", content: { "text/plain": { schema: z.string() } } },
             "400": {

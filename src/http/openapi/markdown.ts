@@ -27,6 +27,13 @@ export interface OpenApiLike {
 export const BEGIN = "<!-- reference: generated from GET /openapi.json; do not edit by hand -->";
 export const END = "<!-- end of the generated reference -->";
 
+/** Successes, and any status whose body is not just the common `ErrorBody`. */
+function shown(status: string, response: Operation["responses"][string]): boolean {
+  const schema = response.content?.["application/json"]?.schema;
+  return status.startsWith("2") || (schema !== undefined && schema.$ref !== ERROR_REF);
+}
+const ERROR_REF = "#/components/schemas/ErrorBody";
+
 export function referenceMarkdown(doc: OpenApiLike): string {
   const schemas = doc.components?.schemas ?? {};
   const resolve = (s: Schema): Schema => {
@@ -49,6 +56,10 @@ export function referenceMarkdown(doc: OpenApiLike): string {
   /** `{common fields}`, then what each outcome adds: the shapes differ only there. */
   const unionFields = (variants: Schema[]): string => {
     const keysOf = (v: Schema) => Object.keys(v.properties ?? {});
+    // Different bodies for one status (not one shape per outcome): each in full.
+    if (!variants.every((v) => v.properties?.outcome !== undefined)) {
+      return variants.map((v) => fields(v)).join("` or `");
+    }
     const common = keysOf(variants[0] ?? {}).filter((k) =>
       variants.every((v) => keysOf(v).includes(k)),
     );
@@ -66,7 +77,7 @@ export function referenceMarkdown(doc: OpenApiLike): string {
   out.push(
     "Every route, its parameters, the fields of its answers (`?`: may be absent) and the statuses it",
     "answers. The schemas are in `GET /openapi.json` (OpenAPI 3.1); errors are all `ErrorBody`",
-    `$fields(schemas.ErrorBody).`,
+    `\`${fields(schemas.ErrorBody)}\` unless shown.`,
     "",
   );
   for (const [path, methods] of Object.entries(doc.paths)) {
@@ -84,13 +95,11 @@ export function referenceMarkdown(doc: OpenApiLike): string {
             : type === undefined
               ? ""
               : ` (${type})`;
-        if (status.startsWith("2") || (status === "503" && path === "/api/ready")) {
-          out.push(`- \`${status}\`${shape}: ${response.description}`);
-        }
+        if (shown(status, response)) out.push(`- \`${status}\`${shape}: ${response.description}`);
       }
-      const errors = Object.keys(op.responses).filter(
-        (s) => !s.startsWith("2") && !(s === "503" && path === "/api/ready"),
-      );
+      const errors = Object.entries(op.responses)
+        .filter(([s, r]) => !shown(s, r))
+        .map(([s]) => s);
       if (errors.length > 0) out.push(`- Errors: ${errors.join(", ")}`);
       out.push("");
     }

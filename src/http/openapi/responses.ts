@@ -1,12 +1,15 @@
 import { z } from "zod";
+import { GUARDS } from "../../domain/automation/guards.js";
 import { ERROR_CODES } from "../../domain/errors.js";
 import { WORKLOAD_STATES } from "../../domain/state.js";
+import { PHASES } from "../../operations/operation.js";
 
 /**
- * The JSON bodies the routes serve, as they serve them today (src/http/routes.ts,
- * render-result.ts, error-response.ts, readiness.ts). Strict objects: a field added to a
- * route without being described here fails test/http/openapi-responses.test.ts. A field
- * whose value can be absent is omitted from the JSON (never `null`) unless it says nullable.
+ * The JSON bodies the routes serve (src/presenters/http-json.ts, src/http/error-response.ts,
+ * readiness.ts, src/automation/automation-router.ts, src/operations). Strict objects: a field
+ * served but not described here fails test/http/openapi.test.ts, and a view type that differs
+ * from its schema fails `tsc` in views-match.ts. A field whose value can be absent is omitted
+ * from the JSON (never `null`) unless it says nullable.
  */
 
 export const ErrorBody = z
@@ -156,9 +159,6 @@ const Side = z.enum(["primary", "backup"]);
 const Mode = z.enum(["urgent", "pr"]);
 const Action = z.enum(["promote", "demote"]);
 
-const Deployment = z
-  .strictObject({ url: z.string().optional(), id: z.union([z.number(), z.string()]) })
-  .meta({ description: "The GitHub Deployment that records the change (GitHub mode)." });
 const Merge = z.strictObject({ sha: z.string() });
 
 /** Fields of every promote/demote answer; each outcome adds its own (render-result.ts). */
@@ -175,8 +175,6 @@ const failoverBase = {
   changes: z.array(FieldEdit),
   warnings: z.array(z.string()),
   message: z.string(),
-  superseded_pull_request: PullRequestRef.optional(),
-  deployment: Deployment.optional(),
 };
 
 export const FailoverAnswer = z
@@ -187,7 +185,15 @@ export const FailoverAnswer = z
       dry_run: z.literal(true),
       diff: z.string(),
     }),
-    z.strictObject({ ...failoverBase, outcome: z.literal("no_op"), dry_run: z.literal(false) }),
+    z.strictObject({
+      ...failoverBase,
+      outcome: z.literal("no_op"),
+      dry_run: z.literal(false),
+      superseded_pull_request: PullRequestRef.optional().meta({
+        description:
+          "The open failover PR this request closed: merged, it would have moved the service again. (A commit's superseded PRs are closed after the answer.)",
+      }),
+    }),
     z.strictObject({
       ...failoverBase,
       outcome: z.literal("applied"),
@@ -234,7 +240,7 @@ const NodeServiceMoved = z.strictObject({
 const NodeServiceLeft = z.strictObject({
   service: z.string(),
   result: z.enum(["refused", "locked"]),
-  code: z.string(),
+  code: z.enum(ERROR_CODES),
   message: z.string(),
 });
 
@@ -246,14 +252,20 @@ const nodeBase = {
   head: z.string(),
   services: z.array(z.union([NodeServiceMoved, NodeServiceLeft])),
   diff: z.string(),
-  superseded_pull_requests: z.array(PullRequestRef).optional(),
   message: z.string(),
 };
 
 export const NodeAnswer = z
   .discriminatedUnion("outcome", [
     z.strictObject({ ...nodeBase, outcome: z.literal("dry_run"), dry_run: z.literal(true) }),
-    z.strictObject({ ...nodeBase, outcome: z.literal("no_op"), dry_run: z.literal(false) }),
+    z.strictObject({
+      ...nodeBase,
+      outcome: z.literal("no_op"),
+      dry_run: z.literal(false),
+      superseded_pull_requests: z.array(PullRequestRef).optional().meta({
+        description: "The open failover PRs for the node this request closed.",
+      }),
+    }),
     z.strictObject({
       ...nodeBase,
       outcome: z.literal("applied"),
@@ -275,3 +287,123 @@ export const NodeAnswer = z
     }),
   ])
   .meta({ id: "NodeAnswer", description: "One shape per outcome." });
+
+const PhaseRecord = z
+  .strictObject({
+    phase: z.enum(PHASES),
+    at: z.string().meta({ description: "ISO 8601." }),
+    detail: z.string().optional(),
+  })
+  .meta({ id: "PhaseRecord" });
+
+export const Operation = z
+  .strictObject({
+    id: z.string().meta({ description: "The commit's Failover-Request trailer." }),
+    action: Action.optional(),
+    trigger: z.string().optional(),
+    requester: z.string().optional(),
+    node: z.string().optional(),
+    services: z.array(z.string()),
+    status: z.enum(PHASES).meta({
+      description: "The last phase; confirmed, failed, unconfirmed and refused are final.",
+    }),
+    phases: z.array(PhaseRecord).meta({ description: "In the order they happened." }),
+    commit: z.strictObject({ sha: z.string(), url: z.string().optional() }).optional(),
+    pullRequest: PullRequestRef.optional(),
+    flux: z
+      .strictObject({ kustomization: z.string(), revision: z.string(), message: z.string() })
+      .optional()
+      .meta({ description: "The Kustomization (namespace/name) and revision that settled it." }),
+    rtoSeconds: z
+      .number()
+      .optional()
+      .meta({ description: "From request (or commit) to Flux applied, in seconds." }),
+  })
+  .meta({
+    id: "Operation",
+    description:
+      "One failover, from `requested` to confirmed, failed or unconfirmed; rebuilt from Git after a restart.",
+  });
+
+export const OperationAnswer = z
+  .strictObject({ operation: Operation })
+  .meta({ id: "OperationAnswer" });
+
+export const AcceptedAnswer = z
+  .strictObject({
+    operation: z.string().meta({ description: "The operation id." }),
+    status: z.literal("requested"),
+    location: z.string().meta({ description: "`/api/operations/<id>`, as the Location header." }),
+  })
+  .meta({
+    id: "AcceptedAnswer",
+    description: "`?wait=false`: the write goes on in the background; follow the operation.",
+  });
+
+const HoldBack = z
+  .strictObject({
+    guard: z.enum(GUARDS),
+    service: z.string().optional().meta({ description: "Absent: the whole node is held back." }),
+    message: z.string(),
+    retryAt: z
+      .number()
+      .optional()
+      .meta({ description: "When the guard stops holding, ms since the epoch." }),
+  })
+  .meta({ id: "HoldBack" });
+
+const AlertOutcome = z
+  .strictObject({
+    alertname: z.string(),
+    fingerprint: z.string(),
+    status: z.enum(["firing", "resolved"]),
+    node: z.string().optional().meta({ description: "The node as the alert names it." }),
+    placement: z
+      .string()
+      .optional()
+      .meta({ description: "The placement label value it maps to (`nodes:` in services.yaml)." }),
+    key: z.string(),
+    result: z.enum([
+      "applied",
+      "pr_opened",
+      "pr_merged",
+      "pr_armed",
+      "no_op",
+      "held_back",
+      "ignored",
+      "failed",
+    ]),
+    action: Action.optional(),
+    services: z.array(z.string()),
+    heldBack: z.array(HoldBack),
+    commit: z.strictObject({ sha: z.string(), url: z.string().optional() }).optional(),
+    operation: z
+      .string()
+      .optional()
+      .meta({ description: "The operation id, when something was written." }),
+    duplicate: z
+      .boolean()
+      .meta({ description: "A retry's answer: the first delivery's, nothing done again." }),
+    message: z.string(),
+    code: z.string().optional().meta({ description: "For `failed`: the error code." }),
+  })
+  .meta({ id: "AlertOutcome" });
+
+export const AlertmanagerAnswer = z.strictObject({ alerts: z.array(AlertOutcome) }).meta({
+  id: "AlertmanagerAnswer",
+  description:
+    "One outcome per alert, in order. A retry (same group key, fingerprint, startsAt) gets the same answer and writes nothing.",
+});
+
+export const FluxEventAnswer = z
+  .strictObject({
+    accepted: z.literal(true),
+    relevant: z.boolean().meta({
+      description:
+        "Whether the event reports a Kustomization reconcile (success, or an error) at a revision.",
+    }),
+    operations: z
+      .array(z.string())
+      .meta({ description: "The operations it settled (confirmed or failed)." }),
+  })
+  .meta({ id: "FluxEventAnswer" });
