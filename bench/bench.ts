@@ -393,7 +393,13 @@ async function runOperations(
       try {
         await op.prepare?.();
         if (op.paced) await pacing.settle();
-        samples.push(await measure(env.fake, () => op.run()));
+        samples.push(
+          await measure(
+            env.fake,
+            () => op.run(),
+            () => env.runtime.background.idle(),
+          ),
+        );
       } catch (e) {
         error = message(e);
         break;

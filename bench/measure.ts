@@ -27,8 +27,10 @@ export interface Sample {
   readonly landedMs?: number | undefined;
   /** Calls besides the Deployments audit (the failover's own). */
   readonly failoverCalls?: number;
-  /** Audit calls (`/deployments`). */
+  /** Audit calls (`/deployments`), before or after the answer. */
   readonly auditCalls?: number;
+  /** Calls after the answer (the background listeners: audit, superseded PRs). */
+  readonly afterCalls?: number;
 }
 
 /** The answered write after which a failover is in GitHub. */
@@ -82,6 +84,11 @@ export async function countCommitObjects(fake: FakeGitHub): Promise<number> {
 export async function measure(
   fake: FakeGitHub,
   operation: () => Promise<string | undefined>,
+  /**
+   * Waits for the operation's after-effects (the background listeners: audit, superseded
+   * PRs), so their calls count in this row and never in the next one's.
+   */
+  settle?: () => Promise<void>,
 ): Promise<Sample> {
   const commitsBefore = await countCommitObjects(fake);
   const first = fake.requests.length;
@@ -102,7 +109,12 @@ export async function measure(
     clearInterval(watch);
   }
   const ms = performance.now() - started;
-  const requests = fake.requests.slice(first);
+  const answeredAt = fake.requests.length;
+  await settle?.();
+  // The row's figures are what the answer waited for; the after-effects are counted apart.
+  const requests = fake.requests.slice(first, answeredAt);
+  const after = fake.requests.slice(answeredAt);
+  const all = [...requests, ...after];
   // Landed within the last poll interval before the answer: at most the answer's time.
   if (requests.filter(isLanding).length > landings) landedMs = ms;
   const commits = (await countCommitObjects(fake)) - commitsBefore;
@@ -122,8 +134,9 @@ export async function measure(
     routes,
     detail,
     landedMs,
-    failoverCalls: requests.filter((r) => !r.path.includes("/deployments")).length,
-    auditCalls: requests.filter((r) => r.path.includes("/deployments")).length,
+    failoverCalls: all.filter((r) => !r.path.includes("/deployments")).length,
+    auditCalls: all.filter((r) => r.path.includes("/deployments")).length,
+    afterCalls: after.length,
   };
 }
 

@@ -125,7 +125,7 @@ export async function deliver(ctx: FailoverContext, request: DeliveryRequest): P
     }
     if (request.dryRun) return { ...delivered, outcome: "dry_run" };
     if (changes.length === 0) {
-      const closed = await supersedeOnNoOp(ctx, request, at.branch);
+      const closed = await supersedeOnNoOp(ctx, request, at.branch, at.openFailoverPullRequests);
       emit(ctx, {
         ...endFacts(request, at.branch),
         type: "unchanged",
@@ -199,6 +199,9 @@ export async function deliver(ctx: FailoverContext, request: DeliveryRequest): P
       services: movedFacts,
       commit: commit.sha,
       commitUrl: commit.url,
+      ...(at.openFailoverPullRequests === undefined
+        ? {}
+        : { openFailoverPullRequests: at.openFailoverPullRequests }),
     });
     return { ...delivered, outcome: "applied", commit, attempts: attempt };
   }
@@ -288,6 +291,7 @@ async function supersedeOnNoOp(
   ctx: FailoverContext,
   request: DeliveryRequest,
   branch: string,
+  known: readonly PullRequestInfo[] | undefined,
 ): Promise<PullRequestInfo | undefined> {
   if (ctx.pullRequests === undefined) return undefined;
   const what =
@@ -297,6 +301,7 @@ async function supersedeOnNoOp(
     deliveryKey(request.scope),
     branch,
     `${branch} now has ${what} on ${targetSide(request.action)} (${request.action})`,
+    known,
   );
 }
 

@@ -2,6 +2,7 @@ import type { ErrorCode } from "../domain/errors.js";
 import type { CommandOutcome, Trigger } from "../domain/outcome.js";
 import type { Action, Side } from "../domain/service.js";
 import type { WorkloadState } from "../domain/state.js";
+import type { PullRequestInfo } from "../repo/change-requests.js";
 
 /**
  * What the delivery pipeline tells its listeners (audit, Flux ping, metrics, superseded-PR
@@ -52,6 +53,11 @@ export type FailoverEvent =
       readonly commitUrl?: string | undefined;
       /** Set when the commit came from a merged PR. */
       readonly pullRequest?: { readonly number: number; readonly url: string } | undefined;
+      /**
+       * The open failover PRs the failover's read saw (GitHub: from the same GraphQL query),
+       * so the superseded-PR cleanup asks nothing when there is nothing to close.
+       */
+      readonly openFailoverPullRequests?: readonly PullRequestInfo[] | undefined;
     })
   /** A PR with the change is open (possibly with auto-merge armed); not on the branch yet. */
   | (OperationFacts & {

@@ -42,8 +42,8 @@ describe("HTTP API in GitHub mode (urgent)", () => {
     expect(calls().slice(0, 2)).toEqual(["POST /graphql query", "POST /graphql mutation"]);
     expect(body).not.toHaveProperty("deployment");
     await app.runtime.background.idle();
+    // After the answer: the audit only (the read already listed the open failover PRs).
     expect(calls().slice(2).sort()).toEqual([
-      "GET /repos/acme/gitops/pulls",
       "POST /repos/acme/gitops/deployments",
       "POST /repos/acme/gitops/deployments/7000/statuses",
     ]);

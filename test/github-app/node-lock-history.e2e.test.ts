@@ -54,18 +54,20 @@ describe("node-wide failover, locks and history in GitHub mode", () => {
     );
   });
 
-  it("an urgent node-wide failover closes a pending service PR it supersedes, with one PR listing", async () => {
+  it("an urgent node-wide failover closes a pending service PR it supersedes, known from its read", async () => {
     const armed = await call("POST", "/api/failover/sonarr/promote?mode=pr");
     expect(armed.body.outcome).toBe("pr_armed");
     app.fake.resetLog();
     const res = await call("POST", "/api/nodes/primary/promote");
     // Answered at landing; the pending PR is closed after the answer, by a listener.
     expect(res.body).toMatchObject({ outcome: "applied" });
+    await app.runtime.background.idle();
     expect(pullsState(app.fake).pulls[0]?.state).toBe("closed");
+    // The failover's one GraphQL read listed the open failover PRs: no REST listing.
     const listings = app.fake.requests.filter(
       (r) => r.method === "GET" && r.path === "/repos/acme/gitops/pulls",
     );
-    expect(listings).toHaveLength(1);
+    expect(listings).toHaveLength(0);
   });
 
   it("PR-mode node-wide failover: one PR from failover/node-primary carrying both services", async () => {

@@ -138,9 +138,8 @@ describe("PR mode through the real server against the fake GitHub", () => {
     const res = await h.failover("promote");
     expect(res.status).toBe(200);
     const armedCalls = failoverCalls(h.fake);
+    // The read already said whether a PR or a leftover branch exists: 4 writes follow it.
     expect(armedCalls.slice(3)).toEqual([
-      "GET /repos/acme/gitops/pulls",
-      "GET /repos/acme/gitops/git/ref/heads%2Ffailover%2Fsonarr",
       "POST /repos/acme/gitops/git/refs",
       "graphql mutation createCommitOnBranch",
       "POST /repos/acme/gitops/pulls",
@@ -196,10 +195,8 @@ describe("PR mode through the real server against the fake GitHub", () => {
     const again = await h.failover("promote");
     expect(again.body.outcome).toBe("no_op");
     expect(pullsState(h.fake).pulls).toHaveLength(1);
-    // A read, and a look for a pending PR the no-op would supersede: no writes.
-    expect(failoverCalls(h.fake).filter((c) => !c.startsWith("graphql query"))).toEqual([
-      "GET /repos/acme/gitops/pulls",
-    ]);
+    // One read, which also lists the pending PRs the no-op would supersede: nothing else.
+    expect(failoverCalls(h.fake).filter((c) => !c.startsWith("graphql query"))).toEqual([]);
   });
 
   it("auto-merge not allowed: merged directly with the head sha, branch deleted, exactly one merge", async () => {
@@ -228,9 +225,8 @@ describe("PR mode through the real server against the fake GitHub", () => {
     expect(put?.body).toMatchObject({ merge_method: "squash", sha: pulls[0]?.headSha });
     expect(put?.status).toBe(200);
 
-    const prCalls = (n: number, branch: string) => [
-      "GET /repos/acme/gitops/pulls", // an open PR to reuse?
-      `GET /repos/acme/gitops/git/ref/heads%2F${branch}`, // a leftover branch?
+    const prCalls = (n: number, _branch: string) => [
+      // (whether an open PR or a leftover branch exists came with the read)
       "POST /repos/acme/gitops/git/refs",
       "graphql mutation createCommitOnBranch",
       "POST /repos/acme/gitops/pulls",

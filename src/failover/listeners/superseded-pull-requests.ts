@@ -22,6 +22,7 @@ export function supersededPullRequestsListener(settings: PullRequestSettings): F
         only.service,
         event.branch,
         `${event.branch} now has ${only.service} on ${to} (${event.action})`,
+        event.openFailoverPullRequests,
       );
       return;
     }
@@ -32,6 +33,7 @@ export function supersededPullRequestsListener(settings: PullRequestSettings): F
       event.branch,
       (service) =>
         `${event.branch} now has ${service} on ${to} (node ${event.node ?? "?"} ${event.action})`,
+      event.openFailoverPullRequests,
     );
   };
 }
