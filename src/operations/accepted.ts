@@ -3,14 +3,6 @@ import type { CommandOf } from "../domain/commands/command.js";
 import type { FailoverContext } from "../failover/context.js";
 import { runCommand } from "../failover/run-command.js";
 
-/**
- * `?wait=false`: the write routes answer at once and the caller follows the operation.
- * Exactly `false` (as the write input parser, src/http/write-input.ts, accepts it).
- */
-export function wantsNoWait(query: unknown): boolean {
-  return (query as Record<string, unknown> | undefined)?.wait === "false";
-}
-
 export function operationPath(id: string): string {
   return `/api/operations/${encodeURIComponent(id)}`;
 }

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubeReader } from "../../src/cluster/kube-reader.js";
+import { commandFromComment } from "../../src/domain/commands/from-comment.js";
+import { FailoverError } from "../../src/domain/errors.js";
+import { runCommand } from "../../src/failover/run-command.js";
 import { type FakeKube, startFakeKube } from "../fake-kube/fake-kube.js";
 import { commitCount, fileAt } from "../helpers/git.js";
 import { startWiringServer, type WiringServer } from "./wiring-server.js";
@@ -126,6 +129,24 @@ describe("the RPO gate before a manual promote, over HTTP, with a fake Kubernete
     const body = (await res.json()) as Answer;
     expect(body.outcome).toBe("applied");
     expect(body.rpo).toBeUndefined();
+  });
+
+  it("a ChatOps command reaches the same gate; --accept-data-loss overrides it", async () => {
+    const origin = { trigger: "chatops", requester: "alice", requestId: "c-1" } as const;
+    const refused = commandFromComment("/failover sonarr promote", origin);
+    if (refused === null) throw new Error("no command");
+    const error = await runCommand(server.runtime.ctx, refused).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FailoverError);
+    expect((error as FailoverError).code).toBe("refused");
+    const accepted = commandFromComment("/failover sonarr promote --accept-data-loss", {
+      ...origin,
+      requestId: "c-2",
+    });
+    if (accepted?.kind !== "failover") throw new Error("no failover command");
+    const { result } = await runCommand(server.runtime.ctx, accepted);
+    expect(result.outcome).toBe("applied");
+    expect(result.rpo?.message).toContain("accepted (accept_data_loss=true)");
+    expect((await server.request("POST", "/api/failover/sonarr/demote")).status).toBe(200);
   });
 
   it("a fresh copy promotes without the override", async () => {
