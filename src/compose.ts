@@ -5,6 +5,9 @@ import {
   type AutomationOptions,
   composeAutomation,
 } from "./automation/compose-automation.js";
+import { inClusterReader, type KubeReader } from "./cluster/kube-reader.js";
+import { backupNodeSelector, rpoCheck } from "./cluster/rpo-check.js";
+import { serviceAutomation } from "./config/automation-config.js";
 import { ConfigStore } from "./config/config-store.js";
 import type { Env } from "./config/env.js";
 import { DEMO_CONFIG, ensureDemoRepo } from "./demo/demo-repo.js";
@@ -70,6 +73,11 @@ export interface ComposeOptions {
    * when the caller composes the loop itself (a test that restarts it).
    */
   readonly automation?: AutomationOptions | false | undefined;
+  /**
+   * Cluster access for the RPO gate (manual promotes, and the loop's unless its options
+   * give one): default the in-cluster service account, if mounted; undefined: none.
+   */
+  readonly kube?: KubeReader | undefined;
 }
 
 /**
@@ -125,6 +133,7 @@ export async function composeRuntime(
   const detachGitHub =
     metrics === undefined ? () => undefined : onGitHubRequest((e) => metrics.observeGitHub(e));
   const branchSetting = env.GITOPS_BRANCH;
+  const kube = "kube" in options ? options.kube : inClusterReader();
   const ctx: FailoverContext = {
     repo,
     branch: memoBranch(async () => branchSetting ?? (await repo.defaultBranch())),
@@ -136,6 +145,18 @@ export async function composeRuntime(
     defaultMode: env.FAILOVER_MODE,
     pullRequests,
     events,
+    background,
+    // The RPO gate of a manual promote: two read-only GETs through src/cluster's reader.
+    rpo: (spec, { now, acceptDataLoss }) =>
+      rpoCheck(
+        {
+          name: spec.name,
+          namespace: spec.namespace,
+          backupNodeSelector: backupNodeSelector(spec),
+          maxRpoMs: serviceAutomation(configStore.current(), spec.name).maxRpoMs,
+        },
+        { kube, now, automatic: false, acceptDataLoss },
+      ),
   };
 
   // The after-effects. Flux first: the reconcile ping is what makes the failover happen
@@ -166,6 +187,7 @@ export async function composeRuntime(
       ? undefined
       : composeAutomation(ctx, env, logger, {
           ...(metrics === undefined ? {} : { registry: metrics.registry }),
+          kube,
           ...options.automation,
         });
   for (const listener of automation?.listeners ?? []) events.on(listener);

@@ -28,11 +28,32 @@ describe("cli parser (argv -> Command)", () => {
         action: "promote",
         dryRun: false,
         mode: undefined,
+        acceptDataLoss: false,
+      },
+    ],
+    [
+      ["promote", "sonarr", "--accept-data-loss"],
+      {
+        ...by,
+        kind: "failover",
+        service: "sonarr",
+        action: "promote",
+        dryRun: false,
+        mode: undefined,
+        acceptDataLoss: true,
       },
     ],
     [
       ["demote", "sonarr", "--dry-run", "--pr"],
-      { ...by, kind: "failover", service: "sonarr", action: "demote", dryRun: true, mode: "pr" },
+      {
+        ...by,
+        kind: "failover",
+        service: "sonarr",
+        action: "demote",
+        dryRun: true,
+        mode: "pr",
+        acceptDataLoss: false,
+      },
     ],
     [
       ["promote", "sonarr", "--urgent"],
@@ -43,6 +64,7 @@ describe("cli parser (argv -> Command)", () => {
         action: "promote",
         dryRun: false,
         mode: "urgent",
+        acceptDataLoss: false,
       },
     ],
     [
@@ -54,6 +76,7 @@ describe("cli parser (argv -> Command)", () => {
         action: "promote",
         dryRun: true,
         mode: undefined,
+        acceptDataLoss: false,
       },
     ],
     [
@@ -154,6 +177,8 @@ describe("cli program", () => {
     const dry = await cli("promote", "sonarr", "--dry-run");
     expect(dry.stdout).toMatch(/^dry run: promote would move sonarr from primary to backup/);
     expect(dry.stdout).toContain("+            claimName: pvc-sonarr-backup");
+    // The data-loss window of the plan: no cluster to read here.
+    expect(dry.stdout).toContain("\nrpo: RPO unknown: no cluster access\n");
     expect(commitCount(demo)).toBe(1);
     expect((await cli("promote", "sonarr")).stdout).toMatch(
       /^sonarr moved from primary to backup in commit [0-9a-f]{12}/,

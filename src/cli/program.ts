@@ -191,20 +191,29 @@ interface Flags {
   readonly dryRun?: boolean;
   readonly pr?: boolean;
   readonly urgent?: boolean;
+  readonly acceptDataLoss?: boolean;
 }
 
 function withFlags(command: Commander): Commander {
   return command
     .option("--dry-run", "show the plan and diff, write nothing")
     .addOption(new Option("--pr", "open a pull request instead of committing").conflicts("urgent"))
-    .addOption(new Option("--urgent", "commit straight to the branch"));
+    .addOption(new Option("--urgent", "commit straight to the branch"))
+    .option(
+      "--accept-data-loss",
+      "promote even when the backup copy is older than the service's max_rpo",
+    );
 }
 
-function flags(opts: Flags): { dryRun: boolean; mode: FailoverMode | undefined } {
+function flags(opts: Flags): {
+  dryRun: boolean;
+  mode: FailoverMode | undefined;
+  acceptDataLoss: boolean;
+} {
   let mode: FailoverMode | undefined;
   if (opts.pr === true) mode = "pr";
   else if (opts.urgent === true) mode = "urgent";
-  return { dryRun: opts.dryRun === true, mode };
+  return { dryRun: opts.dryRun === true, mode, acceptDataLoss: opts.acceptDataLoss === true };
 }
 
 function limitOf(raw: string): number {

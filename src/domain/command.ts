@@ -5,7 +5,7 @@ import type { Action } from "./service.js";
 /**
  * ChatOps commands, parsed from an issue or pull request comment. Mirrors the HTTP API:
  *
- *   /failover <service> promote|demote [--dry-run] [--urgent|--pr]
+ *   /failover <service> promote|demote [--dry-run] [--urgent|--pr] [--accept-data-loss]
  *   /failover <service> status
  *   /failover list
  *   /failover help
@@ -48,6 +48,8 @@ export type ParsedCommand =
       readonly dryRun: boolean;
       /** undefined: the service's configured mode applies. */
       readonly mode: FailoverMode | undefined;
+      /** `--accept-data-loss`: promote even onto a backup copy older than `max_rpo`. */
+      readonly acceptDataLoss: boolean;
     }
   | { readonly kind: "status"; readonly service: string }
   | { readonly kind: "history"; readonly service: string }
@@ -57,6 +59,7 @@ export type ParsedCommand =
       readonly action: Action;
       readonly dryRun: boolean;
       readonly mode: FailoverMode | undefined;
+      readonly acceptDataLoss: boolean;
     }
   | { readonly kind: "lock"; readonly service: string; readonly reason: string }
   | { readonly kind: "unlock"; readonly service: string }
@@ -80,7 +83,7 @@ export const USAGE = [
   "| `/failover list` | List the configured services and their state. | `/failover list` |",
   "| `/failover help` | Show this help. | `/failover help` |",
   "",
-  "Flags: `--dry-run` shows the change without committing it. `--urgent` commits straight to the branch; `--pr` opens a pull request instead; without either, the service's configured mode applies.",
+  "Flags: `--dry-run` shows the change without committing it. `--urgent` commits straight to the branch; `--pr` opens a pull request instead; without either, the service's configured mode applies. `--accept-data-loss` promotes even when the backup copy is older than the service's `max_rpo`.",
   "Service names are lowercase Kubernetes names (a-z, 0-9 and `-`, at most 63 characters).",
 ].join("\n");
 
@@ -120,7 +123,11 @@ function commandRest(line: string): string | undefined {
   return undefined;
 }
 
-type Flags = { dryRun: boolean | undefined; mode: FailoverMode | undefined };
+type Flags = {
+  dryRun: boolean | undefined;
+  mode: FailoverMode | undefined;
+  acceptDataLoss: boolean;
+};
 
 function parseArguments(rest: string): ParsedCommand {
   if (INVISIBLE.test(rest.replace(/\t/g, " "))) {
@@ -181,6 +188,7 @@ function parseArguments(rest: string): ParsedCommand {
     action: verb,
     dryRun: flags.dryRun ?? false,
     mode: flags.mode,
+    acceptDataLoss: flags.acceptDataLoss,
   };
 }
 
@@ -189,7 +197,7 @@ const FALSE = new Set(["false", "0", "no"]);
 
 /** The flags, or a problem. Repeating a flag is fine; contradicting it is not. */
 function parseFlags(words: readonly string[]): Flags | string {
-  const flags: Flags = { dryRun: undefined, mode: undefined };
+  const flags: Flags = { dryRun: undefined, mode: undefined, acceptDataLoss: false };
   for (const word of words) {
     const lower = lowerAscii(word);
     const eq = lower.indexOf("=");
@@ -210,8 +218,11 @@ function parseFlags(words: readonly string[]): Flags | string {
         return "--urgent and --pr exclude each other: give one";
       }
       flags.mode = mode;
+    } else if (name === "--accept-data-loss" && value === undefined) {
+      // A bare flag only: accepting data loss is never spelled by a value that could be a typo.
+      flags.acceptDataLoss = true;
     } else {
-      return `unknown flag ${quote(word)}: use --dry-run, --urgent or --pr`;
+      return `unknown flag ${quote(word)}: use --dry-run, --urgent, --pr or --accept-data-loss`;
     }
   }
   return flags;
@@ -240,7 +251,14 @@ function parseNode(positionals: readonly string[], flagWords: readonly string[])
   if (extra.length > 0) return usage(`unexpected extra words ${quoteList(extra)}`);
   const flags = parseFlags(flagWords);
   if (typeof flags === "string") return usage(flags);
-  return { kind: "node", node, action: verb, dryRun: flags.dryRun ?? false, mode: flags.mode };
+  return {
+    kind: "node",
+    node,
+    action: verb,
+    dryRun: flags.dryRun ?? false,
+    mode: flags.mode,
+    acceptDataLoss: flags.acceptDataLoss,
+  };
 }
 
 /** `/failover lock <service> [reason...]` and `/failover unlock <service>`. */

@@ -1,7 +1,9 @@
 import type { ServicesConfig } from "../config/services-config.js";
+import type { BackupFacts, RpoVerdict } from "../domain/automation/rpo.js";
 import type { FailoverMode, Outcome } from "../domain/outcome.js";
-import type { Action } from "../domain/service.js";
+import type { Action, ServiceSpec } from "../domain/service.js";
 import type { GitOpsRepo } from "../repo/port.js";
+import type { BackgroundWork } from "./background.js";
 import type { FailoverEvents } from "./event-bus.js";
 import type { ManifestLocator } from "./locate-manifest.js";
 import type { PullRequestSettings } from "./pull-request-flow.js";
@@ -38,7 +40,28 @@ export interface FailoverContext {
    * superseded-PR cleanup, the log line. Absent: nothing listens (unit tests).
    */
   readonly events?: FailoverEvents | undefined;
+  /**
+   * The RPO gate's port: how old the service's backup copy is and whether a manual promote
+   * may go ahead (src/cluster's reader, built by the composition root). Absent, or without
+   * cluster access: "RPO unknown", never a refusal.
+   */
+  readonly rpo?: RpoPort | undefined;
+  /**
+   * Where a write answered before it ends (`?wait=false`) goes on running: the runtime's
+   * queue, which SIGTERM drains. Absent: such writes are answered when they end.
+   */
+  readonly background?: BackgroundWork | undefined;
 }
+
+/** What the cluster says about a service's backup copy, judged against its `max_rpo`. */
+export interface RpoReading extends RpoVerdict {
+  readonly facts: BackupFacts;
+}
+
+export type RpoPort = (
+  spec: ServiceSpec,
+  options: { readonly now: number; readonly acceptDataLoss: boolean },
+) => Promise<RpoReading>;
 
 /** A change of the branch, as the Flux receiver ping reports it. */
 export interface BranchChange {

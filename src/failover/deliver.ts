@@ -14,7 +14,7 @@ import { type Action, type ServiceSpec, type Side, targetSide } from "../domain/
 import { unifiedDiff } from "../domain/unified-diff.js";
 import type { PullRequestInfo } from "../repo/change-requests.js";
 import type { CommitResult, FileChange } from "../repo/port.js";
-import type { FailoverContext } from "./context.js";
+import type { FailoverContext, RpoReading } from "./context.js";
 import type { FailoverEvent, OperationFacts, ServiceMoveFacts } from "./events.js";
 import {
   type ChangeSet,
@@ -23,6 +23,7 @@ import {
   type PullRequestOutcome,
 } from "./pull-request-flow.js";
 import { readServices, type ServiceFiles, type ServicesAtHead } from "./read-service.js";
+import { type RpoWindow, rpoReadings, rpoWindow } from "./rpo-gate.js";
 
 /**
  * What a delivery moves: one service (its failures are the request's: a locked or refused
@@ -45,6 +46,8 @@ export interface DeliveryRequest {
   readonly requestId: string;
   /** `performance.now()` when the command began (events that end it carry its duration). */
   readonly started: number;
+  /** A person accepts a backup copy older than `max_rpo` (`accept_data_loss=true`). */
+  readonly acceptDataLoss?: boolean | undefined;
 }
 
 /** What happened to each service. */
@@ -53,6 +56,8 @@ export type ServiceResult =
       readonly service: string;
       readonly result: Extract<ServiceResultKind, "changed" | "no_op">;
       readonly plan: FailoverPlan;
+      /** A manual promote's data-loss window (the RPO gate); absent for demotes. */
+      readonly rpo?: RpoWindow | undefined;
     }
   | {
       readonly service: string;
@@ -93,9 +98,11 @@ export type Delivery =
 export async function deliver(ctx: FailoverContext, request: DeliveryRequest): Promise<Delivery> {
   const specs = request.scope.kind === "service" ? [request.scope.spec] : request.scope.specs;
   const to = targetSide(request.action);
+  // The cluster is read once per request, beside the first repository read.
+  const gate = rpoReadings(ctx, request, specs);
   for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
-    const at = await readServices(ctx, specs);
-    const { services, texts } = planAll(at, request);
+    const [at, readings] = await Promise.all([readServices(ctx, specs), gate]);
+    const { services, texts } = planAll(at, request, readings);
     const changes = [...texts.entries()].flatMap(([path, text]): FileChange[] =>
       typeof text === "string" && text !== at.texts.get(path) ? [{ path, text }] : [],
     );
@@ -221,6 +228,7 @@ export async function deliver(ctx: FailoverContext, request: DeliveryRequest): P
 function planAll(
   at: ServicesAtHead,
   request: DeliveryRequest,
+  readings: ReadonlyMap<string, RpoReading> | undefined,
 ): { services: ServiceResult[]; texts: Map<string, string | null> } {
   const strict = request.scope.kind === "service";
   const texts = new Map(at.texts);
@@ -234,12 +242,22 @@ function planAll(
           details: { service, lock: files.lock },
         });
       }
-      const plan = withLockWarning(
-        planFailover({ ...files, files: { ...files.files, texts } }, request.action),
-        files,
+      const reading = readings?.get(service);
+      const plan = withRpoGate(
+        withLockWarning(
+          planFailover({ ...files, files: { ...files.files, texts } }, request.action),
+          files,
+        ),
+        reading,
+        request.dryRun,
       );
       for (const f of plan.files) texts.set(f.path, f.after);
-      services.push({ service, result: plan.changed ? "changed" : "no_op", plan });
+      services.push({
+        service,
+        result: plan.changed ? "changed" : "no_op",
+        plan,
+        ...(reading === undefined ? {} : { rpo: rpoWindow(reading) }),
+      });
     } catch (error) {
       if (strict || !(error instanceof FailoverError)) throw error;
       const locked = error.code === "locked" && files.lock !== undefined;
@@ -258,6 +276,27 @@ function planAll(
 function withLockWarning(plan: FailoverPlan, files: ServiceFiles): FailoverPlan {
   if (files.lock === undefined) return plan;
   return { ...plan, warnings: [...plan.warnings, `${describeLock(files.lock)}; unlock it first`] };
+}
+
+/**
+ * The RPO gate before a manual promote: a backup copy older than `max_rpo` refuses the
+ * service (before its texts count, so a node's other services still move) unless the person
+ * accepted the loss; a dry run shows the plan with the refusal as a warning. A service
+ * already on its backup loses nothing and is not gated.
+ */
+function withRpoGate(
+  plan: FailoverPlan,
+  reading: RpoReading | undefined,
+  dryRun: boolean,
+): FailoverPlan {
+  if (reading === undefined || reading.allowed || !plan.changed) return plan;
+  if (dryRun) return { ...plan, warnings: [...plan.warnings, reading.message] };
+  throw new FailoverError("refused", `${plan.service}: ${reading.message}`, {
+    details: {
+      service: plan.service,
+      rpo: { seconds: reading.rpoSeconds ?? null, message: reading.message },
+    },
+  });
 }
 
 /** The fixed PR branch is `failover/<key>`: the service, or `node-<node>`. */

@@ -9,6 +9,7 @@ import type { FailoverContext } from "./context.js";
 import { type Delivery, deliver } from "./deliver.js";
 import { findService } from "./find-service.js";
 import type { PullRequestOutcome } from "./pull-request-flow.js";
+import type { RpoWindow } from "./rpo-gate.js";
 
 export interface FailoverRequest {
   readonly service: string;
@@ -21,6 +22,8 @@ export interface FailoverRequest {
   readonly requester: string;
   /** The operation's id (commit trailer, events); a new UUID when absent. */
   readonly requestId?: string | undefined;
+  /** Accept a backup copy older than `max_rpo` (the RPO gate of a manual promote). */
+  readonly acceptDataLoss?: boolean | undefined;
 }
 
 interface Planned {
@@ -29,6 +32,8 @@ interface Planned {
   readonly mode: FailoverMode;
   /** An open failover PR for the service that this request made obsolete, now closed. */
   readonly superseded?: PullRequestInfo | undefined;
+  /** A promote's data-loss window (the RPO gate); absent for demotes. */
+  readonly rpo?: RpoWindow | undefined;
 }
 
 /** One service's failover: the N = 1 case of a delivery, seen through its one plan. */
@@ -82,6 +87,7 @@ export async function runFailover(
     requester: request.requester,
     requestId: request.requestId ?? randomUUID(),
     started,
+    acceptDataLoss: request.acceptDataLoss,
   });
   return singleResult(delivery);
 }
@@ -94,6 +100,7 @@ function singleResult(delivery: Delivery): FailoverResult {
     head: delivery.head,
     mode: delivery.mode,
     superseded: delivery.superseded[0],
+    ...(only.rpo === undefined ? {} : { rpo: only.rpo }),
   };
   switch (delivery.outcome) {
     case "dry_run":

@@ -12,7 +12,7 @@ import type { PullRequestOutcome } from "./pull-request-flow.js";
 export type { ServiceResult } from "./deliver.js";
 
 export interface NodeFailoverRequest {
-  /** A primary node value as configured (`primary_node_label`), e.g. `k3s-w1` or `primary`. */
+  /** A primary node value as configured (`primary_node_label`), e.g. `k3s-w1` or `primary` (run-command resolves services.yaml's `nodes:` names first). */
   readonly node: string;
   readonly action: Action;
   readonly dryRun: boolean;
@@ -21,6 +21,8 @@ export interface NodeFailoverRequest {
   readonly requester: string;
   /** The operation's id (commit trailer, events); a new UUID when absent. */
   readonly requestId?: string | undefined;
+  /** Accept backup copies older than `max_rpo` (the RPO gate of a manual promote). */
+  readonly acceptDataLoss?: boolean | undefined;
 }
 
 interface NodePlanned {
@@ -59,6 +61,7 @@ export async function runNodeFailover(
     requester: request.requester,
     requestId: request.requestId ?? randomUUID(),
     started,
+    acceptDataLoss: request.acceptDataLoss,
   });
   const planned: NodePlanned = {
     node: request.node,

@@ -1,3 +1,4 @@
+import { resolveNodeName } from "../config/automation-config.js";
 import type { Command, CommandOf } from "../domain/commands/command.js";
 import { FailoverError } from "../domain/errors.js";
 import type { FailoverContext } from "./context.js";
@@ -98,8 +99,11 @@ function failover(ctx: FailoverContext, command: CommandOf<"failover">): Promise
 
 function nodeFailover(
   ctx: FailoverContext,
-  command: CommandOf<"node_failover">,
+  named: CommandOf<"node_failover">,
 ): Promise<NodeFailoverResult> {
+  // Every transport may name the node as Kubernetes does (`k3s-w1`) or by its placement
+  // label value (`primary`): services.yaml's `nodes:` map turns the first into the second.
+  const command = { ...named, node: resolveNodeName(ctx.config(), named.node) };
   return bounded(
     ctx,
     command,

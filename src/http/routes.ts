@@ -2,8 +2,9 @@ import { type NextFunction, type Request, type Response, Router } from "express"
 import { FailoverError } from "../domain/errors.js";
 import type { FailoverContext } from "../failover/context.js";
 import { runCommand } from "../failover/run-command.js";
+import { answerAccepted, startWithoutWaiting } from "../operations/accepted.js";
 import { httpBody } from "../presenters/http-json.js";
-import { commandFromRequest, originOf } from "./command-from-request.js";
+import { httpCommand, originOf } from "./command-from-request.js";
 import { errorResponse } from "./error-response.js";
 
 /**
@@ -32,7 +33,19 @@ export function apiRouter(ctx: FailoverContext): Router {
   });
 
   const command = async (req: Request, res: Response) => {
-    res.json(httpBody(await runCommand(ctx, commandFromRequest(req))));
+    const { command, wait } = httpCommand(req);
+    // `?wait=false`: 202 + Location once the operation is known; a dry run writes nothing
+    // and has no operation to follow, so it is answered with its plan as always.
+    if (
+      !wait &&
+      (command.kind === "failover" || command.kind === "node_failover") &&
+      !command.dryRun &&
+      (await startWithoutWaiting(ctx, command))
+    ) {
+      answerAccepted(res, command.requestId);
+      return;
+    }
+    res.json(httpBody(await runCommand(ctx, command)));
   };
   router.all("/failover/:service/:verb", command);
   router.all("/nodes/:node/:verb", command);

@@ -25,7 +25,13 @@ const once = (name: string) =>
     .optional();
 
 const QUERY = {
-  failover: z.object({ "dry-run": once("dry-run"), dry_run: once("dry_run"), mode: once("mode") }),
+  failover: z.object({
+    "dry-run": once("dry-run"),
+    dry_run: once("dry_run"),
+    mode: once("mode"),
+    wait: once("wait"),
+    accept_data_loss: once("accept_data_loss"),
+  }),
   lock: z.object({ reason: once("reason") }),
 } as const;
 
@@ -33,6 +39,10 @@ const BODY = {
   failover: z.object({
     dry_run: z.boolean({ error: "dry_run must be true or false (a JSON boolean)" }).optional(),
     mode: z.enum(["urgent", "pr"], { error: 'mode must be "urgent" or "pr"' }).optional(),
+    wait: z.boolean({ error: "wait must be true or false (a JSON boolean)" }).optional(),
+    accept_data_loss: z
+      .boolean({ error: "accept_data_loss must be true or false (a JSON boolean)" })
+      .optional(),
   }),
   lock: z.object({
     reason: z.string({ error: "reason must be a string" }).max(300).optional(),
@@ -53,9 +63,16 @@ class UnsupportedMediaType extends Error {
 export interface FailoverInput {
   readonly dryRun: boolean;
   readonly mode: "urgent" | "pr" | undefined;
+  /** false (`?wait=false`): answer 202 with the operation at once; the failover goes on. */
+  readonly wait: boolean;
+  /** `accept_data_loss=true`: promote even onto a backup copy older than `max_rpo`. */
+  readonly acceptDataLoss: boolean;
 }
 
-/** `?dry-run=`, `?mode=` or `{"dry_run": true, "mode": "pr"}` for promote/demote. */
+/**
+ * `?dry-run=`, `?mode=`, `?wait=`, `?accept_data_loss=` or the same as a JSON body
+ * (`{"dry_run": true, "mode": "pr", "wait": false, "accept_data_loss": true}`).
+ */
 export function parseFailoverInput(req: Request): FailoverInput {
   const query = strictly(QUERY.failover, req.query, "query parameter");
   const body = strictly(BODY.failover, readJsonBody(req), "body field");
@@ -64,7 +81,29 @@ export function parseFailoverInput(req: Request): FailoverInput {
   return {
     dryRun: agree("dry-run", fromQuery, body.dry_run) ?? false,
     mode: agree("mode", parseMode(query), body.mode),
+    wait: agree("wait", strictBoolean("wait", query.wait), body.wait) ?? true,
+    acceptDataLoss:
+      agree(
+        "accept_data_loss",
+        strictBoolean("accept_data_loss", query.accept_data_loss),
+        body.accept_data_loss,
+      ) ?? false,
   };
+}
+
+/**
+ * `true` or `false`, exactly: these two change what a write does (answer before it ends,
+ * accept data loss), so no `1`, `yes` or bare flag is guessed at.
+ */
+function strictBoolean(name: string, raw: string | undefined): boolean | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === "true") return true;
+  if (raw === "false") return false;
+  throw new FailoverError(
+    "invalid_input",
+    `${name} must be true or false, not ${JSON.stringify(raw.slice(0, 40))}`,
+    { details: { field: name } },
+  );
 }
 
 /** `?reason=` or `{"reason": "..."}` for lock/unlock. */

@@ -11,8 +11,9 @@ export function cliText(result: CommandResult): string {
     case "failover": {
       const r = result.result;
       const warnings = r.plan.warnings.map((w) => `\nwarning: ${w}`).join("");
+      const rpo = r.rpo === undefined ? "" : `\nrpo: ${r.rpo.message}`;
       const diff = r.outcome === "no_op" || r.plan.diff === "" ? "" : `\n${r.plan.diff}`;
-      return `${failoverMessage(r)}${warnings}${diff}`;
+      return `${failoverMessage(r)}${rpo}${warnings}${diff}`;
     }
     case "node_failover": {
       const r = result.result;
@@ -20,6 +21,7 @@ export function cliText(result: CommandResult): string {
         "plan" in s
           ? [
               `  ${s.service}: ${s.result} (${s.plan.from} -> ${s.plan.to})`,
+              ...(s.rpo === undefined ? [] : [`    rpo: ${s.rpo.message}`]),
               ...s.plan.warnings.map((w) => `    warning: ${w}`),
             ]
           : [`  ${s.service}: ${s.result}: ${s.message}`],

@@ -7,6 +7,7 @@ import type { FieldEdit } from "../domain/targets/engine.js";
 import type { FailoverResult } from "../failover/failover.js";
 import type { LockResult } from "../failover/locks.js";
 import type { NodeFailoverResult } from "../failover/node-failover.js";
+import type { RpoWindow } from "../failover/rpo-gate.js";
 import type { CommandResult } from "../failover/run-command.js";
 import type { CommitResult } from "../repo/port.js";
 import { failoverMessage, lockMessage, nodeMessage } from "./messages.js";
@@ -22,6 +23,19 @@ interface PullRequestLink {
   readonly url: string;
 }
 
+/**
+ * A promote's data-loss window (the RPO gate): `seconds` since the backup copy last synced,
+ * null when unknown (no cluster access, the Syncthing mover); `message` says which.
+ */
+export interface RpoView {
+  readonly seconds: number | null;
+  readonly message: string;
+}
+
+function rpoView(rpo: RpoWindow | undefined): { readonly rpo?: RpoView } {
+  return rpo === undefined ? {} : { rpo: { seconds: rpo.seconds ?? null, message: rpo.message } };
+}
+
 /** The JSON body of a failover of one service (`POST /api/failover/{service}/{action}`). */
 export interface FailoverView {
   readonly outcome: Outcome;
@@ -34,6 +48,7 @@ export interface FailoverView {
   readonly head: string;
   readonly changes: readonly FieldEdit[];
   readonly warnings: readonly string[];
+  readonly rpo?: RpoView;
   readonly superseded_pull_request?: PullRequestLink;
   readonly dry_run: boolean;
   readonly message: string;
@@ -56,6 +71,7 @@ export function failoverView(result: FailoverResult): FailoverView {
     head: result.head,
     changes: plan.edits,
     warnings: plan.warnings,
+    ...rpoView(result.rpo),
     ...(result.superseded === undefined
       ? {}
       : {
@@ -92,6 +108,7 @@ export type NodeServiceView =
       readonly to: Side;
       readonly changes: readonly FieldEdit[];
       readonly warnings: readonly string[];
+      readonly rpo?: RpoView;
     }
   | {
       readonly service: string;
@@ -129,6 +146,7 @@ export function nodeFailoverView(result: NodeFailoverResult): NodeFailoverView {
             to: s.plan.to,
             changes: s.plan.edits,
             warnings: s.plan.warnings,
+            ...rpoView(s.rpo),
           }
         : { service: s.service, result: s.result, code: s.code, message: s.message },
   );

@@ -13,13 +13,14 @@ import { commandFromDispatch } from "../../src/domain/commands/from-dispatch.js"
 const failover = (
   service: string,
   action: "promote" | "demote",
-  options: { dryRun?: boolean; mode?: "urgent" | "pr" } = {},
+  options: { dryRun?: boolean; mode?: "urgent" | "pr"; acceptDataLoss?: boolean } = {},
 ): ParsedCommand => ({
   kind: "failover",
   service,
   action,
   dryRun: options.dryRun ?? false,
   mode: options.mode,
+  acceptDataLoss: options.acceptDataLoss ?? false,
 });
 const status = (service: string): ParsedCommand => ({ kind: "status", service });
 const usage = (fragment: string) => ({ kind: "usage", problem: expect.stringContaining(fragment) });
@@ -105,6 +106,11 @@ const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
     usage("unexpected extra words `now` `please`"),
   ],
   ["unknown flag", "/failover sonarr promote --force", usage("unknown flag `--force`")],
+  [
+    "accept-data-loss takes no value",
+    "/failover sonarr promote --accept-data-loss=yes",
+    usage("unknown flag `--accept-data-loss=yes`"),
+  ],
   ["single-dash flag", "/failover sonarr promote -n", usage("unknown flag `-n`")],
   ["both --urgent and --pr", "/failover sonarr promote --urgent --pr", usage("exclude each other")],
   ["bad --dry-run value", "/failover sonarr promote --dry-run=maybe", usage("takes true or false")],
@@ -305,7 +311,14 @@ describe("parseCommand", () => {
 
     it("parses every well-formed failover command it is given", () => {
       const service = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
-      const flag = fc.constantFrom("--dry-run", "--dryrun", "--dry-run=true", "--urgent", "--pr");
+      const flag = fc.constantFrom(
+        "--dry-run",
+        "--dryrun",
+        "--dry-run=true",
+        "--urgent",
+        "--pr",
+        "--accept-data-loss",
+      );
       fc.assert(
         fc.property(
           service,
@@ -328,6 +341,7 @@ describe("parseCommand", () => {
               action,
               dryRun,
               mode,
+              acceptDataLoss: flags.includes("--accept-data-loss"),
             });
           },
         ),
@@ -369,11 +383,25 @@ describe("node, lock, unlock and history commands", () => {
   it.each([
     [
       "/failover node k3s-w1 promote",
-      { kind: "node", node: "k3s-w1", action: "promote", dryRun: false, mode: undefined },
+      {
+        kind: "node",
+        node: "k3s-w1",
+        action: "promote",
+        dryRun: false,
+        mode: undefined,
+        acceptDataLoss: false,
+      },
     ],
     [
       "/failover node primary demote --dry-run --pr",
-      { kind: "node", node: "primary", action: "demote", dryRun: true, mode: "pr" },
+      {
+        kind: "node",
+        node: "primary",
+        action: "demote",
+        dryRun: true,
+        mode: "pr",
+        acceptDataLoss: false,
+      },
     ],
     [
       "/failover node k3s-w1 status",
@@ -534,11 +562,36 @@ describe("transport parsers: a comment and a dispatch as the one Command", () =>
   it.each([
     [
       "/failover sonarr promote --pr",
-      { kind: "failover", service: "sonarr", action: "promote", dryRun: false, mode: "pr" },
+      {
+        kind: "failover",
+        service: "sonarr",
+        action: "promote",
+        dryRun: false,
+        mode: "pr",
+        acceptDataLoss: false,
+      },
+    ],
+    [
+      "/failover sonarr promote --accept-data-loss",
+      {
+        kind: "failover",
+        service: "sonarr",
+        action: "promote",
+        dryRun: false,
+        mode: undefined,
+        acceptDataLoss: true,
+      },
     ],
     [
       "/failover node k3s-w1 demote --dry-run",
-      { kind: "node_failover", node: "k3s-w1", action: "demote", dryRun: true, mode: undefined },
+      {
+        kind: "node_failover",
+        node: "k3s-w1",
+        action: "demote",
+        dryRun: true,
+        mode: undefined,
+        acceptDataLoss: false,
+      },
     ],
     ["/failover sonarr status", { kind: "status", service: "sonarr" }],
     ["/failover sonarr history", { kind: "history", service: "sonarr", limit: 20 }],
@@ -562,15 +615,47 @@ describe("transport parsers: a comment and a dispatch as the one Command", () =>
   it.each([
     [
       { service: "sonarr", action: "promote" },
-      { kind: "failover", service: "sonarr", action: "promote", dryRun: false, mode: undefined },
+      {
+        kind: "failover",
+        service: "sonarr",
+        action: "promote",
+        dryRun: false,
+        mode: undefined,
+        acceptDataLoss: false,
+      },
     ],
     [
       { service: "sonarr", action: "demote", dry_run: "true", mode: "pr" },
-      { kind: "failover", service: "sonarr", action: "demote", dryRun: true, mode: "pr" },
+      {
+        kind: "failover",
+        service: "sonarr",
+        action: "demote",
+        dryRun: true,
+        mode: "pr",
+        acceptDataLoss: false,
+      },
+    ],
+    [
+      { service: "sonarr", action: "promote", accept_data_loss: "true" },
+      {
+        kind: "failover",
+        service: "sonarr",
+        action: "promote",
+        dryRun: false,
+        mode: undefined,
+        acceptDataLoss: true,
+      },
     ],
     [
       { service: "sonarr", action: "promote", mode: "default" },
-      { kind: "failover", service: "sonarr", action: "promote", dryRun: false, mode: undefined },
+      {
+        kind: "failover",
+        service: "sonarr",
+        action: "promote",
+        dryRun: false,
+        mode: undefined,
+        acceptDataLoss: false,
+      },
     ],
     [
       { service: "sonarr", action: "status" },

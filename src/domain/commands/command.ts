@@ -27,14 +27,17 @@ export type Command = CommandOrigin &
         readonly dryRun: boolean;
         /** undefined: the service's configured mode, else the process default. */
         readonly mode: FailoverMode | undefined;
+        /** A person accepts a backup older than `max_rpo` (the RPO gate); automation never does. */
+        readonly acceptDataLoss?: boolean | undefined;
       }
     | {
         readonly kind: "node_failover";
-        /** A primary node value as configured (`primary_node_label`). */
+        /** A primary node value as configured (`primary_node_label`), or a node name of services.yaml's `nodes:` map (run-command resolves it). */
         readonly node: string;
         readonly action: Action;
         readonly dryRun: boolean;
         readonly mode: FailoverMode | undefined;
+        readonly acceptDataLoss?: boolean | undefined;
       }
     /** `service` undefined: every configured service, from one read. */
     | { readonly kind: "status"; readonly service: string | undefined }

@@ -10,12 +10,14 @@ const booleanish = z
 
 /**
  * The inputs of the failover workflow (`workflow_dispatch`) and the `client_payload` of a
- * `repository_dispatch` of type `failover`: `{service, action, dry_run, mode}`.
+ * `repository_dispatch` of type `failover`: `{service, action, dry_run, mode, accept_data_loss}`.
  */
 export const dispatchInputs = z.object({
   service: z.string().min(1).max(63).regex(SERVICE_NAME),
   action: z.enum(["promote", "demote", "status"]),
   dry_run: booleanish,
+  /** Promote even onto a backup copy older than the service's `max_rpo`. */
+  accept_data_loss: booleanish,
   mode: z
     .enum(["default", "urgent", "pr"])
     .optional()
@@ -30,7 +32,7 @@ export type DispatchInputs = z.infer<typeof dispatchInputs>;
 export function commandFromDispatch(raw: unknown, origin: CommandOrigin): Command | null {
   const inputs = dispatchInputs.safeParse(raw ?? {});
   if (!inputs.success) return null;
-  const { service, action, dry_run: dryRun, mode } = inputs.data;
+  const { service, action, dry_run: dryRun, mode, accept_data_loss: acceptDataLoss } = inputs.data;
   if (action === "status") return { ...origin, kind: "status", service };
-  return { ...origin, kind: "failover", service, action, dryRun, mode };
+  return { ...origin, kind: "failover", service, action, dryRun, mode, acceptDataLoss };
 }
