@@ -65,24 +65,8 @@ const json = (description: string, schema: z.ZodType) => ({
 
 const READ_ERRORS = [401, 414, 429, 500, 502, 503, 504];
 const WRITE_ERRORS = [400, 401, 404, 405, 409, 413, 414, 415, 422, 423, 429, 500, 502, 503, 504];
-/**
- * Write parameters of the closed loop (issue 12) not yet in src/http/write-input.ts, which
- * is being extended elsewhere: described here until it has them, and then its own win.
- */
-const PENDING_FAILOVER_QUERY = {
-  wait: z.string().optional().meta({
-    description:
-      "`false` (also `0`, `no`: src/operations/accepted.ts): answer 202 at once with `Location: /api/operations/<id>` and run in the background",
-  }),
-  accept_data_loss: z.enum(["true", "false"]).optional().meta({
-    description: "`true`: promote even though the backup copy is older than the service's max_rpo",
-  }),
-};
-const PENDING_FAILOVER_BODY = {
-  accept_data_loss: z.boolean().optional().meta({ description: "As `?accept_data_loss=true`." }),
-};
-const failoverQuery = z.object({ ...PENDING_FAILOVER_QUERY, ...FAILOVER_QUERY.shape });
-const failoverBody = z.object({ ...PENDING_FAILOVER_BODY, ...FAILOVER_BODY.shape });
+const failoverQuery = FAILOVER_QUERY;
+const failoverBody = FAILOVER_BODY;
 
 const accepted = {
   description: "?wait=false: accepted; the operation runs in the background",

@@ -161,8 +161,22 @@ const Action = z.enum(["promote", "demote"]);
 
 const Merge = z.strictObject({ sha: z.string() });
 
-/** Fields of every promote/demote answer; each outcome adds its own (render-result.ts). */
+/** The data-loss window a promote accepts (src/failover/rpo-gate.ts). */
+const Rpo = z
+  .strictObject({
+    seconds: z.number().nullable().meta({
+      description: "Age of the backup copy (VolSync lastSyncTime); null when unknown",
+    }),
+    message: z.string(),
+  })
+  .meta({
+    id: "Rpo",
+    description: "Promotes only: the backup copy's age, or why it is unknown (no cluster access).",
+  });
+
+/** Fields of every promote/demote answer; each outcome adds its own (presenters/http-json.ts). */
 const failoverBase = {
+  rpo: Rpo.optional(),
   mode: Mode,
   service: z.string(),
   action: Action,
@@ -231,6 +245,7 @@ export const LockAnswer = z
 
 const NodeServiceMoved = z.strictObject({
   service: z.string(),
+  rpo: Rpo.optional(),
   result: z.enum(["changed", "no_op"]),
   from: z.enum(WORKLOAD_STATES),
   to: Side,
