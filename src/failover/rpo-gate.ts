@@ -1,7 +1,7 @@
 import { rpoVerdict } from "../domain/automation/rpo.js";
-import type { ServiceSpec } from "../domain/service.js";
+import type { Trigger } from "../domain/outcome.js";
+import type { Action, ServiceSpec } from "../domain/service.js";
 import type { FailoverContext, RpoReading } from "./context.js";
-import type { DeliveryRequest } from "./deliver.js";
 
 /** The data-loss window a promote's plan shows: how old the backup copy is, when known. */
 export interface RpoWindow {
@@ -18,7 +18,11 @@ export interface RpoWindow {
  */
 export function rpoReadings(
   ctx: FailoverContext,
-  request: Pick<DeliveryRequest, "action" | "trigger" | "acceptDataLoss">,
+  request: {
+    readonly action: Action;
+    readonly trigger: Trigger;
+    readonly acceptDataLoss?: boolean | undefined;
+  },
   specs: readonly ServiceSpec[],
 ): Promise<ReadonlyMap<string, RpoReading>> | undefined {
   if (request.action !== "promote" || request.trigger === "alertmanager") return undefined;
