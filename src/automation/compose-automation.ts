@@ -17,6 +17,7 @@ import {
   type NotifyEndpoints,
   parseNotifyUrls,
 } from "../notify/notify-target.js";
+import type { Operation, Phase } from "../operations/operation.js";
 import { OperationStore } from "../operations/operation-store.js";
 import { AlertTrigger } from "./alert-trigger.js";
 import { AutomationMetrics } from "./automation-metrics.js";
@@ -51,6 +52,11 @@ export interface AutomationOptions {
   readonly endpoints?: NotifyEndpoints;
   /** Cluster access for the RPO gate: default the in-cluster service account, if mounted. */
   readonly kube?: KubeReader | undefined;
+  /**
+   * Told of every phase an operation reaches, after the loop's own hooks: the Deployment's
+   * status and the ChatOps reply follow Flux's confirmation (compose.ts). Must not throw.
+   */
+  readonly onPhase?: ((operation: Operation, phase: Phase) => void) | undefined;
 }
 
 /**
@@ -129,6 +135,7 @@ export function composeAutomation(
         if (at > now() - env.FLUX_CONFIRM_TIMEOUT_MS) track(confirmation.prefetch(op));
       }
       log.info({ operation: op.id, phase, services: op.services }, "operation phase");
+      options.onPhase?.(op, phase);
     },
   });
   const confirmation = new FluxConfirmation({ store, kustomizationsFor: kustomizationLookup(ctx) });
@@ -158,7 +165,9 @@ export function composeAutomation(
       track(
         store
           .refresh()
-          .catch((error: unknown) => log.warn({ err: error }, "cannot rebuild operations from Git")),
+          .catch((error: unknown) =>
+            log.warn({ err: error }, "cannot rebuild operations from Git"),
+          ),
       );
       refreshStates();
     },
