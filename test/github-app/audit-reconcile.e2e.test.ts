@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { deploymentsState } from "../fake-github/routes/deployments.js";
+import { git } from "../helpers/git.js";
+import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
+import { examplePayload } from "../helpers/webhook-payloads.js";
+import { deliver } from "./deliver.js";
+
+/**
+ * The audit rebuilt from Git on start (issue 11), in process: the Deployments writes of a
+ * first server fail (as a process killed before them would leave it), a second server on
+ * the same GitHub (the restart) reconciles: one Deployment per failover commit, none for
+ * other commits, none twice; and Flux's word arriving after the restart still ends the
+ * rebuilt Deployment of a commit inside the confirmation window.
+ */
+describe("audit reconciled from Git on start", () => {
+  const servers: AppServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0).reverse()) {
+      await s.runtime.background.idle();
+      await s.close();
+    }
+  });
+  const start = async (fake?: AppServer["fake"]) => {
+    // No resends of the failing Deployment writes (the retry plugin's waits add up).
+    const env = { GITHUB_RETRIES: "0" };
+    const s = await startAppServer(fake === undefined ? { env } : { env, fake });
+    servers.push(s);
+    return s;
+  };
+  const post = async (app: AppServer, path: string) => {
+    const res = await fetch(`${app.url}${path}`, { method: "POST" });
+    const body = (await res.json()) as { outcome?: string; commit?: { sha: string } };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.outcome).toBe("applied");
+    return body.commit?.sha ?? "";
+  };
+  const trailer = (app: AppServer, sha: string) =>
+    /^Failover-Request: (.+)$/m.exec(git(app.fake.dir, "log", "-1", "--format=%B", sha))?.[1];
+
+  it("a failover commit without a Deployment gets one after a restart, once; Flux then ends it", async () => {
+    const first = await start();
+    // Every Deployment write fails: what a kill between the commit and the audit leaves.
+    first.fake.inject({
+      match: { method: "POST", path: /^\/repos\/acme\/gitops\/deployments$/ },
+      respond: { status: 502 },
+      times: Number.POSITIVE_INFINITY,
+    });
+    const single = await post(first, "/api/failover/sonarr/promote");
+    const node = await post(first, "/api/nodes/primary/promote");
+    await first.runtime.background.idle();
+    const deployments = () => deploymentsState({ fake: first.fake.context });
+    expect(deployments()).toHaveLength(0);
+    first.fake.clearFaults();
+    // A commit that is not a failover, on top: the reconciler leaves it alone.
+    const dir = first.fake.dir;
+    const tree = git(dir, "rev-parse", "main^{tree}").trim();
+    const other = git(dir, "commit-tree", tree, "-p", "main", "-m", "docs: notes").trim();
+    git(dir, "update-ref", "refs/heads/main", other);
+
+    const second = await start(first.fake);
+    expect(second.runtime.reconcileAudit).toBeDefined();
+    second.runtime.reconcileAudit?.();
+    await second.runtime.background.idle();
+    expect(
+      deployments().map((d) => [
+        d.sha,
+        d.environment,
+        (d.payload as { operation?: string }).operation,
+      ]),
+    ).toEqual([
+      [single, "failover-sonarr", trailer(first, single)],
+      [node, "failover-node-primary", trailer(first, node)],
+    ]);
+    expect(deployments()[1]?.payload).toMatchObject({
+      node: "primary",
+      action: "promote",
+      services: ["radarr"],
+    });
+    expect(deployments().map((d) => d.statuses.map((s) => s.state))).toEqual([
+      ["in_progress"],
+      ["in_progress"],
+    ]);
+
+    // Started again (or a second replica later): finds both by their operation, writes nothing.
+    second.fake.resetLog();
+    second.runtime.reconcileAudit?.();
+    await second.runtime.background.idle();
+    expect(
+      second.fake.requests.map((r) => `${r.method} ${r.path}`).filter((p) => p.startsWith("POST")),
+    ).toEqual([]);
+    expect(deployments()).toHaveLength(2);
+
+    // Flux's github Provider confirms the node-wide commit: the rebuilt Deployment succeeds.
+    const res = await deliver(second, "status", {
+      ...examplePayload("status"),
+      sha: node,
+      state: "success",
+      context: "kustomization/apps/7d0cd1e1",
+      description: "ReconciliationSucceeded",
+    });
+    expect(res.status).toBe(200);
+    expect(deployments()[1]?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
+  });
+});
