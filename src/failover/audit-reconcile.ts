@@ -46,11 +46,15 @@ export async function reconcileAudit(options: ReconcileOptions): Promise<Reconci
   if (commits.length === 0) return { commits: 0, created: [] };
   // GitHub lists Deployments newest first; failover commits are at most `depth`, and every
   // one of them made at most one Deployment, plus the PR-mode ones: twice the depth is enough.
-  const known = new Map((await trail.recorded(depth * 2)).map((r) => [r.operation, r]));
+  // By operation and commit: a PR's `queued` Deployment carries the same operation as the
+  // one of its merge commit, and must not stand in for it.
+  const known = new Map(
+    (await trail.recorded(depth * 2)).map((r) => [`${r.operation} ${r.sha ?? ""}`, r]),
+  );
   const created: string[] = [];
   // Oldest first, as they happened: the Deployments view keeps the order.
   for (const event of commits.reverse()) {
-    const record = known.get(event.operation);
+    const record = known.get(`${event.operation} ${event.commit}`);
     const pending = Date.parse(event.at) > now() - options.pendingWindowMs;
     if (record !== undefined) {
       if (pending) trail.adopt?.(record);
@@ -58,6 +62,14 @@ export async function reconcileAudit(options: ReconcileOptions): Promise<Reconci
     }
     await trail.record(event);
     created.push(event.operation);
+    // Past the confirmation window Flux's word is not known any more: say so at once rather
+    // than leave the rebuilt record `in_progress` for ever.
+    if (!pending) {
+      await trail.settle?.(event.operation, {
+        result: "unconfirmed",
+        description: `rebuilt from Git after a restart; whether Flux applied ${event.commit.slice(0, 7)} is not known`,
+      });
+    }
   }
   return { commits: commits.length, created };
 }

@@ -56,6 +56,11 @@ describe("audit reconciled from Git on start", () => {
     const tree = git(dir, "rev-parse", "main^{tree}").trim();
     const other = git(dir, "commit-tree", tree, "-p", "main", "-m", "docs: notes").trim();
     git(dir, "update-ref", "refs/heads/main", other);
+    // A failover commit from two hours ago (past FLUX_CONFIRM_TIMEOUT_MS), written by hand.
+    const old = withCommitterDate(new Date(Date.now() - 2 * 3600_000), () =>
+      git(dir, "commit-tree", tree, "-p", "main", "-m", OLD_FAILOVER).trim(),
+    );
+    git(dir, "update-ref", "refs/heads/main", old);
 
     const second = await start(first.fake);
     expect(second.runtime.reconcileAudit).toBeDefined();
@@ -70,25 +75,29 @@ describe("audit reconciled from Git on start", () => {
     ).toEqual([
       [single, "failover-sonarr", trailer(first, single)],
       [node, "failover-node-primary", trailer(first, node)],
+      [old, "failover-sonarr", "old-operation-1"],
     ]);
     expect(deployments()[1]?.payload).toMatchObject({
       node: "primary",
       action: "promote",
       services: ["radarr"],
     });
+    // Inside the confirmation window the rebuilt record waits for Flux; past it, Flux's word
+    // is not known any more, and the record says so.
     expect(deployments().map((d) => d.statuses.map((s) => s.state))).toEqual([
       ["in_progress"],
       ["in_progress"],
+      ["in_progress", "error"],
     ]);
 
-    // Started again (or a second replica later): finds both by their operation, writes nothing.
+    // Started again (or a second replica later): finds all by their operation, writes nothing.
     second.fake.resetLog();
     second.runtime.reconcileAudit?.();
     await second.runtime.background.idle();
     expect(
       second.fake.requests.map((r) => `${r.method} ${r.path}`).filter((p) => p.startsWith("POST")),
     ).toEqual([]);
-    expect(deployments()).toHaveLength(2);
+    expect(deployments()).toHaveLength(3);
 
     // Flux's github Provider confirms the node-wide commit: the rebuilt Deployment succeeds.
     const res = await deliver(second, "status", {
@@ -102,3 +111,26 @@ describe("audit reconciled from Git on start", () => {
     expect(deployments()[1]?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
   });
 });
+
+const OLD_FAILOVER = `failover(sonarr): demote to primary
+
+Failover-Service: sonarr
+Failover-Action: demote
+Failover-From: backup
+Failover-To: primary
+Failover-Trigger: http
+Failover-Requester: someone
+Failover-Request: old-operation-1
+`;
+
+/** Runs `make` with git's committer date set (commit-tree reads it from the environment). */
+function withCommitterDate<T>(date: Date, make: () => T): T {
+  const saved = process.env.GIT_COMMITTER_DATE;
+  process.env.GIT_COMMITTER_DATE = date.toISOString();
+  try {
+    return make();
+  } finally {
+    if (saved === undefined) delete process.env.GIT_COMMITTER_DATE;
+    else process.env.GIT_COMMITTER_DATE = saved;
+  }
+}

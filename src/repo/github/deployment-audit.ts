@@ -93,7 +93,10 @@ export class DeploymentAudit implements AuditTrail {
   }
 
   async settle(operation: string, settlement: AuditSettlement): Promise<boolean> {
-    const id = await this.#ids.get(operation);
+    const known = this.#ids.get(operation);
+    // Taken before waiting: a second settle of the same operation finds nothing to write.
+    this.#ids.delete(operation);
+    const id = await known;
     if (id === undefined) return false;
     try {
       await this.client.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
@@ -109,7 +112,6 @@ export class DeploymentAudit implements AuditTrail {
         where: `${this.repo.owner}/${this.repo.repo}`,
       });
     }
-    this.#ids.delete(operation);
     return true;
   }
 
