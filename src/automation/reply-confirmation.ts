@@ -7,6 +7,7 @@ export interface EditableReply {
   edit(body: string): Promise<unknown>;
 }
 
+type Settled = "confirmed" | "failed" | "unconfirmed";
 const FINAL_FOR_REPLY = new Set<Phase>(["confirmed", "failed", "unconfirmed"]);
 /** Replies waiting for Flux: bounded, oldest forgotten first. */
 const REMEMBERED = 500;
@@ -19,6 +20,12 @@ const REMEMBERED = 500;
  */
 export class ReplyConfirmations {
   readonly #replies = new Map<string, EditableReply>();
+  /**
+   * Operations Flux has already spoken of with no reply remembered yet: a confirmation can
+   * beat the reply's own POST (a fast Flux, a slow GitHub), and the reply is then edited as
+   * soon as it is known.
+   */
+  readonly #settled = new Map<string, { operation: Operation; phase: Settled }>();
   readonly #run: (what: string, task: () => Promise<unknown>) => void;
 
   constructor(run: (what: string, task: () => Promise<unknown>) => void) {
@@ -26,11 +33,13 @@ export class ReplyConfirmations {
   }
 
   remember(operation: string, reply: EditableReply): void {
-    this.#replies.set(operation, reply);
-    if (this.#replies.size > REMEMBERED) {
-      const oldest = this.#replies.keys().next().value;
-      if (oldest !== undefined) this.#replies.delete(oldest);
+    const settled = this.#settled.get(operation);
+    if (settled !== undefined) {
+      this.#settled.delete(operation);
+      this.#edit(reply, settled.operation, settled.phase);
+      return;
     }
+    bounded(this.#replies, operation, reply);
   }
 
   get size(): number {
@@ -41,9 +50,24 @@ export class ReplyConfirmations {
   readonly onPhase = (operation: Operation, phase: Phase): void => {
     if (!FINAL_FOR_REPLY.has(phase)) return;
     const reply = this.#replies.get(operation.id);
-    if (reply === undefined) return;
+    if (reply === undefined) {
+      bounded(this.#settled, operation.id, { operation, phase: phase as Settled });
+      return;
+    }
     this.#replies.delete(operation.id);
-    const line = confirmationLine(operation, phase as "confirmed" | "failed" | "unconfirmed");
-    this.#run(`reply confirmation ${phase}`, () => reply.edit(`${reply.body}\n\n${line}`));
+    this.#edit(reply, operation, phase as Settled);
   };
+
+  #edit(reply: EditableReply, operation: Operation, phase: Settled): void {
+    const line = confirmationLine(operation, phase);
+    this.#run(`reply confirmation ${phase}`, () => reply.edit(`${reply.body}\n\n${line}`));
+  }
+}
+
+function bounded<V>(map: Map<string, V>, key: string, value: V): void {
+  map.set(key, value);
+  if (map.size > REMEMBERED) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
 }
