@@ -54,7 +54,13 @@ export async function reconcileAudit(options: ReconcileOptions): Promise<Reconci
   const created: string[] = [];
   // Oldest first, as they happened: the Deployments view keeps the order.
   for (const event of commits.reverse()) {
-    const record = known.get(`${event.operation} ${event.commit}`);
+    // Not among the recent ones (other Deployments of the repository may have pushed it off
+    // the first page): asked once more by the commit's sha before creating one.
+    const record =
+      known.get(`${event.operation} ${event.commit}`) ??
+      (await trail.recorded(100, { sha: event.commit })).find(
+        (r) => r.operation === event.operation,
+      );
     const pending = Date.parse(event.at) > now() - options.pendingWindowMs;
     if (record !== undefined) {
       if (pending) trail.adopt?.(record);

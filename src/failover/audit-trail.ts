@@ -34,10 +34,11 @@ export interface RecordedOperation {
 export interface AuditTrail {
   record(event: AuditedEvent): Promise<AuditRecord | undefined>;
   /**
-   * The operations of the trail's recent records (newest first, at most `limit`): what the
-   * reconciler on start compares the branch's failover commits with.
+   * The operations of the trail's recent records (newest first, at most `limit`; `of`: only
+   * those of one commit): what the reconciler on start compares the branch's failover
+   * commits with.
    */
-  recorded?(limit: number): Promise<readonly RecordedOperation[]>;
+  recorded?(limit: number, of?: { readonly sha: string }): Promise<readonly RecordedOperation[]>;
   /**
    * Remembers a record another process made, so `settle` can end it without a lookup (the
    * reconciler does this for commits still waiting for Flux).

@@ -90,14 +90,31 @@ describe("audit reconciled from Git on start", () => {
       ["in_progress", "error"],
     ]);
 
-    // Started again (or a second replica later): finds all by their operation, writes nothing.
+    // Started again (or a second replica later), after 45 Deployments of something else have
+    // pushed ours off the first page: each found by its commit's sha and operation, nothing
+    // written.
+    const ours = deployments().slice();
+    for (let i = 0; i < 45; i++) {
+      deployments().push({
+        id: 8000 + i,
+        sha: node,
+        ref: "main",
+        environment: "production",
+        task: "deploy",
+        payload: {},
+        description: null,
+        statuses: [],
+      });
+    }
     second.fake.resetLog();
     second.runtime.reconcileAudit?.();
     await second.runtime.background.idle();
     expect(
       second.fake.requests.map((r) => `${r.method} ${r.path}`).filter((p) => p.startsWith("POST")),
     ).toEqual([]);
-    expect(deployments()).toHaveLength(3);
+    expect(deployments().filter((d) => d.environment !== "production")).toEqual(ours);
+    const lists = second.fake.requests.filter((r) => r.path === "/repos/acme/gitops/deployments");
+    expect(lists.map((r) => r.query.sha ?? "recent")).toEqual(["recent", single, node, old]);
 
     // Flux's github Provider confirms the node-wide commit: the rebuilt Deployment succeeds.
     const res = await deliver(second, "status", {
@@ -108,7 +125,7 @@ describe("audit reconciled from Git on start", () => {
       description: "ReconciliationSucceeded",
     });
     expect(res.status).toBe(200);
-    expect(deployments()[1]?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
+    expect(ours[1]?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
   });
 });
 

@@ -69,12 +69,16 @@ export class DeploymentAudit implements AuditTrail {
     return write;
   }
 
-  async recorded(limit: number): Promise<readonly RecordedOperation[]> {
+  async recorded(
+    limit: number,
+    of?: { readonly sha: string },
+  ): Promise<readonly RecordedOperation[]> {
     const where = `${this.repo.owner}/${this.repo.repo}`;
     try {
       const response = await this.client.request("GET /repos/{owner}/{repo}/deployments", {
         ...this.repo,
         per_page: Math.min(100, Math.max(1, limit)),
+        ...(of === undefined ? {} : { sha: of.sha }),
       });
       return listed.parse(response.data).flatMap((d) => {
         if (d.environment?.startsWith("failover-") !== true) return [];
