@@ -5,6 +5,8 @@ import {
   type AutomationOptions,
   composeAutomation,
 } from "./automation/compose-automation.js";
+import { deploymentStatusOnPhase } from "./automation/deployment-status.js";
+import { ReplyConfirmations } from "./automation/reply-confirmation.js";
 import { inClusterReader, type KubeReader } from "./cluster/kube-reader.js";
 import { backupNodeSelector, rpoCheck } from "./cluster/rpo-check.js";
 import { serviceAutomation } from "./config/automation-config.js";
@@ -12,6 +14,7 @@ import { ConfigStore } from "./config/config-store.js";
 import type { Env } from "./config/env.js";
 import { DEMO_CONFIG, ensureDemoRepo } from "./demo/demo-repo.js";
 import { FailoverError } from "./domain/errors.js";
+import { reconcileAudit } from "./failover/audit-reconcile.js";
 import type { AuditTrail } from "./failover/audit-trail.js";
 import { BackgroundWork } from "./failover/background.js";
 import { type FailoverContext, memoBranch } from "./failover/context.js";
@@ -61,6 +64,11 @@ export interface Runtime {
   readonly background: BackgroundWork;
   /** The closed loop: Alertmanager trigger, operations, Flux confirmation, notifications. */
   readonly automation: Automation | undefined;
+  /**
+   * GitHub mode: rebuilds the audit from Git in the background (a failover commit with no
+   * Deployment gets one). `serve` calls it on start; it never blocks readiness.
+   */
+  readonly reconcileAudit: (() => void) | undefined;
   /** Stops the config watcher and detaches the metrics hooks. */
   close(): void;
 }
@@ -181,6 +189,11 @@ export async function composeRuntime(
     events.on(metrics.failoverListener((s) => configStore.current().services.has(s)));
   }
   events.on(logLineListener(log));
+  // Flux's word on an operation ends its Deployment and edits its ChatOps reply, after the
+  // answer like every after-effect (the background queue, drained on SIGTERM).
+  const later = (what: string, task: () => Promise<unknown>) => background.run(what, task);
+  const replies = new ReplyConfirmations(later);
+  const settleAudit = audit === undefined ? () => undefined : deploymentStatusOnPhase(audit, later);
   // The closed loop's listeners: operations (and their Flux confirmation) and notifications.
   const automation =
     options.automation === false
@@ -189,6 +202,10 @@ export async function composeRuntime(
           ...(metrics === undefined ? {} : { registry: metrics.registry }),
           kube,
           ...options.automation,
+          onPhase: (op, phase) => {
+            settleAudit(op, phase);
+            replies.onPhase(op, phase);
+          },
         });
   for (const listener of automation?.listeners ?? []) events.on(listener);
 
@@ -199,8 +216,10 @@ export async function composeRuntime(
       allowedRoles: env.CHATOPS_PERMISSIONS,
       background,
       onStatus: automation?.statusHandler,
+      replies,
     });
   }
+  const trail = audit;
   return {
     ctx,
     backend,
@@ -212,6 +231,31 @@ export async function composeRuntime(
     githubProbe: github?.probe,
     background,
     automation,
+    reconcileAudit:
+      trail === undefined
+        ? undefined
+        : () =>
+            background.run("audit reconcile", async () => {
+              try {
+                const done = await reconcileAudit({
+                  repo,
+                  branch: ctx.branch,
+                  trail,
+                  pendingWindowMs: env.FLUX_CONFIRM_TIMEOUT_MS,
+                });
+                if (done.created.length > 0) {
+                  logger.info(
+                    { operations: done.created },
+                    "audit rebuilt from Git: Deployments created for failover commits that had none",
+                  );
+                }
+              } catch (error) {
+                logger.warn(
+                  { err: error },
+                  "cannot rebuild the audit from Git; will retry on the next start",
+                );
+              }
+            }),
     close: () => {
       configStore.close();
       detachGitHub();
@@ -263,6 +307,7 @@ async function composeGitHub(env: Env, logger: Logger) {
       allowedRoles: readonly string[];
       background: BackgroundWork;
       onStatus: ((context: { payload: unknown }) => Promise<void>) | undefined;
+      replies: ReplyConfirmations;
     }): Promise<WebhookMiddleware> => {
       const [{ createNodeMiddleware }, { failoverApp }, { collaboratorRole }] = await Promise.all([
         import("probot"),

@@ -17,6 +17,7 @@ import {
   type NotifyEndpoints,
   parseNotifyUrls,
 } from "../notify/notify-target.js";
+import type { Operation, Phase } from "../operations/operation.js";
 import { OperationStore } from "../operations/operation-store.js";
 import { AlertTrigger } from "./alert-trigger.js";
 import { AutomationMetrics } from "./automation-metrics.js";
@@ -51,6 +52,11 @@ export interface AutomationOptions {
   readonly endpoints?: NotifyEndpoints;
   /** Cluster access for the RPO gate: default the in-cluster service account, if mounted. */
   readonly kube?: KubeReader | undefined;
+  /**
+   * Told of every phase an operation reaches, after the loop's own hooks: the Deployment's
+   * status and the ChatOps reply follow Flux's confirmation (compose.ts). Must not throw.
+   */
+  readonly onPhase?: ((operation: Operation, phase: Phase) => void) | undefined;
 }
 
 /**
@@ -128,6 +134,7 @@ export function composeAutomation(
         for (const service of op.services) metrics.state(service, side);
       }
       log.info({ operation: op.id, phase, services: op.services }, "operation phase");
+      options.onPhase?.(op, phase);
     },
   });
   const confirmation = new FluxConfirmation({ store, kustomizationsFor: kustomizationLookup(ctx) });

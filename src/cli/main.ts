@@ -94,6 +94,8 @@ async function serve(runtime: Runtime, env: Env, logger: Logger, io: CliIo) {
   operations.auth.watch();
   operations.githubCheck?.start();
   runtime.automation?.start();
+  // A pod killed between a commit and its Deployment loses nothing: rebuilt from Git.
+  runtime.reconcileAudit?.();
   if (!operations.auth.enabled && runtime.backend !== "demo") {
     logger.warn(
       "no API token configured (FAILOVER_API_TOKENS, FAILOVER_API_TOKENS_FILE): anyone who reaches the HTTP API can fail services over",

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { z } from "zod";
+import type { EditableReply } from "../automation/reply-confirmation.js";
 import { commandFromComment } from "../domain/commands/from-comment.js";
 import type { FailoverContext } from "../failover/context.js";
-import { runCommand } from "../failover/run-command.js";
+import { type CommandResult, runCommand } from "../failover/run-command.js";
 import { chatopsReply, deniedReply, errorReply } from "../presenters/chatops-markdown.js";
 import { type GitOpsTarget, isGitOpsRepository } from "./gitops-target.js";
 import { issueCommentPayload } from "./payload-schemas.js";
@@ -15,6 +17,23 @@ export interface ChatOpsDeps {
   readonly allowedRoles: readonly string[];
   /** The GitHub adapters ChatOps needs beyond the use cases (built by the composition root). */
   readonly ports: ChatOpsPorts;
+  /**
+   * Where a failover's reply is remembered (by operation id) so it can be edited with Flux's
+   * confirmation and the measured RTO (automation/reply-confirmation.ts). Absent: not edited.
+   */
+  readonly replies?: { remember(operation: string, reply: EditableReply): void } | undefined;
+}
+
+const postedComment = z.object({ id: z.number() });
+
+/** Outcomes that wrote (or proposed) a change: Flux will have something to say about them. */
+const WRITTEN = new Set(["applied", "pr_merged", "pr_opened", "pr_armed"]);
+
+function wrote(result: CommandResult): boolean {
+  return (
+    (result.kind === "failover" || result.kind === "node_failover") &&
+    WRITTEN.has(result.result.outcome)
+  );
 }
 
 export type ChatOpsOutcome = "ignored" | "duplicate" | "replied" | "denied" | "failed";
@@ -91,7 +110,21 @@ export async function handleIssueComment(
       await react("confused");
       return "denied";
     }
-    await reply(chatopsReply(await runCommand(deps.ctx, command), login));
+    const result = await runCommand(deps.ctx, command);
+    const body = chatopsReply(result, login);
+    const posted = postedComment.safeParse((await reply(body)).data);
+    if (deps.replies !== undefined && posted.success && wrote(result)) {
+      const commentId = posted.data.id;
+      deps.replies.remember(command.requestId, {
+        body,
+        edit: (edited) =>
+          client.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
+            ...where,
+            comment_id: commentId,
+            body: edited,
+          }),
+      });
+    }
     await react("rocket");
     return "replied";
   } catch (error) {

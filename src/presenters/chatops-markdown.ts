@@ -8,6 +8,7 @@ import type { LockResult } from "../failover/locks.js";
 import type { NodeFailoverResult } from "../failover/node-failover.js";
 import type { CommandResult } from "../failover/run-command.js";
 import type { ServiceStatus } from "../failover/status-types.js";
+import type { Operation } from "../operations/operation.js";
 import { failoverMessage, lockMessage, nodeMessage } from "./messages.js";
 
 /** Marks the app's own comments (and keeps them recognisable in a thread). */
@@ -151,5 +152,44 @@ export function chatopsReply(result: CommandResult, requester: string): string {
       return historyReply(result.service, result.items);
     case "help":
       return usageReply(result.problem);
+  }
+}
+
+/** "2 min 10 s", "45 s", "1 h 3 min": a recovery time for people. */
+export function humanDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 === 0 ? "" : ` ${s % 60} s`}`;
+  const m = Math.floor((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${m === 0 ? "" : ` ${m} min`}`;
+}
+
+/**
+ * The line a ChatOps reply gets when Flux has spoken: applied (with the measured time from
+ * the request to Flux applied, the RTO), failed, or no word within the timeout.
+ */
+export function confirmationLine(
+  operation: Operation,
+  result: "confirmed" | "failed" | "unconfirmed",
+): string {
+  const sha = operation.commit?.sha.slice(0, 7) ?? "the commit";
+  const end = operation.phases.at(-1);
+  const started = Date.parse(operation.phases[0]?.at ?? "");
+  const ended = Date.parse(end?.at ?? "");
+  const elapsed =
+    Number.isNaN(started) || Number.isNaN(ended) ? undefined : (ended - started) / 1000;
+  const after = elapsed === undefined ? "" : `, ${humanDuration(elapsed)} after the request`;
+  const at = end?.at ?? "";
+  switch (result) {
+    case "confirmed": {
+      const rto = operation.rtoSeconds ?? elapsed;
+      const by =
+        operation.flux === undefined ? "" : ` (Kustomization ${operation.flux.kustomization})`;
+      return `✅ Flux applied ${sha}${by} at ${at}${rto === undefined ? "" : `, ${humanDuration(rto)} after the request`}`;
+    }
+    case "failed":
+      return `❌ Flux failed to apply ${sha} at ${at}${after}: ${(operation.flux?.message ?? end?.detail ?? "").replace(/\s+/g, " ").slice(0, 300)}`;
+    case "unconfirmed":
+      return `⚠️ Flux did not report applying ${sha}${after}: ${end?.detail ?? "no word in time"}`;
   }
 }

@@ -373,7 +373,7 @@ describe("homelab shapes through the CLI (local backend)", () => {
     const start = git(dir, "rev-parse", "main").trim();
     const { stdout } = await cli("node", "primary", "promote");
     expect(stdout).toMatch(
-      / {2}sonarr: changed \(primary -> backup\)\n {4}warning: .*\$\{APP\} is also used by/,
+      / {2}sonarr: changed \(primary -> backup\)\n {4}rpo: RPO unknown: no cluster access\n {4}warning: .*\$\{APP\} is also used by/,
     );
     expect(stdout).toMatch(/ {2}ghost: refused: no manifest found/);
     const after = git(dir, "rev-parse", "main").trim();

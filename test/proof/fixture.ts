@@ -14,6 +14,7 @@ import {
   generatedManifest,
 } from "../helpers/generated-services.js";
 import { fileAt, git } from "../helpers/git.js";
+import { TEST_BOUNDS } from "../helpers/test-bounds.js";
 
 /** Shared by the proofs: a fake GitHub holding the demo repository plus N generated services. */
 
@@ -164,6 +165,8 @@ export function seededRandom(seed: number): () => number {
 export interface InProcessServer {
   readonly fake: FakeGitHub;
   readonly url: string;
+  /** Resolves when the work after the answers (audit, superseded PRs) has finished. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -183,7 +186,7 @@ export async function startTokenServer(env: Record<string, string> = {}): Promis
         GHE_HOST: new URL(fake.webUrl).host,
         GHE_PROTOCOL: "http",
         FAILOVER_CONFIG: DEMO_CONFIG,
-        GITHUB_WRITE_INTERVAL_MS: "0",
+        ...TEST_BOUNDS,
         ...env,
       }),
       logger,
@@ -192,8 +195,11 @@ export async function startTokenServer(env: Record<string, string> = {}): Promis
     return {
       fake,
       url: server.url,
+      idle: () => runtime.background.idle(),
       close: async () => {
         await server.close();
+        await runtime.background.idle();
+        runtime.close();
         await fake.close();
       },
     };

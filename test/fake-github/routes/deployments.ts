@@ -46,6 +46,32 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 
 export const deploymentRoutes: readonly RestRoute[] = [
   {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/deployments",
+    handler(request) {
+      requireRepo(request);
+      // Newest first, as GitHub lists them; filters environment and sha; per_page (default
+      // 30, at most 100), page 1 only.
+      const perPage = Math.min(100, Number(request.query.get("per_page") ?? 30) || 30);
+      const environment = request.query.get("environment");
+      const sha = request.query.get("sha");
+      const list = deploymentsState(request)
+        .filter((d) => environment === null || d.environment === environment)
+        .filter((d) => sha === null || d.sha === sha)
+        .slice()
+        .reverse()
+        .slice(0, perPage);
+      return {
+        status: 200,
+        body: list.map((d) => ({
+          ...d,
+          statuses: undefined,
+          url: `${request.fake.apiUrl}/repos/${request.fake.owner}/${request.fake.repo}/deployments/${d.id}`,
+        })),
+      };
+    },
+  },
+  {
     method: "POST",
     template: "/repos/{owner}/{repo}/deployments",
     async handler(request) {

@@ -90,6 +90,21 @@ export const issueRoutes: readonly RestRoute[] = [
     },
   },
   {
+    method: "PATCH",
+    template: "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+    handler(request) {
+      requireRepo(request);
+      const { body } = parse(z.object({ body: z.string().max(65536) }), request.body);
+      const state = issuesState(request);
+      const index = state.comments.findIndex((c) => c.id === Number(request.params.comment_id));
+      const old = state.comments[index];
+      if (old === undefined) throw new HttpError(404, "Not Found");
+      const comment = { ...old, body };
+      state.comments[index] = comment;
+      return { status: 200, body: { id: comment.id, body, user: BOT } };
+    },
+  },
+  {
     method: "GET",
     template: "/repos/{owner}/{repo}/collaborators/{username}/permission",
     handler(request) {
