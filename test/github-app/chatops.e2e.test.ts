@@ -57,7 +57,8 @@ describe("ChatOps through the GitHub App", () => {
       sha: git(app.fake.dir, "rev-parse", "main").trim(),
       payload: { service: "sonarr", action: "promote", trigger: "chatops", requester: "alice" },
     });
-    expect(deployments[0]?.statuses.map((s) => s.state)).toEqual(["success"]);
+    // in_progress until Flux confirms (docs/github-app.md, "Audit").
+    expect(deployments[0]?.statuses.map((s) => s.state)).toEqual(["in_progress"]);
     const created = app.fake.requests.find((r) => r.path === "/repos/acme/gitops/deployments");
     expect(created?.body).toMatchObject({ auto_merge: false, required_contexts: [] });
 

@@ -50,7 +50,10 @@ describe("HTTP API in GitHub mode (urgent)", () => {
     const deployments = deploymentsState({ fake: app.fake.context });
     expect(deployments).toHaveLength(1);
     expect(deployments[0]).toMatchObject({ sha: commit.sha, environment: "failover-sonarr" });
-    expect(deployments[0]?.statuses[0]).toMatchObject({ state: "success", log_url: commit.url });
+    expect(deployments[0]?.statuses[0]).toMatchObject({
+      state: "in_progress",
+      log_url: commit.url,
+    });
 
     // promote again: no commit; demote restores the bytes
     expect((await call("POST", "/api/failover/sonarr/promote")).body.outcome).toBe("no_op");

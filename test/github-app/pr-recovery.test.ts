@@ -66,8 +66,11 @@ describe("PR mode: races and leftovers converge", () => {
       expect(outcomes.filter((o) => o === "no_op")).toHaveLength(9);
       expect(pullsState(server.fake).merges).toBe(1);
       expect(await sonarrSide(server)).toBe("backup");
+      await server.idle(); // the audit is written after the answer
       const deployments = deploymentsState({ fake: server.fake.context });
-      expect(deployments.map((d) => d.statuses.map((s) => s.state).join(","))).toEqual(["success"]);
+      expect(deployments.map((d) => d.statuses.map((s) => s.state).join(","))).toEqual([
+        "in_progress",
+      ]);
     });
   });
 
