@@ -69,12 +69,14 @@ export function createHttpApp(
       Promise.resolve(webhooks(req, res, next)).catch(next);
     });
   }
+  const isWebhook = (path: string) => path === ops?.webhookPath;
+  // Writes are limited per client before anything reads a body or checks a token: the early
+  // routes too (a token guessed at /api/alertmanager, HMACs of large bodies at /api/flux/events).
+  if (ops !== undefined) app.use(ops.rateLimiter.middleware(isWebhook));
   // Before the body limit: Alertmanager groups and Flux events are larger; Flux signs raw bodies.
   if (options.automation !== undefined) app.use("/api", options.automation.early(ops?.auth));
   app.use(bodyLimit());
   if (ops !== undefined) {
-    const isWebhook = (path: string) => path === ops.webhookPath;
-    app.use(ops.rateLimiter.middleware(isWebhook));
     // Probes are never limited: a 429 would take the pod out of the Service or restart it.
     const isProbe = (path: string) => path === "/api/health" || path === "/api/ready";
     app.use(ops.readRateLimiter.middleware((path) => isProbe(path) || isWebhook(path)));

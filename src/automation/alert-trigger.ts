@@ -313,19 +313,32 @@ export class AlertTrigger {
    */
   async #rpoGate(decision: AutomationDecision, now: number): Promise<AutomationDecision> {
     const { kube, ctx } = this.#options;
-    if (kube === undefined) return decision;
     const config = ctx.config();
     const heldBack = [...decision.heldBack];
     const services: string[] = [];
     for (const name of decision.services) {
       const spec = config.services.get(name);
       if (spec === undefined) continue;
+      const maxRpoMs = serviceAutomation(config, name).maxRpoMs;
+      if (kube === undefined) {
+        // No cluster access: the copy's age is unknown. A service bounded by max_rpo is held
+        // back (fail closed); the others go ahead as they would without the gate.
+        if (maxRpoMs === undefined) services.push(name);
+        else {
+          heldBack.push({
+            guard: "max_rpo",
+            service: name,
+            message: `${name}: RPO unknown (no cluster access) and max_rpo is set: no automatic promote`,
+          });
+        }
+        continue;
+      }
       const report = await rpoCheck(
         {
           name,
           namespace: spec.namespace,
           backupNodeSelector: backupNodeSelector(spec),
-          maxRpoMs: serviceAutomation(config, name).maxRpoMs,
+          maxRpoMs,
         },
         { kube, now, automatic: true, acceptDataLoss: false },
       );

@@ -59,6 +59,9 @@ export interface RpoReport extends RpoVerdict {
  * judges the data-loss window against `max_rpo`. Without cluster access (no reader) or when
  * a read fails: RPO unknown, allowed.
  */
+/** Suffixes homelab repositories give a service's ReplicationDestination, in order of preference. */
+const DESTINATION_SUFFIXES = ["backup", "dst", "dest", "destination", "rd", "bootstrap"] as const;
+
 export async function rpoCheck(
   service: RpoService,
   options: {
@@ -114,10 +117,15 @@ async function backupFacts(
   ]);
   if (destinations === undefined)
     return unknown("cannot read VolSync ReplicationDestinations", ready);
-  const mine = destinations.items.filter(
-    (d) => d.metadata.name === service.name || d.metadata.name.startsWith(`${service.name}-`),
-  );
-  const dest = mine.find((d) => d.metadata.name === service.name) ?? mine[0];
+  // The service's own copy only: its name, or its name with a usual suffix (`sonarr-backup`,
+  // `sonarr-dst`). Not any `sonarr-*`: `sonarr-db-backup` is service sonarr-db's copy.
+  const names = [
+    service.name,
+    ...DESTINATION_SUFFIXES.map((suffix) => `${service.name}-${suffix}`),
+  ];
+  const dest = names
+    .map((name) => destinations.items.find((d) => d.metadata.name === name))
+    .find((d) => d !== undefined);
   if (dest === undefined) return unknown(`no ReplicationDestination for ${service.name}`, ready);
   const last = dest.status?.lastSyncTime;
   if (last === undefined) {

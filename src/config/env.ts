@@ -106,7 +106,8 @@ export const envSchema = z.object({
   /** A committed failover with no Flux reconcile reported this long is `unconfirmed`. */
   FLUX_CONFIRM_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
   /** Shoutrrr-style notification URLs, comma-separated (never logged: they hold tokens). */
-  FAILOVER_NOTIFY: optionalString,
+  // Set-and-empty is refused (parseNotifyUrls), not read as "no notifications".
+  FAILOVER_NOTIFY: presentString,
   FAILOVER_NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
 });
 export type Env = z.infer<typeof envSchema>;

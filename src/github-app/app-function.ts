@@ -2,6 +2,7 @@ import type { ApplicationFunction } from "probot";
 import type { BackgroundWork } from "../failover/background.js";
 import { type ChatOpsDeps, handleIssueComment } from "./chatops.js";
 import { handleRepositoryDispatch, handleWorkflowDispatch } from "./dispatch.js";
+import { isGitOpsRepository } from "./gitops-target.js";
 import type { RestClient } from "./ports.js";
 import { handlePush } from "./push.js";
 
@@ -44,6 +45,9 @@ export function failoverApp(deps: AppDeps): ApplicationFunction {
     const { onStatus } = deps;
     if (onStatus !== undefined) {
       app.on("status", (context) => {
+        // Only the GitOps repository's commits confirm: a fork with the same shas where the
+        // App is installed too must not confirm or fail our operations.
+        if (!isGitOpsRepository(deps.target, context.payload.repository.full_name)) return;
         deps.background.run("status", () => onStatus({ payload: context.payload }));
       });
     }

@@ -49,15 +49,22 @@ export class Notifier {
       this.#options.logger.warn(
         {
           target: target.redacted,
-          error:
-            error instanceof Error
-              ? error.name === "TimeoutError"
-                ? "timeout"
-                : error.message
-              : String(error),
+          // Never the error's message: fetch's name the URL, and notification URLs hold
+          // secrets. The name and the network code say enough.
+          error: describeFailure(error),
         },
         "notification not delivered",
       );
     }
   }
+}
+
+/** `timeout`, `HTTP 500`, `TypeError (ECONNREFUSED)`: what failed, without any URL. */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return "failed";
+  if (error.name === "TimeoutError") return "timeout";
+  if (/^HTTP \d{3}$/.test(error.message)) return error.message;
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  const code = typeof cause?.code === "string" ? ` (${cause.code})` : "";
+  return `${error.name}${code}`;
 }

@@ -62,12 +62,24 @@ export function parseNotifyUrl(
     case "generic+http":
     case "generic+https": {
       const target = new URL(text.replace(/^generic\+/, ""));
+      // fetch refuses a URL with credentials (and would name them in its error): user:pass@
+      // becomes a Basic Authorization header.
+      const basic =
+        target.username === "" && target.password === ""
+          ? {}
+          : {
+              authorization: `Basic ${Buffer.from(
+                `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`,
+              ).toString("base64")}`,
+            };
+      target.username = "";
+      target.password = "";
       return {
         kind: "generic",
         redacted: `${scheme}://${url.host}/[redacted]`,
         request: (m) => ({
           url: target.toString(),
-          init: json({ title: m.title, message: m.text, priority: m.priority, ...m.event }),
+          init: json({ title: m.title, message: m.text, priority: m.priority, ...m.event }, basic),
         }),
       };
     }
@@ -163,11 +175,19 @@ export function parseNotifyUrls(
   value: string | undefined,
   endpoints: NotifyEndpoints = DEFAULT_ENDPOINTS,
 ): NotifyTarget[] {
-  return (value ?? "")
+  if (value === undefined) return [];
+  const urls = value
     .split(",")
     .map((v) => v.trim())
-    .filter((v) => v !== "")
-    .map((v, i) => parseNotifyUrl(v, i, endpoints));
+    .filter((v) => v !== "");
+  if (urls.length === 0) {
+    // Set but empty (a template left unfilled): notifications would be off without a word.
+    throw new FailoverError(
+      "config_invalid",
+      "FAILOVER_NOTIFY is set but holds no URL: give one or more comma-separated URLs, or unset it",
+    );
+  }
+  return urls.map((v, i) => parseNotifyUrl(v, i, endpoints));
 }
 
 /** HTTP header values are Latin-1; ntfy reads RFC 2047 for the rest, plain ASCII is enough here. */

@@ -129,6 +129,19 @@ describe("RPO gate against a fake Kubernetes API over TLS (self-signed CA, beare
     expect((await rpoCheck(SONARR, { ...manual, kube: noCa })).allowed).toBe(true);
   });
 
+  it("an unknown age never lets automation promote a service bounded by max_rpo", async () => {
+    kube.state.replicationDestinations.media = [syncthingDestination];
+    const bounded = { ...SONARR, maxRpoMs: 3_600_000 };
+    const syncthing = await rpoCheck(bounded, { ...manual, automatic: true, kube: reader() });
+    expect(syncthing.allowed).toBe(false);
+    expect(syncthing.message).toMatch(/RPO unknown .*max_rpo is set: no automatic promote/);
+    const wrongToken = kubeReader({ baseUrl: kube.url, token: "nope", ca: kube.ca });
+    const unreadable = await rpoCheck(bounded, { ...manual, automatic: true, kube: wrongToken });
+    expect(unreadable.allowed).toBe(false);
+    // A person is told the RPO is unknown and may go ahead.
+    expect((await rpoCheck(bounded, { ...manual, kube: reader() })).allowed).toBe(true);
+  });
+
   it("without cluster access: RPO unknown, everything as before", async () => {
     const report = await rpoCheck(SONARR, { ...manual, kube: undefined });
     expect(report).toMatchObject({ allowed: true, message: "RPO unknown: no cluster access" });

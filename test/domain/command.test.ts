@@ -671,6 +671,8 @@ describe("transport parsers: a comment and a dispatch as the one Command", () =>
     [{ service: "sonarr", action: "explode" }],
     [{ service: "sonarr", action: "promote", dry_run: "maybe" }],
     [{ service: "sonarr", action: "promote", mode: "sideways" }],
+    // A misspelt input is no dry run dropped on the floor: the whole request is refused.
+    [{ service: "sonarr", action: "promote", "dry-run": true }],
   ])("dispatch %j is refused (nothing runs)", (inputs) => {
     expect(commandFromDispatch(inputs, dispatched)).toBeNull();
   });

@@ -52,6 +52,21 @@ describe("notification URLs, each against a local sink speaking the service's re
     });
   });
 
+  it("generic+http with user:pass@ sends them as Basic auth, never in the URL", async () => {
+    const r = await deliver(`generic+http://hook%40user:p%3Ass@${host}/hooks/failover`);
+    expect(r.path).toBe("/hooks/failover");
+    expect(r.headers.authorization).toBe(
+      `Basic ${Buffer.from("hook@user:p:ss").toString("base64")}`,
+    );
+  });
+
+  it("FAILOVER_NOTIFY set but empty is refused, not read as no notifications", () => {
+    for (const value of ["", " ", ",", " , "]) {
+      expect(() => parseNotifyUrls(value)).toThrow(/FAILOVER_NOTIFY is set but holds no URL/);
+    }
+    expect(parseNotifyUrls(undefined)).toEqual([]);
+  });
+
   it("discord://token@id posts {content} to /api/webhooks/{id}/{token}", async () => {
     const r = await deliver("discord://s3cr3t-token@112233445566778899");
     expect(r.path).toBe("/api/webhooks/112233445566778899/s3cr3t-token");

@@ -19,8 +19,9 @@ export interface RpoVerdict {
 /**
  * Whether a promote may go ahead given the age of the backup copy. `max_rpo` refuses an
  * older copy; a person may accept the loss (`accept_data_loss=true`), automation never does.
- * An unknown age never refuses (without cluster access everything works as before), except
- * that automation does not promote onto a backup node that reports NotReady.
+ * An unknown age never refuses a person (without cluster access everything works as before);
+ * automation does not promote onto a copy of unknown age when the service sets max_rpo, nor
+ * onto a backup node that reports NotReady.
  */
 export function rpoVerdict(input: {
   readonly facts: BackupFacts;
@@ -38,6 +39,15 @@ export function rpoVerdict(input: {
     };
   }
   if (facts.lastSyncAt === undefined) {
+    // A service that sets max_rpo asked for a bound: automation never promotes onto a copy
+    // whose age it cannot see (fail closed); a person still may, and is told the RPO is unknown.
+    if (input.automatic && input.maxRpoMs !== undefined) {
+      return {
+        allowed: false,
+        rpoSeconds: undefined,
+        message: `RPO unknown (${facts.unknownBecause ?? "no lastSyncTime"}) and max_rpo is set: no automatic promote`,
+      };
+    }
     return {
       allowed: true,
       rpoSeconds: undefined,

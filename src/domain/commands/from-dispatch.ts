@@ -12,7 +12,8 @@ const booleanish = z
  * The inputs of the failover workflow (`workflow_dispatch`) and the `client_payload` of a
  * `repository_dispatch` of type `failover`: `{service, action, dry_run, mode, accept_data_loss}`.
  */
-export const dispatchInputs = z.object({
+// Strict: a misspelt input (`dry-run`) is refused, never dropped into a real promote.
+export const dispatchInputs = z.strictObject({
   service: z.string().min(1).max(63).regex(SERVICE_NAME),
   action: z.enum(["promote", "demote", "status"]),
   dry_run: booleanish,
