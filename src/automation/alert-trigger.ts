@@ -378,23 +378,52 @@ export class AlertTrigger {
     const retryAt = Math.min(...timed.map((h) => h.retryAt ?? Number.POSITIVE_INFINITY));
     if (this.#closed || !Number.isFinite(retryAt)) return;
     const config = this.#options.ctx.config();
-    const node = resolveNodeName(
-      config,
-      alert.labels.failover_node ?? alert.labels[automationSettings(config).nodeLabel] ?? "",
-    );
+    const named =
+      alert.labels.failover_node ?? alert.labels[automationSettings(config).nodeLabel] ?? "";
+    const node = resolveNodeName(config, named);
     this.#cancel(node, alert.status);
     const timer = setTimeout(
       () => {
         this.#timers.delete(node);
-        this.handle({ version: "4", groupKey, status: alert.status, alerts: [alert] }).catch(
-          (error: unknown) =>
+        this.#stillDown(named, alert)
+          .then((down) => {
+            if (!down) {
+              this.#options.logger.info(
+                { node: named },
+                "held-back alert not acted on: the node is Ready again",
+              );
+              return;
+            }
+            return this.handle({ version: "4", groupKey, status: alert.status, alerts: [alert] });
+          })
+          .catch((error: unknown) =>
             this.#options.logger.error({ err: error, node }, "automatic re-evaluation failed"),
-        );
+          );
       },
       Math.max(0, retryAt - this.#now()) + 50,
     );
     timer.unref();
     this.#timers.set(node, { status: alert.status, timer });
+  }
+
+  /**
+   * Before a timer acts on a firing alert it held back: the resolve may not have reached this
+   * replica yet (Alertmanager sends it at its next group_interval). With cluster access, a node
+   * whose Ready condition is True again is not failed over. Without it, or when the read
+   * fails, the alert is what is known, and it is acted on.
+   */
+  async #stillDown(nodeName: string, alert: Alert): Promise<boolean> {
+    const { kube } = this.#options;
+    if (alert.status !== "firing" || kube === undefined || nodeName === "") return true;
+    try {
+      const node = (await kube.get(`/api/v1/nodes/${encodeURIComponent(nodeName)}`)) as {
+        status?: { conditions?: { type?: string; status?: string }[] };
+      };
+      const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+      return ready?.status !== "True";
+    } catch {
+      return true;
+    }
   }
 
   #cancel(node: string, status: string): void {
