@@ -5,7 +5,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "./ops-server.js";
+import { InflightRequests } from "../../src/observability/inflight.js";
+import { Readiness } from "../../src/observability/readiness.js";
+import { gracefulShutdown } from "../../src/observability/shutdown.js";
+import { eventually, LogCapture } from "./ops-server.js";
 
 /**
  * The real CLI process: SIGTERM while the notification about the last failover is still being
@@ -120,4 +123,42 @@ describe("shutdown of `failover-api serve` with a notification in flight", () =>
       sink.close();
     }
   }, 90_000);
+});
+
+describe("gracefulShutdown's close step", () => {
+  const shutdown = async (close: () => Promise<void>) => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const logs = new LogCapture();
+    const done = await gracefulShutdown({
+      server,
+      readiness: new Readiness(() => undefined, "demo"),
+      inflight: new InflightRequests(),
+      timeoutMs: 0,
+      delayMs: 0,
+      logger: logs.logger,
+      close,
+    });
+    return { done, logs: logs.lines.join("\n") };
+  };
+
+  it("awaits the close (the notifier's flush) before it says stopped", async () => {
+    const order: string[] = [];
+    const { done, logs } = await shutdown(async () => {
+      await new Promise((r) => setImmediate(r));
+      order.push("flushed");
+    });
+    order.push("returned");
+    expect(order).toEqual(["flushed", "returned"]);
+    expect(done).toBe(true);
+    expect(logs).toContain("sending the notifications in flight");
+    expect(logs).not.toContain("left unsent");
+  });
+
+  it("does not wait past the budget for a sink that never answers, and says so", async () => {
+    const { done, logs } = await shutdown(() => new Promise<void>(() => undefined));
+    expect(done).toBe(false);
+    expect(logs).toContain("notifications in flight left unsent");
+    expect(logs).toContain('"msg":"stopped"');
+  });
 });
