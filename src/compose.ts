@@ -69,8 +69,11 @@ export interface Runtime {
    * Deployment gets one). `serve` calls it on start; it never blocks readiness.
    */
   readonly reconcileAudit: (() => void) | undefined;
-  /** Stops the config watcher and detaches the metrics hooks. */
-  close(): void;
+  /**
+   * Stops the config watcher, detaches the metrics hooks and closes the closed loop, waiting
+   * for the notifications still in flight (often about this very pod's node going down).
+   */
+  close(): Promise<void>;
 }
 
 export interface ComposeOptions {
@@ -256,10 +259,10 @@ export async function composeRuntime(
                 );
               }
             }),
-    close: () => {
+    close: async () => {
       configStore.close();
       detachGitHub();
-      void automation?.close();
+      await automation?.close();
     },
   };
 }

@@ -84,7 +84,7 @@ async function main(argv: readonly string[], io: CliIo): Promise<number> {
   } finally {
     // The after-effects (audit, Flux ping) finish before the process exits.
     await runtime.background.idle();
-    runtime.close();
+    await runtime.close();
   }
 }
 
@@ -142,9 +142,9 @@ async function serve(runtime: Runtime, env: Env, logger: Logger, io: CliIo) {
     timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     delayMs: env.SHUTDOWN_DELAY_MS,
     logger,
-    close: () => {
+    close: async () => {
       operations.close();
-      runtime.close();
+      await runtime.close();
     },
   });
   return 0;

@@ -31,6 +31,11 @@ function sha256(value: string): Buffer {
   return createHash("sha256").update(value, "utf8").digest();
 }
 
+/** What a web session keeps of the token it signed in with: its SHA-256, never the token. */
+export function tokenDigest(token: string): Buffer {
+  return sha256(token);
+}
+
 export interface ApiAuthOptions {
   /** FAILOVER_API_TOKENS: comma-separated, several at once for rotation. */
   readonly tokens?: string | undefined;
@@ -146,6 +151,23 @@ export class ApiAuth {
         match = { name: token.name };
     }
     return match;
+  }
+
+  /**
+   * Whether a token with this name and digest (`tokenDigest`) is still configured: a web
+   * session signed in with a token removed from the tokens file (or renamed) ends at once.
+   */
+  holds(name: string | undefined, digest: Buffer): boolean {
+    let held = false;
+    for (const token of [...this.#fromEnv, ...this.#fromFile]) {
+      if (
+        token.digest.length === digest.length &&
+        timingSafeEqual(token.digest, digest) &&
+        token.name === name
+      )
+        held = true;
+    }
+    return held;
   }
 
   /** Whether a request needs a token. */

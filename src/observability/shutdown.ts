@@ -20,8 +20,27 @@ export interface ShutdownOptions {
     readonly pending: number;
     drain(timeoutMs: number): Promise<boolean>;
   };
-  /** Stops what else runs: config and token watchers. */
+  /**
+   * Stops what else runs (config and token watchers) and waits for the notifications in
+   * flight: awaited within what is left of `timeoutMs` (at least `MIN_CLOSE_MS`).
+   */
   readonly close: () => void | Promise<void>;
+}
+
+/** Even a spent budget leaves this long to stop the watchers and send what is in flight. */
+const MIN_CLOSE_MS = 1000;
+
+/** Whether `work` finished within `ms` (its rejection propagates, as before). */
+async function withinBudget(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -29,7 +48,7 @@ export interface ShutdownOptions {
  * optionally keeps accepting for `delayMs`, then stops accepting connections, waits up to
  * `timeoutMs` for in-flight requests (a failover mid-commit finishes and is answered), cuts
  * what is left, lets the background work (the audit of what was answered) finish within the
- * rest of the same budget, and stops the watchers. Returns whether everything finished.
+ * rest of the same budget, and stops the watchers, waiting for the notifications in flight. Returns whether everything finished.
  */
 export async function gracefulShutdown(options: ShutdownOptions): Promise<boolean> {
   const { server, readiness, inflight, logger } = options;
@@ -68,7 +87,14 @@ export async function gracefulShutdown(options: ShutdownOptions): Promise<boolea
       );
     }
   }
-  await options.close();
+  // The notifications about the last failover are often why this pod is going down: wait for
+  // them, but never past the budget (Kubernetes SIGKILLs at terminationGracePeriodSeconds).
+  logger.info("stopping the watchers, sending the notifications in flight");
+  const closed_ = await withinBudget(
+    Promise.resolve().then(options.close),
+    Math.max(MIN_CLOSE_MS, options.timeoutMs - (Date.now() - started)),
+  );
+  if (!closed_) logger.warn("shutdown timeout: notifications in flight left unsent");
   logger.info("stopped");
-  return drained && finished;
+  return drained && finished && closed_;
 }

@@ -11,16 +11,23 @@ export interface OperationStoreOptions {
   /** A committed operation with no Flux word for this long is `unconfirmed` (FLUX_CONFIRM_TIMEOUT_MS). */
   readonly confirmTimeoutMs: number;
   readonly now?: () => number;
+  /**
+   * An unknown id reads Git (100 commits of history) at most once per this long, whatever the
+   * number of ids asked for: a stream of random ids cannot spend the GitHub API budget.
+   */
+  readonly lookupIntervalMs?: number;
   /** Told of every phase an operation reaches (notifications, metrics). Must not throw. */
   readonly onPhase?: (operation: Operation, phase: Phase) => void;
 }
 
 const MAX_OPERATIONS = 2000;
+const LOOKUP_INTERVAL_MS = 10_000;
 
 /**
  * Operations by id, in memory, fed by the pipeline's events and rebuilt from the failover
- * commits' trailers (Failover-Request) on start and whenever an id or a revision is not
- * known, so an operation another replica (or the previous process) committed is found too.
+ * commits' trailers (Failover-Request) on start and when an id (at most once per
+ * `lookupIntervalMs`) or a revision is not known, so an operation another replica (or the
+ * previous process) committed is found too.
  */
 export class OperationStore {
   readonly #options: OperationStoreOptions;
@@ -28,6 +35,9 @@ export class OperationStore {
   readonly #operations = new Map<string, Operation>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #closed = false;
+  /** The Git read an unknown id started, shared by every id asked for meanwhile. */
+  #lookup: Promise<unknown> | undefined;
+  #lastLookup = Number.NEGATIVE_INFINITY;
 
   constructor(options: OperationStoreOptions) {
     this.#options = options;
@@ -41,11 +51,27 @@ export class OperationStore {
     return this.#operations.get(id);
   }
 
-  /** Known, or found in Git (committed by another replica or before a restart). */
+  /**
+   * Known, or found in Git (committed by another replica or before a restart). An unknown id
+   * joins the Git read already under way, or starts one if none started in the last
+   * `lookupIntervalMs`; otherwise it is a miss from memory until then. This process's own
+   * operations need no read: the pipeline's events record them.
+   */
   async find(id: string): Promise<Operation | undefined> {
     const known = this.#operations.get(id);
     if (known !== undefined) return known;
-    await this.refresh();
+    if (this.#lookup === undefined) {
+      const interval = this.#options.lookupIntervalMs ?? LOOKUP_INTERVAL_MS;
+      if (this.#now() - this.#lastLookup < interval) return undefined;
+      // Counted from the start, and a failed read counts too: GitHub down is no reason to ask
+      // it more often.
+      this.#lastLookup = this.#now();
+      const lookup = this.refresh().finally(() => {
+        if (this.#lookup === lookup) this.#lookup = undefined;
+      });
+      this.#lookup = lookup;
+    }
+    await this.#lookup;
     return this.#operations.get(id);
   }
 

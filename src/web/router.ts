@@ -2,7 +2,7 @@ import { type Request, type RequestHandler, type Response, Router } from "expres
 import type { Logger } from "pino";
 import { FailoverError } from "../domain/errors.js";
 import type { FailoverContext } from "../failover/context.js";
-import type { ApiAuth } from "../http/auth.js";
+import { type ApiAuth, tokenDigest } from "../http/auth.js";
 import { errorResponse } from "../http/error-response.js";
 import { parseNodeParam, parseReason, parseServiceParam } from "../http/request-schemas.js";
 import { WebActions } from "./actions.js";
@@ -41,7 +41,9 @@ export interface WebOptions {
 export function webRouter(ctx: FailoverContext, options: WebOptions): Router {
   const router = Router({ caseSensitive: true, strict: true });
   const actions = new WebActions(ctx);
-  const sessions = new WebSessions();
+  const sessions = new WebSessions({
+    tokenHeld: (name, digest) => options.auth?.holds(name, digest) === true,
+  });
   const authOn = () => options.auth?.enabled === true;
 
   router.use(serveAssets());
@@ -75,7 +77,7 @@ export function webRouter(ctx: FailoverContext, options: WebOptions): Router {
         sendHtml(res, 200, signInPage(undefined));
         return;
       }
-      session = sessions.create(res, req, undefined, false);
+      session = sessions.create(res, req, undefined);
     }
     try {
       const page = mainPage({
@@ -113,7 +115,7 @@ export function webRouter(ctx: FailoverContext, options: WebOptions): Router {
       sendHtml(res, 401, signInPage("That API token is not valid."));
       return;
     }
-    sessions.create(res, req, identity.name, true);
+    sessions.create(res, req, { tokenName: identity.name, tokenDigest: tokenDigest(token) });
     res.redirect(303, "/");
   });
 

@@ -14,33 +14,48 @@ export interface WebSession {
   /** Sent back with every write (a header or a form field): a cross-site form cannot know it. */
   readonly csrf: string;
   readonly expiresAt: number;
+  /** The SHA-256 of the token signed in with (never the token): checked on every request. */
+  readonly tokenDigest: Buffer | undefined;
+}
+
+export interface WebSessionsOptions {
+  readonly now?: () => number;
+  /**
+   * Whether the token a session signed in with (its name and SHA-256) is still configured;
+   * a session whose token was revoked is forgotten, and the page asks to sign in again.
+   */
+  readonly tokenHeld?: (name: string | undefined, digest: Buffer) => boolean;
 }
 
 /**
  * The page's sessions, in this process's memory: a second replica does not know them, and a
  * restart signs everybody out (sign in again with the token). The cookie holds only a random
- * id; the token itself is checked once at sign-in and never stored.
+ * id; the session keeps the token's SHA-256 (never the token) so that removing the token from
+ * FAILOVER_API_TOKENS_FILE ends the sessions signed in with it at their next request.
  */
 export class WebSessions {
   readonly #sessions = new Map<string, WebSession>();
   readonly #now: () => number;
+  readonly #tokenHeld: ((name: string | undefined, digest: Buffer) => boolean) | undefined;
 
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
+  constructor(options: WebSessionsOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#tokenHeld = options.tokenHeld;
   }
 
+  /** `tokenDigest` is required for a signed-in session: without it, it could not be revoked. */
   create(
     res: Response,
     req: Request,
-    tokenName: string | undefined,
-    signedIn: boolean,
+    signIn: { readonly tokenName: string | undefined; readonly tokenDigest: Buffer } | undefined,
   ): WebSession {
     const id = randomBytes(32).toString("base64url");
     const session: WebSession = {
-      tokenName,
-      signedIn,
+      tokenName: signIn?.tokenName,
+      signedIn: signIn !== undefined,
       csrf: randomBytes(32).toString("base64url"),
       expiresAt: this.#now() + TTL_MS,
+      tokenDigest: signIn?.tokenDigest,
     };
     if (this.#sessions.size >= MAX_SESSIONS) {
       const oldest = this.#sessions.keys().next().value;
@@ -63,11 +78,18 @@ export class WebSessions {
     if (id === undefined) return undefined;
     const session = this.#sessions.get(id);
     if (session === undefined) return undefined;
-    if (session.expiresAt <= this.#now()) {
+    if (session.expiresAt <= this.#now() || this.#revoked(session)) {
       this.#sessions.delete(id);
       return undefined;
     }
     return session;
+  }
+
+  /** Fails closed: a signed-in session whose token cannot be checked counts as revoked. */
+  #revoked(session: WebSession): boolean {
+    if (!session.signedIn) return false;
+    if (session.tokenDigest === undefined || this.#tokenHeld === undefined) return true;
+    return !this.#tokenHeld(session.tokenName, session.tokenDigest);
   }
 
   end(req: Request, res: Response): void {

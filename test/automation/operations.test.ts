@@ -8,6 +8,7 @@ import { FluxConfirmation } from "../../src/flux/confirmation.js";
 import { fluxStatusHandler } from "../../src/flux/status-webhook.js";
 import type { Phase } from "../../src/operations/operation.js";
 import { OperationStore } from "../../src/operations/operation-store.js";
+import type { GitOpsRepo } from "../../src/repo/port.js";
 import { makeTempRepo, type TempRepo } from "../helpers/temp-git-repo.js";
 import { examplePayload } from "../helpers/webhook-payloads.js";
 import { eventually } from "../ops/ops-server.js";
@@ -197,5 +198,130 @@ describe("operations: built from events and from Git, settled by Flux", () => {
         signature: "sha256=0000000000000000000000000000000000000000000000000000000000000000",
       }),
     ).rejects.toThrow();
+  });
+});
+
+/** The real local repository, counting its history reads (each one is a GitHub request there). */
+function countingRepo(inner: GitOpsRepo): { repo: GitOpsRepo; reads: () => number } {
+  let reads = 0;
+  const repo = new Proxy(inner, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (key === "history") reads++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { repo, reads: () => reads };
+}
+
+describe("operations: looking up unknown ids reads Git at most once per interval", () => {
+  let repo: TempRepo;
+  let store: OperationStore;
+  let reads: () => number;
+  let clock: number;
+  beforeEach(async () => {
+    repo = await makeTempRepo({ [FILE]: "node: primary\n" });
+    const counting = countingRepo(repo.repo);
+    reads = counting.reads;
+    clock = Date.parse("2026-01-01T00:00:00Z");
+    store = new OperationStore({
+      repo: counting.repo,
+      branch: async () => repo.branch,
+      confirmTimeoutMs: 600_000,
+      now: () => clock,
+      lookupIntervalMs: 10_000,
+    });
+  });
+  afterEach(async () => {
+    store.close();
+    await repo.cleanup();
+  });
+
+  it("a burst of random ids costs one read, shared; more misses in the window cost none", async () => {
+    const found = await Promise.all(Array.from({ length: 50 }, () => store.find(randomUUID())));
+    expect(found.every((o) => o === undefined)).toBe(true);
+    expect(reads()).toBe(1);
+    for (let i = 0; i < 50; i++) expect(await store.find(randomUUID())).toBeUndefined();
+    clock += 9_999;
+    expect(await store.find(randomUUID())).toBeUndefined();
+    expect(reads()).toBe(1);
+    // The window is over: the next unknown id reads again, once.
+    clock += 1;
+    expect(await store.find(randomUUID())).toBeUndefined();
+    expect(reads()).toBe(2);
+  });
+
+  it("an id committed elsewhere is found by the shared read, or after the window", async () => {
+    const early = randomUUID();
+    await failoverCommit(repo, early, "node: backup\n");
+    const both = await Promise.all([store.find(early), store.find(early), store.find("other")]);
+    expect(both.map((o) => o?.id)).toEqual([early, early, undefined]);
+    expect(reads()).toBe(1);
+    // Another replica commits now: a miss until the window ends, then found with one read.
+    const late = randomUUID();
+    await failoverCommit(repo, late, "node: primary\n");
+    expect(await store.find(late)).toBeUndefined();
+    clock += 10_000;
+    expect((await store.find(late))?.status).toBe("committed");
+    expect(reads()).toBe(2);
+    // Known ids answer from memory.
+    expect((await store.find(early))?.id).toBe(early);
+    expect(reads()).toBe(2);
+  });
+
+  it("this process's own operations (the pipeline's events) need no read", async () => {
+    const id = randomUUID();
+    await store.listener({
+      type: "planned",
+      operation: id,
+      action: "promote",
+      trigger: "http",
+      requester: "token home-assistant",
+      branch: "main",
+      at: new Date(clock).toISOString(),
+      services: [{ service: "sonarr", from: "primary", to: "backup", files: [FILE] }],
+      dryRun: false,
+    });
+    expect((await store.find(id))?.status).toBe("requested");
+    expect(reads()).toBe(0);
+  });
+
+  it("a failed read is shared, counts for the window, and the next one after it may succeed", async () => {
+    let fail = true;
+    const failing = new Proxy(repo.repo, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) =>
+          key === "history" && fail
+            ? Promise.reject(new Error("GitHub is down"))
+            : (value as (...a: unknown[]) => unknown).apply(target, args);
+      },
+    });
+    const counting = countingRepo(failing);
+    const flaky = new OperationStore({
+      repo: counting.repo,
+      branch: async () => repo.branch,
+      confirmTimeoutMs: 600_000,
+      now: () => clock,
+      lookupIntervalMs: 10_000,
+    });
+    try {
+      const id = randomUUID();
+      await failoverCommit(repo, id, "node: backup\n");
+      const results = await Promise.allSettled([flaky.find(id), flaky.find(id)]);
+      expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+      expect(await flaky.find(id)).toBeUndefined();
+      expect(counting.reads()).toBe(1);
+      fail = false;
+      clock += 10_000;
+      expect((await flaky.find(id))?.id).toBe(id);
+      expect(counting.reads()).toBe(2);
+    } finally {
+      flaky.close();
+    }
   });
 });
