@@ -168,6 +168,10 @@ suite(title, () => {
 
       await page.getByRole("button", { name: "Unlock radarr" }).click();
       await page.getByRole("button", { name: "Lock radarr" }).waitFor(WAIT);
+      // The unlock is in Git before the next test reads the head.
+      await expect
+        .poll(() => git(server.repoDir, "log", "-1", "--format=%s", "main"), WAIT)
+        .toMatch(/radarr\): unlock/);
     });
 
     it("refuses a write without the page's CSRF token", async () => {
