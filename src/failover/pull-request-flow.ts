@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
 import { FailoverError, StaleHeadError } from "../domain/errors.js";
 import { failoverBranch } from "../domain/pull-request-text.js";
 import {
+  type BranchComparison,
   type ChangeRequestPort,
+  type MergeCommitMessage,
   MergedElsewhereError,
   type MergeMethod,
   type PullRequestInfo,
@@ -84,7 +87,7 @@ export async function deliverByPullRequest(
   const reused = pr !== null;
   let headSha: string;
   if (pr !== null) {
-    headSha = await updateBranch(repo, branch, change).catch(raced);
+    headSha = await openBranch(repo, port, base, pr, change, raced);
     await port.updatePullRequest(pr.number, { title: change.title, body: change.body });
     pr = { ...pr, headSha };
   } else {
@@ -104,12 +107,15 @@ export async function deliverByPullRequest(
     pr = { ...opened, headSha };
   }
 
-  const armed = await port.enableAutoMerge(pr, settings.mergeMethod).catch(raced);
+  const message = mergeMessage(change.message, pr.number);
+  const armed = await port
+    .enableAutoMerge(pr, settings.mergeMethod, { message, expectedHead: headSha })
+    .catch(raced);
   if (armed === "armed") return { outcome: "pr_armed", pr, reused };
   if (settings.fallback === "review") return { outcome: "pr_opened", pr, reused };
   let merge: { sha: string };
   try {
-    merge = await port.merge(pr, headSha, settings.mergeMethod);
+    merge = await port.merge(pr, headSha, settings.mergeMethod, message);
   } catch (error) {
     // Another request merged it: the base has the change now; re-read, and it is a no_op.
     if (error instanceof MergedElsewhereError) {
@@ -222,14 +228,74 @@ async function deleteMergedBranch(port: ChangeRequestPort, branch: string): Prom
   }
 }
 
-/** Puts the planned files on an existing PR branch, unless they are already there. */
-async function updateBranch(repo: GitOpsRepo, branch: string, change: ChangeSet): Promise<string> {
-  const snapshot = await repo.read(
-    branch,
-    change.files.map((f) => f.path),
+/**
+ * The squash or merge commit's message: the change's own, trailers included (history,
+ * idempotency, guards and operations read them), with GitHub's "(#n)" on the headline.
+ */
+function mergeMessage(message: string, pr: number): MergeCommitMessage {
+  const newline = message.indexOf("\n");
+  const headline = newline < 0 ? message : message.slice(0, newline);
+  const body = newline < 0 ? "" : message.slice(newline + 1).replace(/^\n+/, "");
+  return { title: `${headline} (#${pr})`, body };
+}
+
+/** Git's blob id of a text: what GitHub's compare gives as a file's `sha`. */
+function blobSha(text: string): string {
+  return createHash("sha1")
+    .update(`blob ${Buffer.byteLength(text, "utf8")}\0`)
+    .update(text, "utf8")
+    .digest("hex");
+}
+
+/**
+ * Whether the branch, compared with the base, is exactly this change: not behind, every
+ * commit ours, and changing these files, to these texts, and nothing else.
+ */
+function isExactly(comparison: BranchComparison, change: ChangeSet): boolean {
+  if (comparison.behindBy !== 0 || comparison.changedFiles === undefined) return false;
+  if (comparison.aheadBy !== undefined && comparison.aheadBy !== comparison.ahead.length) {
+    return false; // more commits than the compare listed: not all of them seen
+  }
+  const onBranch = new Map(comparison.changedFiles.map((f) => [f.path, f.blobSha]));
+  return (
+    onBranch.size === change.files.length &&
+    change.files.every((f) => onBranch.get(f.path) === blobSha(f.after))
   );
-  if (change.files.every((f) => snapshot.files.get(f.path) === f.after)) return snapshot.head;
-  return (await commitTo(repo, branch, snapshot.head, change)).sha;
+}
+
+/**
+ * An open PR's branch carries this change only when its content against the base is exactly
+ * the plan. Anything else on it (a wider plan's leftover: a service since locked or out of
+ * scope; a file outside the plan; a plan from an older base) would reach the base with the
+ * merge, past the guards that only saw this plan. So then the branch goes back to the base
+ * head (a compare-and-swap on the head the PR showed) and gets this change alone. A branch
+ * with someone else's commit is not ours to move: 409, nothing merged.
+ * One compare call when it is exact, as a read of the branch was before.
+ */
+async function openBranch(
+  repo: GitOpsRepo,
+  port: ChangeRequestPort,
+  base: { branch: string; head: string },
+  pr: PullRequestInfo,
+  change: ChangeSet,
+  raced: (error: unknown) => never,
+): Promise<string> {
+  const head = pr.headSha;
+  const comparison = await port.compareBranch(base.head, head);
+  const foreign = comparison.ahead.filter((c) => !isOurCommit(c.message));
+  if (foreign.length > 0) {
+    throw new FailoverError(
+      "conflict",
+      `pull request #${pr.number} (${pr.headRef}) has commits failover-api did not make (${foreign
+        .map((c) => c.sha.slice(0, 12))
+        .join(", ")}); it is left alone: merge, close or clean it, then try again`,
+      { details: { branch: pr.headRef, pr: pr.number, commits: foreign.map((c) => c.sha) } },
+    );
+  }
+  if (isExactly(comparison, change)) return head;
+  // Lost to another request (it moved the branch, or merged or closed the PR): re-read.
+  if (head !== base.head) await port.moveBranch(pr.headRef, head, base.head).catch(raced);
+  return (await commitTo(repo, pr.headRef, base.head, change).catch(raced)).sha;
 }
 
 function commitTo(

@@ -24,6 +24,23 @@ export interface BranchComparison {
   readonly behindBy: number;
   /** Files the branch changes against the merge base. */
   readonly changedPaths: readonly string[];
+  /**
+   * The same files with their blob sha on the branch (null: removed there), so a branch's
+   * content can be matched to a plan without reading it. Absent when GitHub gave no shas.
+   */
+  readonly changedFiles?: readonly { readonly path: string; readonly blobSha: string | null }[];
+  /** How many commits the branch has that the base lacks (`ahead` lists at most 100). */
+  readonly aheadBy?: number;
+}
+
+/**
+ * The merge commit's message, pinned, so that a squash or merge commit on the base carries
+ * the change's `Failover-*` trailers whatever the repository's default message is.
+ * (A rebase merge keeps the branch commits' own messages: nothing to pin.)
+ */
+export interface MergeCommitMessage {
+  readonly title: string;
+  readonly body: string;
 }
 
 /**
@@ -75,12 +92,25 @@ export interface ChangeRequestPort {
   updatePullRequest(number: number, update: { title: string; body: string }): Promise<void>;
   /** Closes without merging (a failover PR another failover has made obsolete). */
   closePullRequest(number: number, comment: string): Promise<void>;
-  enableAutoMerge(pr: PullRequestInfo, method: MergeMethod): Promise<AutoMergeResult>;
+  /**
+   * `expectedHead`: arm only while the PR head is this sha (FailoverError "conflict" when it
+   * moved), so auto-merge never merges a head the caller did not check.
+   */
+  enableAutoMerge(
+    pr: PullRequestInfo,
+    method: MergeMethod,
+    pin?: { readonly message?: MergeCommitMessage; readonly expectedHead?: string },
+  ): Promise<AutoMergeResult>;
   /**
    * Merges if the head is still `sha`; FailoverError("conflict") when it moved or cannot merge,
    * MergedElsewhereError when another request merged it first.
    */
-  merge(pr: PullRequestInfo, sha: string, method: MergeMethod): Promise<{ sha: string }>;
+  merge(
+    pr: PullRequestInfo,
+    sha: string,
+    method: MergeMethod,
+    message?: MergeCommitMessage,
+  ): Promise<{ sha: string }>;
   /** Whether the repository deletes head branches itself after a merge. */
   deletesBranchOnMerge(): Promise<boolean>;
 }

@@ -323,7 +323,14 @@ describe("PR mode through the real server against the fake GitHub", () => {
     const seen = failoverCalls(h.fake);
     expect(seen).not.toContain("POST /repos/acme/gitops/pulls");
     expect(seen).not.toContain("graphql mutation createCommitOnBranch");
-    expect(seen).toContain("PATCH /repos/acme/gitops/pulls/1");
+    // Exactly the plan (one compare, base...head): the PR text updated, auto-merge re-armed
+    // on the head compared. No move, no commit.
+    expect(seen.slice(-3)).toEqual([
+      `GET /repos/acme/gitops/compare/${await h.fake.head()}...${branchHead}`,
+      "PATCH /repos/acme/gitops/pulls/1",
+      "graphql mutation enablePullRequestAutoMerge",
+    ]);
+    expect(seen).not.toContain("graphql mutation updateRefs");
   });
 
   it("a leftover branch of a closed PR is replaced by a fresh one from main", async () => {

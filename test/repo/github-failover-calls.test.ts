@@ -235,6 +235,96 @@ describe("failover call budget on GitHub", () => {
     expect(git(fake.dir, "show", `${BRANCH}:README.md`)).toBe("changed\n");
   });
 
+  it("an open PR exactly the plan: reused with one compare, the update and auto-merge pinned to its head", async () => {
+    configureRepo(fake, { autoMerge: "armed" });
+    const plan = change(BACKUP, "r7");
+    const read = async () => ({
+      branch: "main",
+      ...(await repo.read("main", [DB], { failover: true })),
+    });
+    const first = await deliverByPullRequest(repo, settings, await read(), plan);
+    expect(first).toMatchObject({ outcome: "pr_armed", reused: false });
+    fake.resetLog();
+    const again = await deliverByPullRequest(repo, settings, await read(), change(BACKUP, "r8"));
+    expect(again).toMatchObject({ outcome: "pr_armed", reused: true });
+    expect(again.pr.headSha).toBe(first.pr.headSha);
+    expect(calls()).toEqual([
+      "graphql repository",
+      `GET /repos/acme/gitops/compare/${await fake.head()}...${first.pr.headSha}`,
+      "PATCH /repos/acme/gitops/pulls/1",
+      "graphql enablePullRequestAutoMerge",
+    ]);
+    // The merge commit will name the request that armed it last (the PR text is its too).
+    expect(pullsState(fake).pulls[0]?.autoMerge?.commitBody).toMatch(/^Failover-Request: r8$/m);
+  });
+
+  it("an open PR with more than the plan: moved back to main (compare-and-swap) and recommitted", async () => {
+    configureRepo(fake, { autoMerge: "armed" });
+    const main = await fake.head();
+    await settings.port.createBranch(BRANCH, main);
+    const wider = await repo.commit({
+      branch: BRANCH,
+      expectedHead: main,
+      message: "failover(db): and more\n\nFailover-Request: r9",
+      changes: [
+        { path: DB, text: BACKUP },
+        { path: "README.md", text: "another service\n" },
+      ],
+    });
+    await openPr(BRANCH);
+    const snap = await repo.read("main", [DB], { failover: true });
+    fake.resetLog();
+    const outcome = await deliverByPullRequest(
+      repo,
+      settings,
+      { branch: "main", ...snap },
+      change(BACKUP, "r10"),
+    );
+    expect(outcome).toMatchObject({ outcome: "pr_armed", reused: true });
+    expect(calls()).toEqual([
+      `GET /repos/acme/gitops/compare/${main}...${wider.sha}`,
+      "GET /repos/acme/gitops", // the repository's node id, once per process
+      "graphql updateRefs",
+      "graphql createCommitOnBranch",
+      "PATCH /repos/acme/gitops/pulls/1",
+      "graphql enablePullRequestAutoMerge",
+    ]);
+    expect(git(fake.dir, "diff", "--name-only", "main", BRANCH).trim()).toBe(DB);
+    expect(git(fake.dir, "rev-parse", `${BRANCH}~1`).trim()).toBe(main);
+    await completeChecks(fake);
+    expect(git(fake.dir, "show", "main:README.md")).toBe("# gitops\n");
+    expect(git(fake.dir, "show", `main:${DB}`)).toBe(BACKUP);
+  });
+
+  it("an open PR whose branch moved after the read is not forced: the flow re-reads", async () => {
+    configureRepo(fake, { autoMerge: "armed" });
+    const main = await fake.head();
+    await settings.port.createBranch(BRANCH, main);
+    const wider = await repo.commit({
+      branch: BRANCH,
+      expectedHead: main,
+      message: "failover(db): and more\n\nFailover-Request: r11",
+      changes: [{ path: "README.md", text: "another service\n" }],
+    });
+    await openPr(BRANCH);
+    const snap = await repo.read("main", [DB], { failover: true });
+    const later = await repo.commit({
+      branch: BRANCH,
+      expectedHead: wider.sha,
+      message: "meanwhile\n\nFailover-Request: r12",
+      changes: [{ path: "README.md", text: "again\n" }],
+    });
+    const outcome = deliverByPullRequest(
+      repo,
+      settings,
+      { branch: "main", ...snap },
+      change(BACKUP, "r13"),
+    );
+    await expect(outcome).rejects.toBeInstanceOf(StaleHeadError);
+    expect(git(fake.dir, "rev-parse", BRANCH).trim()).toBe(later.sha);
+    expect(pullsState(fake).pulls[0]?.autoMerge).toBeNull();
+  });
+
   it("failover history by trailer: one GraphQL query, parsed with the schema built once", async () => {
     const head = await fake.head();
     const landed = await repo.commit({

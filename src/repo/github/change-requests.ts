@@ -4,6 +4,7 @@ import {
   type AutoMergeResult,
   type BranchComparison,
   type ChangeRequestPort,
+  type MergeCommitMessage,
   MergedElsewhereError,
   type MergeMethod,
   type PullRequestInfo,
@@ -32,7 +33,16 @@ const repoSettings = z.object({
 });
 const compareResponse = z.object({
   behind_by: z.number(),
-  files: z.array(z.object({ filename: z.string() })).optional(),
+  ahead_by: z.number().optional(),
+  files: z
+    .array(
+      z.object({
+        filename: z.string(),
+        status: z.string().optional(),
+        sha: z.string().nullable().optional(),
+      }),
+    )
+    .optional(),
   commits: z.array(z.object({ sha: z.string(), commit: z.object({ message: z.string() }) })),
 });
 
@@ -102,10 +112,21 @@ export class GitHubChangeRequests implements ChangeRequestPort {
       },
     );
     const parsed = compareResponse.parse(data);
+    const files = parsed.files ?? [];
+    const withShas = files.every((f) => f.status === "removed" || typeof f.sha === "string");
     return {
       ahead: parsed.commits.map((c) => ({ sha: c.sha, message: c.commit.message })),
       behindBy: parsed.behind_by,
-      changedPaths: (parsed.files ?? []).map((f) => f.filename),
+      changedPaths: files.map((f) => f.filename),
+      ...(withShas
+        ? {
+            changedFiles: files.map((f) => ({
+              path: f.filename,
+              blobSha: f.status === "removed" ? null : (f.sha ?? null),
+            })),
+          }
+        : {}),
+      ...(parsed.ahead_by === undefined ? {} : { aheadBy: parsed.ahead_by }),
     };
   }
 
@@ -216,11 +237,21 @@ export class GitHubChangeRequests implements ChangeRequestPort {
     });
   }
 
-  async enableAutoMerge(pr: PullRequestInfo, method: MergeMethod): Promise<AutoMergeResult> {
+  async enableAutoMerge(
+    pr: PullRequestInfo,
+    method: MergeMethod,
+    pin: { readonly message?: MergeCommitMessage; readonly expectedHead?: string } = {},
+  ): Promise<AutoMergeResult> {
+    const message = method === "rebase" ? undefined : pin.message;
     try {
       await this.#client.graphql(ENABLE_AUTO_MERGE_MUTATION, {
         pullRequestId: pr.nodeId,
         mergeMethod: method.toUpperCase(),
+        // Unset variables are left out: GitHub then uses its defaults (and arms any head).
+        ...(message === undefined
+          ? {}
+          : { commitHeadline: message.title, commitBody: message.body }),
+        ...(pin.expectedHead === undefined ? {} : { expectedHeadOid: pin.expectedHead }),
       });
       return "armed";
     } catch (error) {
@@ -229,6 +260,13 @@ export class GitHubChangeRequests implements ChangeRequestPort {
       // Nothing to wait for: the PR can be merged now (GitHub will not arm auto-merge then).
       if (/is in (clean|unstable|has_hooks) status/i.test(messages)) return "clean";
       // Merged or closed meanwhile, by another request: the caller re-reads.
+      // The head moved after the caller checked it: arming now could merge something else.
+      if (/head sha didn't match expected head sha/i.test(messages)) {
+        throw new FailoverError("conflict", `pull request #${pr.number} head moved meanwhile`, {
+          cause: error,
+          details: { pr: pr.number },
+        });
+      }
       if (/pull request is closed/i.test(messages)) {
         throw new FailoverError("conflict", `pull request #${pr.number} was closed meanwhile`, {
           cause: error,
@@ -239,7 +277,16 @@ export class GitHubChangeRequests implements ChangeRequestPort {
     }
   }
 
-  async merge(pr: PullRequestInfo, sha: string, method: MergeMethod): Promise<{ sha: string }> {
+  async merge(
+    pr: PullRequestInfo,
+    sha: string,
+    method: MergeMethod,
+    message?: MergeCommitMessage,
+  ): Promise<{ sha: string }> {
+    const pinned =
+      message === undefined || method === "rebase"
+        ? {}
+        : { commit_title: message.title, commit_message: message.body };
     for (let attempt = 1; ; attempt++) {
       try {
         const data = await this.#client.request(
@@ -249,6 +296,7 @@ export class GitHubChangeRequests implements ChangeRequestPort {
             pull_number: pr.number,
             sha,
             merge_method: method,
+            ...pinned,
             // Not the retry plugin's resend: it would repeat a 405/409 for 14 s, and a resent
             // merge whose first answer was lost ends as 405. The PR itself says what happened.
             request: { retries: 0 },

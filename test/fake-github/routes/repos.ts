@@ -201,12 +201,38 @@ export const repoRoutes: readonly RestRoute[] = [
           behind_by: behind.length,
           total_commits: ahead.length,
           commits,
-          files: (await gitOf(fake).text(["diff", "--name-only", "-z", baseOid, headOid]))
-            .split("\0")
-            .filter((f) => f !== "")
-            .map((filename) => ({ filename, status: "modified" })),
+          files: await compareFiles(fake, baseOid, headOid),
         },
       };
     },
   },
 ];
+
+/**
+ * GitHub's compare `files`: each changed path with its status and its blob sha on the head
+ * (what a client matches against the text it expects without reading the file).
+ */
+async function compareFiles(
+  fake: Parameters<typeof gitOf>[0],
+  baseOid: string,
+  headOid: string,
+): Promise<{ filename: string; status: string; sha: string | null }[]> {
+  // --raw -z: ":<mode> <mode> <old blob> <new blob> <status>\0<path>\0" per file.
+  const out = await gitOf(fake).text([
+    "diff",
+    "--raw",
+    "-z",
+    "--no-abbrev",
+    "--no-renames",
+    baseOid,
+    headOid,
+  ]);
+  const fields = out.split("\0").filter((f) => f !== "");
+  const files: { filename: string; status: string; sha: string | null }[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [, , , blob = "", letter = "M"] = (fields[i] ?? "").slice(1).split(" ");
+    const status = letter === "A" ? "added" : letter === "D" ? "removed" : "modified";
+    files.push({ filename: fields[i + 1] ?? "", status, sha: status === "removed" ? null : blob });
+  }
+  return files;
+}
