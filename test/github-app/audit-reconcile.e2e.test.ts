@@ -117,14 +117,29 @@ describe("audit reconciled from Git on start", () => {
     expect(lists.map((r) => r.query.sha ?? "recent")).toEqual(["recent", single, node, old]);
 
     // Flux's github Provider confirms the node-wide commit: the rebuilt Deployment succeeds.
+    const status = examplePayload("status") as { repository: Record<string, unknown> };
+    // The same status from another repository (a fork with the same shas) confirms nothing.
+    const foreign = await deliver(second, "status", {
+      ...status,
+      sha: node,
+      state: "success",
+      context: "kustomization/apps/7d0cd1e1",
+      description: "ReconciliationSucceeded",
+    });
+    expect(foreign.status).toBe(200);
+    await second.runtime.background.idle();
+    expect(ours[1]?.statuses.map((s) => s.state)).toEqual(["in_progress"]);
     const res = await deliver(second, "status", {
-      ...examplePayload("status"),
+      ...status,
+      // The GitOps repository's own status (another repository's never confirms).
+      repository: { ...status.repository, full_name: "acme/gitops", name: "gitops" },
       sha: node,
       state: "success",
       context: "kustomization/apps/7d0cd1e1",
       description: "ReconciliationSucceeded",
     });
     expect(res.status).toBe(200);
+    await second.runtime.background.idle();
     expect(ours[1]?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
   });
 });
