@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { runBench } from "./bench.js";
+import { ALERT_GOAL_MS, benchClosedLoop } from "./closed-loop.js";
 import { benchHistory, HISTORY_GOAL_MS } from "./history.js";
 import { benchLocalMode } from "./local-mode.js";
 import { formatReport, jsonReport } from "./report.js";
@@ -18,6 +19,8 @@ const USAGE = `usage: npm run bench -- [--latency-ms 50] [--runs 5] [--services 
   --local-sizes local-mode promote next to clone-and-push, repository sizes in files
                 (default 30,2000; "" for none)
   --startup     built server start -> ready and idle RSS (default on; --no-startup skips)
+  --closed-loop Alertmanager POST -> commit and Flux event -> confirmed (default on;
+                --no-closed-loop skips)
   --build       run npm run build first even when dist/cli.js exists
   --json        machine-readable output on stdout
   --only        comma-separated operation ids (urgent, urgent-http, pr-http,
@@ -47,6 +50,8 @@ async function main(): Promise<void> {
       "node-sizes": { type: "string" },
       "local-sizes": { type: "string" },
       startup: { type: "boolean", default: true },
+      "closed-loop": { type: "boolean", default: true },
+      "no-closed-loop": { type: "boolean", default: false },
       "no-startup": { type: "boolean", default: false },
       build: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -101,6 +106,17 @@ async function main(): Promise<void> {
   if (missed.length > 0) {
     console.error(`call-count goals missed: ${missed.map((r) => r.operation).join("; ")}`);
     process.exitCode = 1;
+  }
+  if (values["closed-loop"] === true && values["no-closed-loop"] !== true) {
+    progress("closed loop: Alertmanager POST -> commit, signed Flux event -> confirmed");
+    const loop = await benchClosedLoop({
+      latencyMs: integer("latency-ms", values["latency-ms"], 50, 0),
+      runs: Math.min(runs, 3),
+    });
+    const met = loop.alertToCommitMs.median <= ALERT_GOAL_MS;
+    console.log(
+      `closed loop at ${loop.latencyMs} ms per round trip, ${loop.alerts} alerts: Alertmanager POST -> commit landed median ${loop.alertToCommitMs.median} ms (max ${loop.alertToCommitMs.max}; goal <= ${ALERT_GOAL_MS} ms: ${met ? "met" : "missed"}), ${loop.githubRequestsPerAlert} GitHub calls per alert; signed Flux event -> operation confirmed median ${loop.fluxEventToConfirmedMs.median} ms (max ${loop.fluxEventToConfirmedMs.max})`,
+    );
   }
   const historyCommits = integer("history-commits", values["history-commits"], 30_000, 0);
   if (historyCommits > 0) {
