@@ -3,7 +3,7 @@ import type { FailoverError } from "../domain/errors.js";
 
 /**
  * The deadline of the failover being run, carried through its async calls, so a GitHub call
- * made on its behalf never outlives it (github-app/github-octokit.ts reads it).
+ * made on its behalf never outlives it (repo/github/octokit-client.ts reads it).
  */
 const deadlines = new AsyncLocalStorage<number>();
 

@@ -26,7 +26,7 @@ export function graphqlErrors(error: unknown): GraphqlErrorEntry[] | undefined {
   });
 }
 
-/** A GitHub call that did not answer within its time (github-app/github-octokit.ts). */
+/** A GitHub call that did not answer within its time (repo/github/octokit-client.ts). */
 export class GitHubTimeoutError extends Error {
   readonly timeoutMs: number;
   constructor(what: string, timeoutMs: number) {
