@@ -84,7 +84,16 @@ export interface AutomationServer {
 export async function startAutomationServer(
   services: (demoConfig: string) => string,
   env: Record<string, string> = {},
-  options: { github?: boolean; kube?: KubeReader; now?: () => number } = {},
+  options: {
+    github?: boolean;
+    kube?: KubeReader;
+    now?: () => number;
+    /**
+     * The loop as `serve` has it: composed by composeRuntime itself, so the Deployments and
+     * ChatOps replies follow Flux (its onPhase). restart() then is not available.
+     */
+    composed?: boolean;
+  } = {},
 ): Promise<AutomationServer> {
   const root = await mkdtemp(join(tmpdir(), "failover-api-auto-"));
   const fake = options.github
@@ -117,8 +126,15 @@ export async function startAutomationServer(
     ...githubEnv,
     ...env,
   });
-  // The loop is composed here, not by composeRuntime: restart() replaces it on the same runtime.
-  const runtime = await composeRuntime(parsed, logger, { metrics, automation: false });
+  // Unless `composed`, the loop is composed here, not by composeRuntime: restart() replaces it
+  // on the same runtime.
+  const runtime = await composeRuntime(parsed, logger, {
+    metrics,
+    automation:
+      options.composed === true
+        ? { kube: options.kube, ...(options.now === undefined ? {} : { now: options.now }) }
+        : false,
+  });
   const operations = createOperations(parsed, runtime, logger);
   let registry = metrics.registry;
   const compose = () =>
@@ -129,6 +145,12 @@ export async function startAutomationServer(
     });
   let detach: (() => void)[] = [];
   const start = () => {
+    if (options.composed === true) {
+      const own = runtime.automation;
+      if (own === undefined) throw new Error("the composition root built no closed loop");
+      own.start();
+      return own;
+    }
     const next = compose();
     next.start();
     const events = runtime.ctx.events;
@@ -187,6 +209,7 @@ export async function startAutomationServer(
       return post("/api/flux/events", body, { "x-signature": signature });
     },
     restart: async () => {
+      if (options.composed === true) throw new Error("restart() needs the harness's own loop");
       for (const off of detach) off();
       await automation.close();
       registry = new Metrics({ defaultMetrics: false }).registry;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deploymentsState } from "../fake-github/routes/deployments.js";
 import { commitCount, git } from "../helpers/git.js";
 import {
   type AutomationServer,
@@ -86,5 +87,51 @@ describe("closed loop in GitHub mode, on the fake GitHub", () => {
     const [outcome] = ((await res.json()) as { alerts: Json[] }).alerts;
     expect(outcome?.result).toBe("ignored");
     expect(commitCount(server.fake?.dir ?? "")).toBe(before);
+  });
+});
+
+describe("closed loop as serve composes it, on the fake GitHub", () => {
+  let server: AutomationServer;
+  let sink: Awaited<ReturnType<typeof startSink>>;
+  beforeAll(async () => {
+    sink = await startSink();
+    server = await startAutomationServer(
+      optInBoth,
+      { FAILOVER_NOTIFY: `generic+${sink.url}/notify` },
+      { github: true, composed: true },
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    await sink?.close();
+  });
+
+  it("alert -> one commit and an in_progress Deployment; a signed Flux event -> operation confirmed, Deployment success, notified", async () => {
+    const fake = server.fake;
+    if (fake === undefined) throw new Error("GitHub mode expected");
+    const res = await server.alert(
+      alertPayload({ node: "k3s-w1", startsAt: new Date(Date.now() - 10 * 60_000) }),
+    );
+    const [outcome] = ((await res.json()) as { alerts: Json[] }).alerts;
+    expect(outcome).toMatchObject({ result: "applied", services: ["radarr", "sonarr"] });
+    const sha = String((outcome?.commit as { sha?: string } | undefined)?.sha);
+    await server.runtime.background.idle();
+    const deployments = () => deploymentsState({ fake: fake.context });
+    expect(deployments().map((d) => [d.sha, d.environment])).toEqual([
+      [sha, "failover-node-primary"],
+    ]);
+    expect(deployments()[0]?.statuses.map((s) => s.state)).toEqual(["in_progress"]);
+
+    expect((await server.fluxEvent(fluxEvent({ name: "apps", revision: sha }))).status).toBe(202);
+    await server.runtime.background.idle();
+    const got = await fetch(`${server.url}/api/operations/${String(outcome?.operation)}`);
+    expect(((await got.json()) as { operation: Json }).operation).toMatchObject({
+      status: "confirmed",
+      commit: { sha },
+    });
+    expect(deployments()[0]?.statuses.map((s) => s.state)).toEqual(["in_progress", "success"]);
+    await server.runtime.automation?.notifier.flush();
+    const types = sink.received.map((r) => (JSON.parse(r.body) as Json).type);
+    expect(types).toContain("confirmed");
   });
 });
