@@ -505,6 +505,8 @@ describe("fuzz (b): ChatOps", () => {
             const res = await app.sendWebhook("issue_comment", issueComment(text, sender));
             await res.arrayBuffer();
             expect(res.status, text.slice(0, 200)).toBeLessThan(500);
+            // The webhook is answered at once; the command runs after, in the background.
+            await app.runtime.background.idle();
             const after = history(app.fake.dir);
             if (after.length === before) return;
             // Something changed main: it must be what an authorised, real command asked for
