@@ -3,10 +3,10 @@ import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FailoverError } from "../../src/domain/errors.js";
-import { failoverOctokit } from "../../src/repo/github/octokit-client.js";
 import type { PullRequestInfo } from "../../src/repo/change-requests.js";
 import { GitHubChangeRequests } from "../../src/repo/github/change-requests.js";
 import type { GitHubClient } from "../../src/repo/github/client.js";
+import { failoverOctokit } from "../../src/repo/github/octokit-client.js";
 import { ENABLE_AUTO_MERGE_MUTATION } from "../../src/repo/github/pull-request-queries.js";
 
 const API = "https://api.github.com";
