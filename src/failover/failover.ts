@@ -8,7 +8,7 @@ import type { CommitResult } from "../repo/port.js";
 import type { FailoverContext } from "./context.js";
 import { type Delivery, deliver } from "./deliver.js";
 import { findService } from "./find-service.js";
-import type { PullRequestOutcome } from "./pull-request-flow.js";
+import { type PullRequestOutcome, pullRequestOutcomeOf } from "./pull-request-flow.js";
 import type { RpoWindow } from "./rpo-gate.js";
 
 export interface FailoverRequest {
@@ -114,15 +114,8 @@ function singleResult(delivery: Delivery): FailoverResult {
         attempts: delivery.attempts,
       };
     case "pr_merged":
-      return {
-        ...planned,
-        outcome: delivery.outcome,
-        pr: delivery.pr,
-        reused: delivery.reused,
-        merge: delivery.merge,
-      };
     case "pr_armed":
     case "pr_opened":
-      return { ...planned, outcome: delivery.outcome, pr: delivery.pr, reused: delivery.reused };
+      return { ...planned, ...pullRequestOutcomeOf(delivery) };
   }
 }

@@ -7,7 +7,7 @@ import type { FailoverContext } from "./context.js";
 import { deliver, type ServiceResult } from "./deliver.js";
 import { resolveMode } from "./failover.js";
 import { servicesOnNode } from "./find-service.js";
-import type { PullRequestOutcome } from "./pull-request-flow.js";
+import { type PullRequestOutcome, pullRequestOutcomeOf } from "./pull-request-flow.js";
 
 export type { ServiceResult } from "./deliver.js";
 
@@ -80,15 +80,8 @@ export async function runNodeFailover(
     case "applied":
       return { ...planned, outcome: "applied", commit: delivery.commit };
     case "pr_merged":
-      return {
-        ...planned,
-        outcome: delivery.outcome,
-        pr: delivery.pr,
-        reused: delivery.reused,
-        merge: delivery.merge,
-      };
     case "pr_armed":
     case "pr_opened":
-      return { ...planned, outcome: delivery.outcome, pr: delivery.pr, reused: delivery.reused };
+      return { ...planned, ...pullRequestOutcomeOf(delivery) };
   }
 }

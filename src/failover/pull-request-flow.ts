@@ -51,6 +51,13 @@ export type PullRequestOutcome =
       readonly merge: { sha: string };
     };
 
+/** Only the PR outcome's own fields, out of a larger value that carries one (a delivery). */
+export function pullRequestOutcomeOf(d: PullRequestOutcome): PullRequestOutcome {
+  return d.outcome === "pr_merged"
+    ? { outcome: d.outcome, pr: d.pr, reused: d.reused, merge: d.merge }
+    : { outcome: d.outcome, pr: d.pr, reused: d.reused };
+}
+
 /**
  * PR mode: the change goes on the fixed branch `failover/<key>`, a PR carries it, and GitHub
  * merges it (auto-merge), or we merge it when auto-merge is not possible. An open PR for the
