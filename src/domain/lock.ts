@@ -37,6 +37,22 @@ export function parseLock(text: string, service: string): Lock | undefined {
   return checked.locked ? checked.lock : undefined;
 }
 
+/**
+ * The lock a service's lock file holds as the repository read it: its text, `null` when it
+ * is absent or could not be read, and `unreadable` saying why when it could not (binary, too
+ * large). A file that exists but cannot be read locks (fail closed), like an invalid one.
+ */
+export function lockFromFile(
+  service: string,
+  text: string | null | undefined,
+  unreadable: string | undefined,
+): Lock | undefined {
+  if (typeof text === "string") return parseLock(text, service);
+  if (unreadable === undefined) return undefined;
+  const problem = `${lockPath(service)} cannot be read: it is ${unreadable}`;
+  return { service, by: "unknown", reason: "", at: "", problem };
+}
+
 function checkLockFile(text: string, service: string): string | { locked: boolean; lock: Lock } {
   const doc = parseDocument(text, { uniqueKeys: true, version: "1.2", prettyErrors: false });
   const error = doc.errors[0] ?? doc.warnings[0];

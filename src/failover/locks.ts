@@ -1,5 +1,5 @@
 import { FailoverError, StaleHeadError } from "../domain/errors.js";
-import { describeLock, type Lock, lockPath, parseLock, renderLock } from "../domain/lock.js";
+import { describeLock, type Lock, lockFromFile, lockPath, renderLock } from "../domain/lock.js";
 import type { LockOutcome } from "../domain/outcome.js";
 import type { CommitResult } from "../repo/port.js";
 import type { FailoverContext } from "./context.js";
@@ -31,8 +31,13 @@ export async function setLock(ctx: FailoverContext, request: LockRequest): Promi
   const branch = await ctx.branch();
   for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
     const snapshot = await ctx.repo.read(branch, [path]);
-    const text = snapshot.files.get(path);
-    const current = typeof text === "string" ? parseLock(text, spec.name) : undefined;
+    // A lock file that cannot be read (binary, too large) locks failovers, so unlock must
+    // be able to rewrite it: it counts as a broken lock here too.
+    const current = lockFromFile(
+      spec.name,
+      snapshot.files.get(path),
+      snapshot.unreadable?.get(path),
+    );
     // A broken lock file locks; locking or unlocking rewrites it as a valid one.
     if (request.lock && current !== undefined && current.problem === undefined) {
       if (current.by === request.requester) return { outcome: "no_op", lock: current };

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import { runFailover } from "../../src/failover/failover.js";
 import { ManifestLocator } from "../../src/failover/locate-manifest.js";
 import { setLock } from "../../src/failover/locks.js";
 import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
-import { commitCount } from "../helpers/git.js";
+import { commitCount, git } from "../helpers/git.js";
 
 describe("locks", () => {
   let root: string;
@@ -75,5 +75,37 @@ describe("locks", () => {
       (await setLock(ctx, { service: "sonarr", lock: false, reason: "", requester: "bob" }))
         .outcome,
     ).toBe("no_op");
+  });
+
+  it("a lock file that cannot be read (binary) locks failovers, and unlock rewrites it", async () => {
+    await mkdir(join(dir, ".failover", "locks"), { recursive: true });
+    await writeFile(join(dir, ".failover", "locks", "sonarr.yaml"), Buffer.from([0, 1, 2, 0]));
+    git(dir, "add", ".failover/locks/sonarr.yaml");
+    git(
+      dir,
+      "-c",
+      "user.name=a",
+      "-c",
+      "user.email=a@example.invalid",
+      "commit",
+      "-qm",
+      "binary lock",
+    );
+    const request = {
+      service: "sonarr",
+      action: "promote",
+      dryRun: false,
+      trigger: "http",
+      requester: "bob",
+    } as const;
+    await expect(runFailover(ctx, request)).rejects.toMatchObject({ code: "locked" });
+    const unlocked = await setLock(ctx, {
+      service: "sonarr",
+      lock: false,
+      reason: "",
+      requester: "bob",
+    });
+    expect(unlocked.outcome).toBe("unlocked");
+    expect((await runFailover(ctx, request)).outcome).toBe("applied");
   });
 });
