@@ -126,9 +126,13 @@ export class ApiAuth {
         this.#options.logger.info({ file, tokens: tokens.length }, "API tokens file reloaded");
       }
     } catch (error) {
+      // Fail closed: a Secret whose key was removed (the file is gone) must revoke its
+      // tokens, not keep the last ones valid. They come back when the file can be read.
+      const dropped = this.#fromFile.length;
+      this.#fromFile = [];
       this.#options.logger.error(
-        { file, error: error instanceof Error ? error.message : String(error) },
-        "cannot re-read the API tokens file; keeping the tokens read before",
+        { file, dropped, error: error instanceof Error ? error.message : String(error) },
+        "cannot re-read the API tokens file; its tokens are refused until it can be read",
       );
     }
   }

@@ -195,6 +195,31 @@ describe("no token configured", () => {
   });
 });
 
+describe("ApiAuth tokens file that can no longer be read", () => {
+  it("revokes the file's tokens (fail closed) until it can be read again", async () => {
+    const root = await mkdtemp(join(tmpdir(), "failover-api-auth-gone-"));
+    try {
+      const file = join(root, "tokens");
+      await writeFile(file, `ci:${FILE_OLD}\n`);
+      const auth = new ApiAuth({
+        tokens: `ha:${HA}`,
+        tokensFile: file,
+        logger: pino({ level: "silent" }),
+      });
+      expect(auth.verify(FILE_OLD)).toEqual({ name: "ci" });
+      await rm(file);
+      auth.reloadFile();
+      expect(auth.verify(FILE_OLD)).toBeUndefined();
+      expect(auth.verify(HA)).toEqual({ name: "ha" });
+      await writeFile(file, `ci:${FILE_OLD}\n`);
+      auth.reloadFile();
+      expect(auth.verify(FILE_OLD)).toEqual({ name: "ci" });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("ApiAuth.verify", () => {
   const auth = new ApiAuth({
     tokens: `a:${HA},b:with:colon-0123456789, ${UNNAMED}`,
