@@ -6,6 +6,7 @@ import type { Automation } from "./automation/compose-automation.js";
 import { FailoverError } from "./domain/errors.js";
 import type { FailoverContext } from "./failover/context.js";
 import type { ApiAuth } from "./http/auth.js";
+import { crossSiteWrites } from "./http/cross-site.js";
 import { openApiHandler } from "./http/openapi/handler.js";
 import type { RateLimiter } from "./http/rate-limit.js";
 import { bodyLimit, urlLimit } from "./http/request-limits.js";
@@ -70,6 +71,8 @@ export function createHttpApp(
     });
   }
   const isWebhook = (path: string) => path === ops?.webhookPath;
+  // Before anything acts on a write: a browser's cross-site POST never reaches a route.
+  app.use(crossSiteWrites({ authEnabled: () => ops?.auth.enabled === true }));
   // Writes are limited per client before anything reads a body or checks a token: the early
   // routes too (a token guessed at /api/alertmanager, HMACs of large bodies at /api/flux/events).
   if (ops !== undefined) app.use(ops.rateLimiter.middleware(isWebhook));
