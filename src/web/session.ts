@@ -65,7 +65,10 @@ export class WebSessions {
     res.cookie(SESSION_COOKIE, id, {
       httpOnly: true,
       sameSite: "strict",
-      secure: req.secure,
+      // Behind a TLS-terminating ingress the hop to us is plain HTTP (`trust proxy` is off,
+      // so req.secure is false): the browser's side is HTTPS when the proxy says so. A
+      // spoofed header can only make the cookie stricter.
+      secure: req.secure || req.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https",
       path: "/",
       maxAge: TTL_MS,
     });

@@ -53,6 +53,10 @@ describe("the page without tokens (the demo)", () => {
     const set = res.headers.get("set-cookie") ?? "";
     expect(set).toMatch(/HttpOnly/);
     expect(set).toMatch(/SameSite=Strict/);
+    expect(set).not.toMatch(/Secure/);
+    // Behind a TLS-terminating ingress the browser speaks HTTPS: the cookie says Secure.
+    const proxied = await server.call("/", { headers: { "x-forwarded-proto": "https" } });
+    expect(proxied.headers.get("set-cookie") ?? "").toMatch(/; Secure/);
     const page = await res.text();
     expect(page).not.toMatch(/<script(?![^>]*\bsrc=)/);
     expect(page).not.toMatch(/\sstyle=/);
