@@ -18,11 +18,12 @@ import {
   type HoldBack,
 } from "../domain/automation/guards.js";
 import { FailoverError } from "../domain/errors.js";
-import type { Action } from "../domain/service.js";
-import type { FailoverContext } from "../failover/context.js";
+import type { Action, ServiceSpec } from "../domain/service.js";
+import type { FailoverContext, Recheck } from "../failover/context.js";
 import { executeNodeFailover } from "../failover/execute-failover.js";
 import { getAllStatus } from "../failover/status.js";
-import { readBranchHistory } from "../operations/failover-commits.js";
+import type { AllStatus } from "../failover/status-types.js";
+import { type BranchHistory, readBranchHistory } from "../operations/failover-commits.js";
 import { alertKey } from "./alert-key.js";
 import type { Alert, AlertmanagerPayload } from "./alertmanager-payload.js";
 
@@ -98,9 +99,17 @@ export class AlertTrigger {
 
   /** Every alert of the payload, in order. */
   handle(payload: AlertmanagerPayload): Promise<AlertOutcome[]> {
+    return this.#enqueue(payload.groupKey, payload.alerts, false);
+  }
+
+  /**
+   * `replayed`: the alerts are this process's memory of an earlier delivery (a timer), not a
+   * delivery, and nothing confirmed they still fire.
+   */
+  #enqueue(groupKey: string, alerts: readonly Alert[], replayed: boolean): Promise<AlertOutcome[]> {
     const run = this.#queue.then(async () => {
       const outcomes: AlertOutcome[] = [];
-      for (const alert of payload.alerts) outcomes.push(await this.#one(payload.groupKey, alert));
+      for (const alert of alerts) outcomes.push(await this.#one(groupKey, alert, replayed));
       return outcomes;
     });
     this.#queue = run.catch(() => undefined);
@@ -115,7 +124,7 @@ export class AlertTrigger {
     await this.#queue;
   }
 
-  async #one(groupKey: string, alert: Alert): Promise<AlertOutcome> {
+  async #one(groupKey: string, alert: Alert, replayed: boolean): Promise<AlertOutcome> {
     const { ctx } = this.#options;
     const config = ctx.config();
     const settings = automationSettings(config);
@@ -183,35 +192,9 @@ export class AlertTrigger {
       this.#remember(key, { ...answer, duplicate: false });
       return answer;
     }
-    const stateOf = (service: string) => status.services.find((s) => s.service === service)?.state;
-    const last = lastAutomaticMoves(history.commits);
+    const facts = { alert, placement, specs, replayed };
     const now = this.#now();
-    const endsAt = alert.endsAt === undefined ? Number.NaN : Date.parse(alert.endsAt);
-    const decision = decideAutomaticAction({
-      alert: {
-        status: alert.status,
-        node: placement,
-        startsAt: Date.parse(alert.startsAt),
-        endsAt: alert.status === "resolved" && !Number.isNaN(endsAt) ? endsAt : undefined,
-      },
-      now,
-      autoFailoverAfterMs: settings.autoFailoverAfterMs,
-      otherFailedOverNode: nodeFailedOverAutomatically(history.commits, stateOf),
-      services: specs.map((spec) => {
-        const auto = serviceAutomation(config, spec.name);
-        const found = status.services.find((s) => s.service === spec.name);
-        return {
-          service: spec.name,
-          autoFailover: auto.autoFailover,
-          autoFailback: auto.autoFailback,
-          autoFailbackAfterMs: auto.autoFailbackAfterMs,
-          cooldownMs: auto.cooldownMs,
-          locked: found?.locked !== undefined,
-          state: found?.state ?? "unknown",
-          lastAutomaticAt: last.get(spec.name),
-        };
-      }),
-    });
+    const decision = this.#decide({ ...facts, history, status, now });
     const gated = decision.action === "promote" ? await this.#rpoGate(decision, now) : decision;
     const decided = { ...withNode, heldBack: gated.heldBack };
     this.#schedule(groupKey, alert, gated.heldBack);
@@ -242,6 +225,37 @@ export class AlertTrigger {
     }
     const chosen = new Set(gated.services);
     const full = ctx.config();
+    // The decision holds for a commit on the head it was read at. When the pipeline reads
+    // another head (a commit landed meanwhile: another replica's, another alert's), the
+    // guards are decided again from that head's history and states, and the services they
+    // hold back now are not committed (the pipeline asks again after every lost
+    // compare-and-swap, so the decision holds at the head the commit lands on).
+    const decidedAt = history.order[0];
+    const heldAtCommit = new Map<string, HoldBack>();
+    const recheck: Recheck = async (head) => {
+      if (head === decidedAt && head === status.head) return undefined;
+      const [fresh, freshStatus] = await Promise.all([
+        readBranchHistory(ctx.repo, branch),
+        getAllStatus(ctx),
+      ]);
+      const again = this.#decide({
+        ...facts,
+        history: fresh,
+        status: freshStatus,
+        now: this.#now(),
+      });
+      const nodeWide = again.heldBack.some((h) => h.service === undefined);
+      const allowed = new Set(
+        nodeWide ? [] : [...chosen].filter((s) => !again.heldBack.some((h) => h.service === s)),
+      );
+      heldAtCommit.clear();
+      for (const h of again.heldBack) {
+        const withheld =
+          h.service === undefined || (chosen.has(h.service) && !allowed.has(h.service));
+        if (withheld) heldAtCommit.set(`${h.guard} ${h.service ?? ""}`, h);
+      }
+      return allowed;
+    };
     // The node-wide use case moves every service whose primary is the node: give it a view of
     // the config holding only the services past every guard.
     const narrowed: FailoverContext = {
@@ -250,6 +264,7 @@ export class AlertTrigger {
         ...full,
         services: new Map([...full.services].filter(([name]) => chosen.has(name))),
       }),
+      recheck,
     };
     try {
       const result = await executeNodeFailover(narrowed, {
@@ -271,6 +286,19 @@ export class AlertTrigger {
           : result.outcome === "pr_merged"
             ? { sha: result.merge.sha, url: undefined }
             : undefined;
+      const heldNow = [...heldAtCommit.values()];
+      if (moved.length === 0 && heldNow.length > 0) {
+        // A guard the head the commit would have landed on holds: nothing was written.
+        const outcome: AlertOutcome = {
+          ...decided,
+          result: "held_back",
+          action: gated.action,
+          heldBack: [...gated.heldBack, ...heldNow],
+          message: heldNow.map((h) => h.message).join("; "),
+        };
+        this.#options.notice?.({ type: "automatic_held_back", outcome });
+        return outcome;
+      }
       const operation =
         commit === undefined
           ? undefined
@@ -278,7 +306,7 @@ export class AlertTrigger {
               ?.operation;
       const outcome: AlertOutcome = {
         ...decided,
-        heldBack: [...gated.heldBack, ...refused],
+        heldBack: [...gated.heldBack, ...heldNow, ...refused],
         result: result.outcome === "dry_run" ? "no_op" : result.outcome,
         action: gated.action,
         services: moved,
@@ -305,6 +333,49 @@ export class AlertTrigger {
       this.#options.notice?.({ type: "automatic_failed", outcome });
       return outcome;
     }
+  }
+
+  /** The guards' decision from one look at Git: the branch's history and the services' states. */
+  #decide(input: {
+    readonly alert: Alert;
+    readonly placement: string;
+    readonly specs: readonly ServiceSpec[];
+    readonly replayed: boolean;
+    readonly history: BranchHistory;
+    readonly status: AllStatus;
+    readonly now: number;
+  }): AutomationDecision {
+    const { alert, history, status, now } = input;
+    const config = this.#options.ctx.config();
+    const stateOf = (service: string) => status.services.find((s) => s.service === service)?.state;
+    const last = lastAutomaticMoves(history.commits);
+    const endsAt = alert.endsAt === undefined ? Number.NaN : Date.parse(alert.endsAt);
+    return decideAutomaticAction({
+      alert: {
+        status: alert.status,
+        node: input.placement,
+        startsAt: Date.parse(alert.startsAt),
+        endsAt: alert.status === "resolved" && !Number.isNaN(endsAt) ? endsAt : undefined,
+      },
+      now,
+      autoFailoverAfterMs: automationSettings(config).autoFailoverAfterMs,
+      otherFailedOverNode: nodeFailedOverAutomatically(history.commits, stateOf),
+      alertReplayed: input.replayed,
+      services: input.specs.map((spec) => {
+        const auto = serviceAutomation(config, spec.name);
+        const found = status.services.find((s) => s.service === spec.name);
+        return {
+          service: spec.name,
+          autoFailover: auto.autoFailover,
+          autoFailback: auto.autoFailback,
+          autoFailbackAfterMs: auto.autoFailbackAfterMs,
+          cooldownMs: auto.cooldownMs,
+          locked: found?.locked !== undefined,
+          state: found?.state ?? "unknown",
+          lastAutomaticAt: last.get(spec.name),
+        };
+      }),
+    });
   }
 
   /**
@@ -387,14 +458,17 @@ export class AlertTrigger {
         this.#timers.delete(node);
         this.#stillDown(named, alert)
           .then((down) => {
-            if (!down) {
+            if (down === false) {
               this.#options.logger.info(
                 { node: named },
                 "held-back alert not acted on: the node is Ready again",
               );
               return;
             }
-            return this.handle({ version: "4", groupKey, status: alert.status, alerts: [alert] });
+            // Unconfirmed (no cluster access, or the read failed): the alert is looked at
+            // again, and the guard alert_not_resent holds a promote back until Alertmanager
+            // sends it again (docs/automation.md).
+            return this.#enqueue(groupKey, [alert], down === undefined);
           })
           .catch((error: unknown) =>
             this.#options.logger.error({ err: error, node }, "automatic re-evaluation failed"),
@@ -407,14 +481,16 @@ export class AlertTrigger {
   }
 
   /**
-   * Before a timer acts on a firing alert it held back: the resolve may not have reached this
-   * replica yet (Alertmanager sends it at its next group_interval). With cluster access, a node
-   * whose Ready condition is True again is not failed over. Without it, or when the read
-   * fails, the alert is what is known, and it is acted on.
+   * Before a timer acts on a firing alert it held back: its resolve may have gone to another
+   * replica (Alertmanager posts each notification to one of them). With cluster access, the
+   * node's Ready condition says: True again (false) is not failed over, anything else (true)
+   * is. Without it, or when the read fails, nothing here can tell (undefined): failing closed,
+   * only Alertmanager's next delivery of the alert, to any replica, acts.
    */
-  async #stillDown(nodeName: string, alert: Alert): Promise<boolean> {
+  async #stillDown(nodeName: string, alert: Alert): Promise<boolean | undefined> {
     const { kube } = this.#options;
-    if (alert.status !== "firing" || kube === undefined || nodeName === "") return true;
+    if (alert.status !== "firing") return true;
+    if (kube === undefined || nodeName === "") return undefined;
     try {
       const node = (await kube.get(`/api/v1/nodes/${encodeURIComponent(nodeName)}`)) as {
         status?: { conditions?: { type?: string; status?: string }[] };
@@ -422,7 +498,7 @@ export class AlertTrigger {
       const ready = node.status?.conditions?.find((c) => c.type === "Ready");
       return ready?.status !== "True";
     } catch {
-      return true;
+      return undefined;
     }
   }
 

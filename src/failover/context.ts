@@ -51,7 +51,17 @@ export interface FailoverContext {
    * queue, which SIGTERM drains. Absent: such writes are answered when they end.
    */
   readonly background?: BackgroundWork | undefined;
+  /**
+   * A caller's own guards, decided again against the head a write would land on (deliver.ts
+   * calls it after every read, before it plans). Automation sets it: one node at a time and
+   * cooldowns are decided from history read before the pipeline's read, and a commit landing
+   * meanwhile must count. Absent: every service the request names may move.
+   */
+  readonly recheck?: Recheck | undefined;
 }
+
+/** The services a caller's guards still let move at `head`; undefined: all of them. */
+export type Recheck = (head: string) => Promise<ReadonlySet<string> | undefined>;
 
 /** What the cluster says about a service's backup copy, judged against its `max_rpo`. */
 export interface RpoReading extends RpoVerdict {

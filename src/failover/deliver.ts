@@ -101,7 +101,8 @@ export async function deliver(ctx: FailoverContext, request: DeliveryRequest): P
   // The cluster is read once per request, beside the first repository read.
   const gate = rpoReadings(ctx, request, specs);
   for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
-    const [at, readings] = await Promise.all([readServices(ctx, specs), gate]);
+    const [read, readings] = await Promise.all([readServices(ctx, specs), gate]);
+    const at = await recheckAt(ctx, read);
     const { services, texts } = planAll(at, request, readings);
     const changes = [...texts.entries()].flatMap(([path, text]): FileChange[] =>
       typeof text === "string" && text !== at.texts.get(path) ? [{ path, text }] : [],
@@ -132,7 +133,11 @@ export async function deliver(ctx: FailoverContext, request: DeliveryRequest): P
     }
     if (request.dryRun) return { ...delivered, outcome: "dry_run" };
     if (changes.length === 0) {
-      const closed = await supersedeOnNoOp(ctx, request, at.branch, at.openFailoverPullRequests);
+      // Services a recheck held back are not where the request wants them: no PR is superseded.
+      const closed =
+        at === read
+          ? await supersedeOnNoOp(ctx, request, at.branch, at.openFailoverPullRequests)
+          : undefined;
       emit(ctx, {
         ...endFacts(request, at.branch),
         type: "unchanged",
@@ -222,6 +227,17 @@ export async function deliver(ctx: FailoverContext, request: DeliveryRequest): P
           : { node: request.scope.node, attempts: ctx.maxAttempts },
     },
   );
+}
+
+/**
+ * The caller's guards at this very head (`ctx.recheck`, context.ts): the services they hold
+ * back now are left out of this attempt's plan, so no commit landing on `read.head` moves
+ * them. A compare-and-swap that loses re-reads, and so asks again on the new head.
+ */
+async function recheckAt(ctx: FailoverContext, read: ServicesAtHead): Promise<ServicesAtHead> {
+  const allowed = await ctx.recheck?.(read.head);
+  if (allowed === undefined || read.services.every((s) => allowed.has(s.spec.name))) return read;
+  return { ...read, services: read.services.filter((s) => allowed.has(s.spec.name)) };
 }
 
 /** Plans every service, each against the texts the ones before it left. */

@@ -86,6 +86,11 @@ export async function startAutomationServer(
   env: Record<string, string> = {},
   options: {
     github?: boolean;
+    /**
+     * GitHub mode on this fake (a second replica of the same repository): the caller made it
+     * and closes it.
+     */
+    fake?: FakeGitHub;
     kube?: KubeReader;
     now?: () => number;
     /**
@@ -96,9 +101,11 @@ export async function startAutomationServer(
   } = {},
 ): Promise<AutomationServer> {
   const root = await mkdtemp(join(tmpdir(), "failover-api-auto-"));
-  const fake = options.github
-    ? await startFakeGitHub({ files: demoFiles(), owner: "acme", repo: "gitops" })
-    : undefined;
+  const fake =
+    options.fake ??
+    (options.github
+      ? await startFakeGitHub({ files: demoFiles(), owner: "acme", repo: "gitops" })
+      : undefined);
   const githubEnv: Record<string, string> = {};
   if (fake !== undefined) {
     const settings = appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]);
@@ -220,7 +227,7 @@ export async function startAutomationServer(
       await automation.close();
       operations.close();
       runtime.close();
-      await fake?.close();
+      if (options.fake === undefined) await fake?.close();
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -57,6 +57,12 @@ describe("decideAutomaticAction", () => {
       NOW + MIN,
     ],
     [
+      "a firing alert replayed from memory (its timer), not sent again by Alertmanager",
+      { alertReplayed: true },
+      "alert_not_resent",
+      undefined,
+    ],
+    [
       "another node failed over automatically",
       { otherFailedOverNode: "primary-2" },
       "one_node_at_a_time",
@@ -90,6 +96,29 @@ describe("decideAutomaticAction", () => {
       input({ services: [svc("sonarr", { lastAutomaticAt: NOW - 31 * MIN })] }),
     );
     expect(d.services).toEqual(["sonarr"]);
+  });
+
+  it("a replayed alert still too young is held by auto_failover_after, and a resolved one is not held by alert_not_resent", () => {
+    const young = decideAutomaticAction(
+      input({
+        alertReplayed: true,
+        alert: { status: "firing", node: "primary", startsAt: NOW - MIN, endsAt: undefined },
+      }),
+    );
+    expect(young.heldBack.map((h) => h.guard)).toEqual(["auto_failover_after"]);
+    const resolved = decideAutomaticAction(
+      input({
+        alertReplayed: true,
+        alert: {
+          status: "resolved",
+          node: "primary",
+          startsAt: NOW - 60 * MIN,
+          endsAt: NOW - 20 * MIN,
+        },
+        services: [svc("sonarr", { state: "backup", autoFailback: true })],
+      }),
+    );
+    expect(resolved).toMatchObject({ action: "demote", services: ["sonarr"] });
   });
 
   it("the same node failed over already is not 'another node'", () => {

@@ -4,6 +4,7 @@ import type { WorkloadState } from "../state.js";
 /** Why an automatic action was held back; each one is configurable (docs/automation.md). */
 export const GUARDS = [
   "auto_failover_after",
+  "alert_not_resent",
   "cooldown",
   "locked",
   "one_node_at_a_time",
@@ -62,6 +63,12 @@ export interface DecisionInput {
   readonly services: readonly ServiceFacts[];
   /** Another node whose services an automatic failover moved and that are not back yet. */
   readonly otherFailedOverNode: string | undefined;
+  /**
+   * The alert is this process's own memory of an earlier delivery (its auto_failover_after
+   * timer), not a delivery, and nothing else (the cluster) says it still fires: its resolve
+   * may have gone to another replica. Absent: false.
+   */
+  readonly alertReplayed?: boolean;
 }
 
 /**
@@ -85,6 +92,14 @@ export function decideAutomaticAction(input: DecisionInput): AutomationDecision 
         guard: "auto_failover_after",
         message: `node ${alert.node} has been reported down for ${seconds(now - alert.startsAt)}; automatic failover waits ${seconds(input.autoFailoverAfterMs)} (automation.auto_failover_after)`,
         retryAt: due,
+      });
+    }
+    if (input.alertReplayed === true) {
+      // Only Alertmanager knows the alert still fires; it says so again every repeat_interval,
+      // to whichever replica it reaches, and that delivery acts.
+      return hold(action, {
+        guard: "alert_not_resent",
+        message: `node ${alert.node}'s alert is old enough (automation.auto_failover_after), but nothing says it still fires: its resolve may have gone to another replica, so failover waits for Alertmanager to send it again (repeat_interval)`,
       });
     }
     if (input.otherFailedOverNode !== undefined && input.otherFailedOverNode !== alert.node) {
