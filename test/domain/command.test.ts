@@ -8,7 +8,7 @@ import {
   USAGE,
 } from "../../src/domain/command.js";
 import { commandFromComment } from "../../src/domain/commands/from-comment.js";
-import { commandFromDispatch } from "../../src/domain/commands/from-dispatch.js";
+import { commandFromDispatch, dispatchRequestId } from "../../src/domain/commands/from-dispatch.js";
 
 const failover = (
   service: string,
@@ -760,5 +760,18 @@ describe("transport parsers: a comment and a dispatch as the one Command", () =>
     [{ service: "sonarr", action: "promote", "dry-run": true }],
   ])("dispatch %j is refused (nothing runs)", (inputs) => {
     expect(commandFromDispatch(inputs, dispatched)).toBeNull();
+  });
+
+  it.each([
+    ["72d3162e-cc78-11e3-81ab-4c9367dc0958", "72d3162e-cc78-11e3-81ab-4c9367dc0958"],
+    ["delivery.1_a", "delivery.1_a"],
+    // Could not be a commit trailer's value, so a redelivery could not be found: nothing runs.
+    ["", undefined],
+    ["-starts-with-a-dash", undefined],
+    ["two words", undefined],
+    ["x\nFailover-Request: y", undefined],
+    ["a".repeat(101), undefined],
+  ])("the dispatch delivery id %j names the request %j", (delivery, requestId) => {
+    expect(dispatchRequestId(delivery)).toBe(requestId);
   });
 });
