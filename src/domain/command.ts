@@ -27,6 +27,13 @@ import type { Action } from "./service.js";
  *   shows would not be what runs. A fullwidth slash (`／failover`) is no command.
  * - `list`, `help`, `node`, `lock` and `unlock` are reserved first words: a service of that
  *   name is not addressable here. A lock's reason is the rest of the line, as written.
+ * - `lock` and `unlock` take no flags. A word that reads as a flag (`-n`, `--dry-run`,
+ *   `--force`: dashes then a letter) where the service or the reason goes is a `usage` naming
+ *   it, never part of the reason: `/failover lock sonarr --dry-run` locks nothing (a lock has
+ *   no dry run; HTTP refuses `?dry-run` on lock as well). Dashes as punctuation (`-`, `--`,
+ *   `->`, `—`) are text. A reason that must hold a flag-like word starts with `--` right after
+ *   the service: `/failover lock sonarr -- --not-a-flag` gives the reason `--not-a-flag`
+ *   (the `--` itself is dropped; a `--` later in the reason is text).
  */
 export const COMMAND_KINDS = [
   "failover",
@@ -84,6 +91,7 @@ export const USAGE = [
   "| `/failover help` | Show this help. | `/failover help` |",
   "",
   "Flags: `--dry-run` shows the change without committing it. `--urgent` commits straight to the branch; `--pr` opens a pull request instead; without either, the service's configured mode applies. `--accept-data-loss` promotes even when the backup copy is older than the service's `max_rpo`.",
+  "`lock` and `unlock` take no flags (a lock has no dry run); a reason that starts with `-` goes after `--`: `/failover lock sonarr -- --reason`.",
   "Service names are lowercase Kubernetes names (a-z, 0-9 and `-`, at most 63 characters).",
 ].join("\n");
 
@@ -134,8 +142,11 @@ function parseArguments(rest: string): ParsedCommand {
     return usage("the command contains invisible or control characters: type it again");
   }
   const words = rest.split(/\s+/).filter((w) => w !== "");
-  // Smart punctuation (phones, some editors) turns `--dry-run` into `—dry-run`.
-  const dashed = words.find((w) => /^[\u2010-\u2015\u2212]/.test(w));
+  // Smart punctuation (phones, some editors) turns `--dry-run` into `—dry-run`. A dash on
+  // its own (`NAS swap — back at 6` in a lock's reason) is punctuation, not a flag.
+  const dashed = words.find(
+    (w) => /^[\u2010-\u2015\u2212]/.test(w) && !/^[-\u2010-\u2015\u2212]+$/.test(w),
+  );
   if (dashed !== undefined) {
     return usage(`${quote(dashed)} starts with a typographic dash: type flags with two '-'`);
   }
@@ -261,24 +272,70 @@ function parseNode(positionals: readonly string[], flagWords: readonly string[])
   };
 }
 
-/** `/failover lock <service> [reason...]` and `/failover unlock <service>`. */
+/**
+ * A word that reads as a flag (`-n`, `--dry-run`, `--force=1`): in a lock's reason it is
+ * never text, since it most likely meant something (`--dry-run` wanted a preview). Dashes
+ * that are punctuation (`-`, `--`, `->`, `-5`) are not flags.
+ */
+const FLAG_LIKE = /^-+[A-Za-z]/;
+
+/** Right after a lock's service: the rest of the line is the reason as written, dash-words too. */
+const END_OF_FLAGS = "--";
+
+/**
+ * `/failover lock <service> [reason...]` and `/failover unlock <service>`. Neither takes a
+ * flag: a flag-like word where the service or the reason goes is a `usage` naming it, never
+ * part of the reason (HTTP refuses `?dry-run` on lock too). A reason that must start with
+ * a dash-word goes after `--`: `/failover lock sonarr -- --not-a-flag`.
+ */
 function parseLock(sub: "lock" | "unlock", rest: string): ParsedCommand {
-  const words = rest.trim().split(/\s+/);
-  const service = words[1];
-  if (service === undefined) return usage(`missing service: \`/failover ${sub} <service>\``);
-  const problem = checkServiceName(service);
-  if (problem !== undefined) return usage(problem);
-  if (sub === "unlock") {
-    if (words.length > 2)
-      return usage(`unlock takes only the service, found ${quoteList(words.slice(2))}`);
-    return { kind: "unlock", service };
+  // The words with where they start, so the reason is the line's own text after the service.
+  const words = [...rest.matchAll(/\S+/g)].map((m) => ({ text: m[0], at: m.index }));
+  const [keyword, service, ...after] = words;
+  if (keyword === undefined || lowerAscii(keyword.text) !== sub) {
+    // `/failover --dry-run lock sonarr`: a flag before the sub-command.
+    const flag = words.find((w) => w.text.startsWith("-"))?.text ?? "";
+    return usage(`${sub} takes no flags, found ${quote(flag)}: \`/failover ${sub} <service>\``);
   }
-  const reason = rest
-    .trim()
-    .slice(rest.trim().indexOf(service) + service.length)
-    .trim()
-    .slice(0, 300);
-  return { kind: "lock", service, reason };
+  if (service === undefined) return usage(`missing service: \`/failover ${sub} <service>\``);
+  if (FLAG_LIKE.test(service.text)) return usage(lockFlagProblem(sub, service.text, "<service>"));
+  const problem = checkServiceName(service.text);
+  if (problem !== undefined) return usage(problem);
+  const flag = after.find((w) => FLAG_LIKE.test(w.text));
+  if (sub === "unlock") {
+    if (flag !== undefined) return usage(lockFlagProblem(sub, flag.text, service.text));
+    if (after.length > 0) {
+      return usage(`unlock takes only the service, found ${quoteList(after.map((w) => w.text))}`);
+    }
+    return { kind: "unlock", service: service.text };
+  }
+  const first = after[0];
+  let reason = "";
+  if (first !== undefined && first.text === END_OF_FLAGS) {
+    reason = rest.slice(first.at + END_OF_FLAGS.length);
+  } else if (flag !== undefined) {
+    return usage(lockFlagProblem(sub, flag.text, service.text));
+  } else if (first !== undefined) {
+    reason = rest.slice(first.at);
+  }
+  return { kind: "lock", service: service.text, reason: reason.trim().slice(0, 300) };
+}
+
+/** Why a flag on lock or unlock is refused, and what to write instead. Nothing is written. */
+function lockFlagProblem(sub: "lock" | "unlock", word: string, service: string): string {
+  const name = lowerAscii(word).split("=")[0];
+  if (name === "--dry-run" || name === "--dryrun" || name === "-n") {
+    return (
+      `${sub} has no dry run, found ${quote(word)}: nothing was ${sub}ed. A ${sub} only ` +
+      `${sub === "lock" ? "refuses failovers until unlocked" : "allows failovers again"}; ` +
+      `write \`/failover ${sub} ${service}\` to ${sub} for real`
+    );
+  }
+  const hint =
+    sub === "lock"
+      ? `; a reason that starts with '-' goes after \`--\`: \`/failover lock ${service} -- ${word.replace(/`/g, "'").slice(0, 40)}\``
+      : "";
+  return `${sub} takes no flags, found ${quote(word)}: nothing was ${sub}ed${hint}`;
 }
 
 /** A service name as the config allows it: a lowercase DNS label. */

@@ -1,5 +1,7 @@
 import { parseFailoverCommit, TRAILER_KEYS } from "../domain/commit-message.js";
 import { originalsPath } from "../domain/originals.js";
+import type { ServiceSpec } from "../domain/service.js";
+import type { GitOpsRepo, HistoryEntry } from "../repo/port.js";
 import type { FailoverContext } from "./context.js";
 import { findService } from "./find-service.js";
 import { readServices } from "./read-service.js";
@@ -26,19 +28,9 @@ export async function getHistory(
   service: string,
   limit: number,
 ): Promise<HistoryItem[]> {
-  const spec = findService(ctx, service);
-  // One read: the files whose history a backend without message search walks.
-  const at = await readServices(ctx, [spec]);
-  const files = at.services[0];
-  const paths = [
-    ...new Set([
-      ...(files?.targets.map((t) => t.path) ?? []),
-      ...(files?.files.kustomizations.filter((k) => typeof at.texts.get(k) === "string") ?? []),
-      originalsPath(spec.name),
-    ]),
-  ];
+  const { branch, paths } = await historyPaths(ctx, findService(ctx, service));
   // Bounded on any history length: found by the trailer every failover commit carries.
-  const entries = await ctx.repo.history(at.branch, {
+  const entries = await ctx.repo.history(branch, {
     trailer: `${TRAILER_KEYS.service}: ${service}`,
     paths,
     limit: Math.min(limit * 2, 100),
@@ -66,4 +58,65 @@ export async function getHistory(
     if (items.length >= limit) break;
   }
   return items;
+}
+
+/**
+ * How many of each file's commits the request search looks at. On GitHub, which cannot
+ * search messages, it is also how far back each file's history is walked (one page of 100).
+ */
+const REQUEST_LOOKBACK = 100;
+
+/**
+ * The commit of a request on the service's files: the one whose `Failover-Request` trailer
+ * is `requestId`, or undefined. `head`: the head read just before the search; `paths`: the
+ * files searched. When nothing is found, no commit of this request touching `paths` is in
+ * that head's history (within REQUEST_LOOKBACK commits of each file; the search reads the
+ * branch at that head or after it), so a compare-and-swap write on that head touching only
+ * `paths` cannot repeat the request.
+ */
+export async function findRequestCommit(
+  ctx: FailoverContext,
+  spec: ServiceSpec,
+  requestId: string,
+): Promise<{
+  readonly head: string;
+  readonly paths: ReadonlySet<string>;
+  readonly commit: HistoryEntry | undefined;
+}> {
+  const { branch, head, paths } = await historyPaths(ctx, spec);
+  const commit = await requestCommit(ctx.repo, branch, paths, requestId);
+  return { head, paths: new Set(paths), commit };
+}
+
+/** The newest commit on `branch` touching one of `paths` whose `Failover-Request` is `requestId`. */
+export async function requestCommit(
+  repo: GitOpsRepo,
+  branch: string,
+  paths: readonly string[],
+  requestId: string,
+): Promise<HistoryEntry | undefined> {
+  const [commit] = await repo.history(branch, {
+    trailer: `${TRAILER_KEYS.request}: ${requestId}`,
+    paths,
+    limit: REQUEST_LOOKBACK,
+  });
+  return commit;
+}
+
+/** The files whose history holds a service's failover commits, from one read. */
+async function historyPaths(
+  ctx: FailoverContext,
+  spec: ServiceSpec,
+): Promise<{ branch: string; head: string; paths: string[] }> {
+  // One read: the files whose history a backend without message search walks.
+  const at = await readServices(ctx, [spec]);
+  const files = at.services[0];
+  const paths = [
+    ...new Set([
+      ...(files?.targets.map((t) => t.path) ?? []),
+      ...(files?.files.kustomizations.filter((k) => typeof at.texts.get(k) === "string") ?? []),
+      originalsPath(spec.name),
+    ]),
+  ];
+  return { branch: at.branch, head: at.head, paths };
 }

@@ -34,12 +34,12 @@ export function failoverApp(deps: AppDeps): ApplicationFunction {
     });
     app.on("workflow_dispatch", (context) => {
       deps.background.run("workflow_dispatch", () =>
-        handleWorkflowDispatch(context.payload, deps, context.log),
+        handleWorkflowDispatch(context.payload, { id: context.id, deps, log: context.log }),
       );
     });
     app.on("repository_dispatch", (context) => {
       deps.background.run("repository_dispatch", () =>
-        handleRepositoryDispatch(context.payload, deps, context.log),
+        handleRepositoryDispatch(context.payload, { id: context.id, deps, log: context.log }),
       );
     });
     const { onStatus } = deps;

@@ -8,7 +8,7 @@ import {
   USAGE,
 } from "../../src/domain/command.js";
 import { commandFromComment } from "../../src/domain/commands/from-comment.js";
-import { commandFromDispatch } from "../../src/domain/commands/from-dispatch.js";
+import { commandFromDispatch, dispatchRequestId } from "../../src/domain/commands/from-dispatch.js";
 
 const failover = (
   service: string,
@@ -433,6 +433,87 @@ describe("node, lock, unlock and history commands", () => {
   });
 });
 
+describe("lock and unlock take no flags (a flag is never part of the reason)", () => {
+  const lock = (reason: string) => ({ kind: "lock", service: "sonarr", reason });
+  it.each([
+    // The review finding: this wrote a real lock with the reason `--dry-run`.
+    ["/failover lock sonarr --dry-run", usage("lock has no dry run, found `--dry-run`")],
+    ["/failover lock sonarr --dry-run", usage("nothing was locked")],
+    ["/failover lock sonarr NAS work --dry-run", usage("lock has no dry run")],
+    [
+      "/failover lock sonarr --DRY-RUN=true NAS",
+      usage("lock has no dry run, found `--DRY-RUN=true`"),
+    ],
+    ["/failover lock sonarr --dryrun", usage("lock has no dry run")],
+    ["/failover lock sonarr -n", usage("lock has no dry run, found `-n`")],
+    ["/failover lock --dry-run sonarr", usage("lock has no dry run")],
+    ["/failover --dry-run lock sonarr", usage("lock takes no flags, found `--dry-run`")],
+    ["/failover lock sonarr --force", usage("lock takes no flags, found `--force`")],
+    ["/failover lock sonarr --force", usage("`/failover lock sonarr -- --force`")],
+    ["/failover lock sonarr NAS --urgent", usage("lock takes no flags, found `--urgent`")],
+    ["/failover lock sonarr NAS -x", usage("found `-x`")],
+    ["/failover lock sonarr NAS ---pr", usage("found `---pr`")],
+    ["/failover unlock sonarr --dry-run", usage("unlock has no dry run, found `--dry-run`")],
+    ["/failover unlock sonarr --dry-run", usage("nothing was unlocked")],
+    ["/failover unlock sonarr --force", usage("unlock takes no flags, found `--force`")],
+    ["/failover unlock --force sonarr", usage("unlock takes no flags, found `--force`")],
+    // Mangled by smart punctuation: a flag too.
+    ["/failover lock sonarr \u2014dry-run", usage("typographic dash")],
+    // `--` right after the service: the rest is the reason as written.
+    ["/failover lock sonarr -- --not-a-flag", lock("--not-a-flag")],
+    ["/failover lock sonarr -- NAS -- back --soon", lock("NAS -- back --soon")],
+    ["/failover lock sonarr --", lock("")],
+    // Later, `--` is text, and a flag after it is still a flag.
+    ["/failover lock sonarr NAS -- back at 6", lock("NAS -- back at 6")],
+    ["/failover lock sonarr NAS -- --dry-run", usage("lock has no dry run")],
+    // Dashes as punctuation are text.
+    ["/failover lock sonarr NAS - swap -> v2, -5 C", lock("NAS - swap -> v2, -5 C")],
+    ["/failover lock sonarr NAS swap \u2014 back at 6", lock("NAS swap \u2014 back at 6")],
+    ["/failover lock sonarr re-run NAS-maintenance", lock("re-run NAS-maintenance")],
+    // The reason is the line's own text after the service (spacing kept), even when the
+    // service's name is part of `lock` (it was found by a text search before).
+    ["/failover lock lo maintenance", { kind: "lock", service: "lo", reason: "maintenance" }],
+    ["/failover lock sonarr  NAS   work  ", lock("NAS   work")],
+    ["/failover LOCK sonarr NAS", lock("NAS")],
+  ])("%j", (body, expected) => {
+    expect(parseCommand(body)).toEqual(expected);
+  });
+
+  it("never returns a lock whose reason holds a flag, unless the reason follows `--`", () => {
+    const word = fc.constantFrom(
+      "NAS",
+      "maintenance",
+      "-",
+      "--",
+      "->",
+      "-5",
+      "--dry-run",
+      "--dry-run=false",
+      "-n",
+      "--force",
+      "--pr",
+      "re-run",
+      "\u2014",
+      "\u2014dry-run",
+    );
+    fc.assert(
+      fc.property(
+        fc.array(word, { maxLength: 8 }),
+        fc.constantFrom(" ", "\t", "\u00a0"),
+        (words, space) => {
+          const result = parseCommand(["/failover", "lock", "sonarr", ...words].join(space));
+          expect(result?.kind === "lock" || result?.kind === "usage").toBe(true);
+          if (result?.kind !== "lock" || words[0] === "--") return;
+          const reasonWords = result.reason.split(/\s+/);
+          expect(reasonWords.some((w) => /^-+[A-Za-z]/.test(w))).toBe(false);
+          expect(reasonWords.some((w) => /^\u2014./.test(w))).toBe(false);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
 /**
  * Comments a CommonMark renderer (GitHub's) shows as code, a quote, a list, a heading or
  * hidden HTML: none may run a command. Each of these ran one, or could, with line patterns.
@@ -596,6 +677,10 @@ describe("transport parsers: a comment and a dispatch as the one Command", () =>
     ["/failover sonarr status", { kind: "status", service: "sonarr" }],
     ["/failover sonarr history", { kind: "history", service: "sonarr", limit: 20 }],
     ["/failover lock sonarr NAS work", { kind: "lock", service: "sonarr", reason: "NAS work" }],
+    [
+      "/failover lock sonarr --dry-run",
+      { kind: "help", problem: expect.stringContaining("lock has no dry run") },
+    ],
     ["/failover unlock sonarr", { kind: "unlock", service: "sonarr" }],
     ["/failover list", { kind: "list" }],
     ["/failover help", { kind: "help", problem: undefined }],
@@ -675,5 +760,18 @@ describe("transport parsers: a comment and a dispatch as the one Command", () =>
     [{ service: "sonarr", action: "promote", "dry-run": true }],
   ])("dispatch %j is refused (nothing runs)", (inputs) => {
     expect(commandFromDispatch(inputs, dispatched)).toBeNull();
+  });
+
+  it.each([
+    ["72d3162e-cc78-11e3-81ab-4c9367dc0958", "72d3162e-cc78-11e3-81ab-4c9367dc0958"],
+    ["delivery.1_a", "delivery.1_a"],
+    // Could not be a commit trailer's value, so a redelivery could not be found: nothing runs.
+    ["", undefined],
+    ["-starts-with-a-dash", undefined],
+    ["two words", undefined],
+    ["x\nFailover-Request: y", undefined],
+    ["a".repeat(101), undefined],
+  ])("the dispatch delivery id %j names the request %j", (delivery, requestId) => {
+    expect(dispatchRequestId(delivery)).toBe(requestId);
   });
 });

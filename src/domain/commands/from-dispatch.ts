@@ -37,3 +37,16 @@ export function commandFromDispatch(raw: unknown, origin: CommandOrigin): Comman
   if (action === "status") return { ...origin, kind: "status", service };
   return { ...origin, kind: "failover", service, action, dryRun, mode, acceptDataLoss };
 }
+
+/** What a delivery id may be to name a request: a commit trailer value, searchable in Git. */
+const DELIVERY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * The request id of a dispatch: its webhook delivery id (`X-GitHub-Delivery`), which GitHub
+ * keeps for every delivery of the event, "Redeliver" included. So a redelivered dispatch
+ * names the same request, and finding its `Failover-Request` trailer in Git tells that it
+ * was handled. undefined when the id could not be a trailer (nothing runs then). Pure.
+ */
+export function dispatchRequestId(deliveryId: string): string | undefined {
+  return DELIVERY_ID.test(deliveryId) ? deliveryId : undefined;
+}
