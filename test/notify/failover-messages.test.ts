@@ -64,6 +64,26 @@ describe("which pipeline events are notified, and how", () => {
       expect(message.event).toMatchObject({ type: event.type, operation: "op-1" });
   });
 
+  it("a dry run is never notified, refused or failed: a preview changes nothing, anyone may ask", () => {
+    const refused: FailoverEvent = {
+      ...facts,
+      type: "refused",
+      services: ["nosuch"],
+      code: "not_found",
+      message: "no service nosuch",
+      dryRun: true,
+    };
+    expect(eventMessage(refused)).toBeUndefined();
+    expect(eventMessage({ ...refused, type: "failed", code: "upstream" })).toBeUndefined();
+    expect(eventMessage({ ...facts, type: "planned", services, dryRun: true })).toBeUndefined();
+    // The same refusal of a real attempt is news.
+    expect(eventMessage({ ...refused, dryRun: false })?.priority).toBe("high");
+  });
+
+  it("a no-op is not notified: nothing changed", () => {
+    expect(eventMessage({ ...facts, type: "unchanged", services })).toBeUndefined();
+  });
+
   it("a commit's text names the moves, the commit and that Flux is next", () => {
     const message = eventMessage({
       ...facts,
