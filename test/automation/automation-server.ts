@@ -93,11 +93,13 @@ export async function startAutomationServer(
      * ChatOps replies follow Flux (its onPhase). restart() then is not available.
      */
     composed?: boolean;
+    /** GitHub mode: the repository's files (default the demo repository's). */
+    files?: Record<string, string>;
   } = {},
 ): Promise<AutomationServer> {
   const root = await mkdtemp(join(tmpdir(), "failover-api-auto-"));
   const fake = options.github
-    ? await startFakeGitHub({ files: demoFiles(), owner: "acme", repo: "gitops" })
+    ? await startFakeGitHub({ files: options.files ?? demoFiles(), owner: "acme", repo: "gitops" })
     : undefined;
   const githubEnv: Record<string, string> = {};
   if (fake !== undefined) {

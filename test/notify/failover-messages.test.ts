@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FailoverEvent } from "../../src/failover/events.js";
-import { eventMessage } from "../../src/notify/failover-messages.js";
+import { eventMessage, phaseMessage } from "../../src/notify/failover-messages.js";
+import type { Operation } from "../../src/operations/operation.js";
 
 const facts = {
   operation: "op-1",
@@ -94,5 +95,36 @@ describe("which pipeline events are notified, and how", () => {
     expect(message?.text).toBe(
       `sonarr primary -> backup: commit 0123456789ab by ${facts.requester} (alertmanager); waiting for Flux`,
     );
+  });
+});
+
+describe("Flux's word on an operation", () => {
+  const op: Operation = {
+    id: "op-1",
+    action: "promote",
+    trigger: "alertmanager",
+    requester: "alertmanager",
+    node: "primary",
+    services: ["radarr", "sonarr"],
+    status: "confirmed",
+    phases: [{ phase: "confirmed", at: "2026-12-02T02:01:00.000Z", detail: "…" }],
+    commit: { sha: "0123456789abcdef0123456789abcdef01234567", url: undefined },
+    pullRequest: undefined,
+    flux: {
+      kustomization: "flux-system/radarr, flux-system/sonarr",
+      revision: "0123456789abcdef0123456789abcdef01234567",
+      message: "ok",
+    },
+    rtoSeconds: 42,
+  };
+
+  it("a confirmation that needed two Kustomizations names both", () => {
+    expect(phaseMessage(op, "confirmed")?.text).toBe(
+      "Flux applied 0123456789ab in 42.0 s (flux-system/radarr, flux-system/sonarr)",
+    );
+  });
+
+  it("a no-op is no news: nothing was written", () => {
+    expect(phaseMessage({ ...op, status: "no_op" }, "no_op")).toBeUndefined();
   });
 });
