@@ -16,6 +16,7 @@ import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoFiles } from "../helpers/github-app-server.js";
+import { TEST_BOUNDS } from "../helpers/test-bounds.js";
 
 export const ALERT_TOKEN = "alertmanager-token-0123456789abcdef";
 export const FLUX_SECRET = "flux-events-secret-0123456789";
@@ -125,6 +126,9 @@ export async function startAutomationServer(
     FAILOVER_API_TOKENS: `alertmanager:${ALERT_TOKEN}`,
     FLUX_EVENTS_SECRET: FLUX_SECRET,
     FAILOVER_RATE_LIMIT: "0",
+    // The production time bounds are sized for GitHub: on a busy machine the in-process fake
+    // can pass them, and a test would fail because the machine is slow (a 504 alert).
+    ...TEST_BOUNDS,
     ...githubEnv,
     ...env,
   });
