@@ -2,6 +2,7 @@ import {
   fluxKustomizationsIn,
   kustomizationsBuilding,
 } from "../domain/automation/kustomization-match.js";
+import { FailoverError } from "../domain/errors.js";
 import type { FailoverContext } from "../failover/context.js";
 import { readServices } from "../failover/read-service.js";
 import type { Operation } from "../operations/operation.js";
@@ -15,14 +16,23 @@ const LIKELY = /(^|\/)(ks\.ya?ml|flux\/.*|clusters\/.*)$/;
 /**
  * Which Kustomizations (`namespace/name`) apply an operation's services, from the
  * repository: one tree listing (cached) and one read of the likely files. Undefined when
- * none is found, and then any Kustomization reconciling the commit confirms.
+ * none is found, and then any Kustomization reconciling the commit confirms. Rejects when it
+ * cannot be told (a read failed, a service no longer configured): the confirmation then
+ * decides nothing rather than let any Kustomization confirm.
  */
 export function kustomizationLookup(
   ctx: FailoverContext,
 ): (op: Operation) => Promise<ReadonlySet<string> | undefined> {
   return async (op) => {
-    const specs = op.services.flatMap((s) => ctx.config().services.get(s) ?? []);
-    if (specs.length === 0) return undefined;
+    const services = ctx.config().services;
+    const unknown = op.services.filter((s) => !services.has(s));
+    if (unknown.length > 0 || op.services.length === 0) {
+      throw new FailoverError(
+        "not_found",
+        `${unknown.length > 0 ? unknown.join(", ") : "the operation's services"} not in the services config: cannot tell which manifests to look for`,
+      );
+    }
+    const specs = op.services.flatMap((s) => services.get(s) ?? []);
     const at = await readServices(ctx, specs);
     const manifests = at.services.flatMap((s) => s.targets.map((t) => t.path));
     const configured = specs.flatMap((s) =>

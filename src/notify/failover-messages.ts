@@ -3,7 +3,11 @@ import type { FailoverEvent } from "../failover/events.js";
 import type { Operation, Phase } from "../operations/operation.js";
 import type { NotifyMessage } from "./notify-target.js";
 
-/** The pipeline's events worth a message: committed, refused, failed (not planned, not PRs). */
+/**
+ * The pipeline's events worth a message: committed, refused, failed (not planned, not PRs).
+ * Never a dry run's: a preview changes nothing, and anyone may ask for one (an anonymous
+ * `GET …?dry-run=true`), so its refusal is the asker's answer, not news for the operators.
+ */
 export function eventMessage(event: FailoverEvent): NotifyMessage | undefined {
   const what = event.node === undefined ? "" : ` (node ${event.node})`;
   switch (event.type) {
@@ -18,6 +22,7 @@ export function eventMessage(event: FailoverEvent): NotifyMessage | undefined {
     }
     case "refused":
     case "failed":
+      if (event.dryRun === true) return undefined;
       return {
         title: `failover ${event.action} ${event.type}${what}`,
         text: `${event.services.join(", ")}: ${event.code}: ${event.message}`,

@@ -9,7 +9,8 @@ export function operationPath(id: string): string {
 
 /**
  * The 202 answer of a write run in the background: `Location` names the operation, which
- * GET /api/operations/<id> shows from `requested` to confirmed, failed or unconfirmed.
+ * GET /api/operations/<id> shows from `requested` to a final phase: confirmed, failed or
+ * unconfirmed after a commit, `no_op` when there was nothing to change, refused or failed.
  */
 export function answerAccepted(res: Response, id: string): void {
   res

@@ -34,6 +34,8 @@ export class OperationStore {
   readonly #now: () => number;
   readonly #operations = new Map<string, Operation>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** What a committed operation still waits for, as its timeout will say it (see waitingFor). */
+  readonly #waiting = new Map<string, string>();
   #closed = false;
   /** The Git read an unknown id started, shared by every id asked for meanwhile. */
   #lookup: Promise<unknown> | undefined;
@@ -90,6 +92,17 @@ export class OperationStore {
     return history.order;
   }
 
+  /**
+   * What a pending operation still waits for, in words (`flux-system/sonarr applied …; no
+   * success from flux-system/radarr yet`): what its `unconfirmed` says if the timeout comes
+   * first, instead of "no Flux reconcile reported", which would be untrue once some came.
+   */
+  waitingFor(id: string, what: string): void {
+    const op = this.#operations.get(id);
+    if (op === undefined || FINAL.has(op.status)) return;
+    this.#waiting.set(id, what);
+  }
+
   /** Records a phase (confirmed, failed, unconfirmed) reached outside the pipeline's events. */
   settle(
     id: string,
@@ -120,7 +133,13 @@ export class OperationStore {
   }
 
   #apply(event: FailoverEvent): void {
-    if (event.type === "planned" && event.dryRun) return;
+    // A dry run writes nothing and is nobody's operation: kept here, a stream of previews
+    // (anonymous GETs) would push real pending operations out of memory before Flux spoke.
+    if (
+      (event.type === "planned" || event.type === "refused" || event.type === "failed") &&
+      event.dryRun === true
+    )
+      return;
     const op = this.#operations.get(event.operation) ?? {
       id: event.operation,
       action: event.action,
@@ -177,6 +196,28 @@ export class OperationStore {
         this.#startTimer(event.operation, this.#options.confirmTimeoutMs);
         return;
       }
+      case "unchanged": {
+        // Nothing to write, so nothing for Flux to confirm: the operation ends here (a
+        // `?wait=false` caller polling it would otherwise read `requested` for good).
+        const already = event.services.map((s) => `${s.service} already on ${s.to}`);
+        this.#set(
+          {
+            ...base,
+            status: "no_op",
+            phases: [
+              ...op.phases,
+              record(
+                "no_op",
+                already.length === 0
+                  ? "nothing to change"
+                  : `nothing to change: ${already.join(", ")}`,
+              ),
+            ],
+          },
+          "no_op",
+        );
+        return;
+      }
       case "refused":
       case "failed":
         this.#set(
@@ -222,14 +263,36 @@ export class OperationStore {
     if (this.#closed || this.#timers.has(id)) return;
     const timer = setTimeout(() => {
       this.#timers.delete(id);
+      const waited = this.#waiting.get(id) ?? "no Flux reconcile of this commit reported";
       this.settle(
         id,
         "unconfirmed",
-        `no Flux reconcile of this commit reported within ${Math.round(this.#options.confirmTimeoutMs / 1000)} s (FLUX_CONFIRM_TIMEOUT_MS)`,
+        `${waited} within ${Math.round(this.#options.confirmTimeoutMs / 1000)} s (FLUX_CONFIRM_TIMEOUT_MS)`,
       );
     }, ms);
     timer.unref();
     this.#timers.set(id, timer);
+  }
+
+  /**
+   * Forgets the least recently changed operation that has ended, so a burst of refusals
+   * cannot push out one still waiting for Flux; only when every one is pending, the oldest.
+   */
+  #forgetOne(): void {
+    let victim: string | undefined;
+    for (const [id, op] of this.#operations) {
+      victim ??= id;
+      if (FINAL.has(op.status)) {
+        victim = id;
+        break;
+      }
+    }
+    if (victim === undefined) return;
+    this.#operations.delete(victim);
+    this.#waiting.delete(victim);
+    const timer = this.#timers.get(victim);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#timers.delete(victim);
   }
 
   #set(op: Operation, phase: Phase): void {
@@ -238,12 +301,10 @@ export class OperationStore {
       if (t !== undefined) clearTimeout(t);
       this.#timers.delete(op.id);
     }
+    if (FINAL.has(phase)) this.#waiting.delete(op.id);
     this.#operations.delete(op.id);
     this.#operations.set(op.id, op);
-    if (this.#operations.size > MAX_OPERATIONS) {
-      const oldest = this.#operations.keys().next().value;
-      if (oldest !== undefined) this.#operations.delete(oldest);
-    }
+    if (this.#operations.size > MAX_OPERATIONS) this.#forgetOne();
     try {
       this.#options.onPhase?.(op, phase);
     } catch {

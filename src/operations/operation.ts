@@ -10,11 +10,22 @@ export const PHASES = [
   "failed",
   "unconfirmed",
   "refused",
+  "no_op",
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** Phases after which nothing changes any more. */
-export const FINAL: ReadonlySet<Phase> = new Set(["confirmed", "failed", "unconfirmed", "refused"]);
+/**
+ * Phases after which nothing changes any more. Every command ends in one of them or in
+ * `committed` (then Flux's word, or the timeout, ends it) or `pr_opened` (the merge goes on):
+ * `no_op` is a command that found nothing to change, so nothing is left to wait for.
+ */
+export const FINAL: ReadonlySet<Phase> = new Set([
+  "confirmed",
+  "failed",
+  "unconfirmed",
+  "refused",
+  "no_op",
+]);
 
 export interface PhaseRecord {
   readonly phase: Phase;
@@ -35,7 +46,12 @@ export interface Operation {
   readonly phases: readonly PhaseRecord[];
   readonly commit: { readonly sha: string; readonly url: string | undefined } | undefined;
   readonly pullRequest: { readonly number: number; readonly url: string } | undefined;
-  /** The Kustomization and revision that confirmed (or failed) it. */
+  /**
+   * The Kustomization and revision that confirmed (or failed) it. An operation that needed
+   * several Kustomizations (a node-wide one) is confirmed by the last of them: `kustomization`
+   * then names them all (`namespace/name, namespace/name`), `revision` and `message` are the
+   * last one's.
+   */
   readonly flux:
     | { readonly kustomization: string; readonly revision: string; readonly message: string }
     | undefined;

@@ -16,6 +16,7 @@ import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoFiles } from "../helpers/github-app-server.js";
+import { TEST_BOUNDS } from "../helpers/test-bounds.js";
 
 export const ALERT_TOKEN = "alertmanager-token-0123456789abcdef";
 export const FLUX_SECRET = "flux-events-secret-0123456789";
@@ -98,13 +99,19 @@ export async function startAutomationServer(
      * ChatOps replies follow Flux (its onPhase). restart() then is not available.
      */
     composed?: boolean;
+    /** GitHub mode: the repository's files (default the demo repository's). */
+    files?: Record<string, string>;
   } = {},
 ): Promise<AutomationServer> {
   const root = await mkdtemp(join(tmpdir(), "failover-api-auto-"));
   const fake =
     options.fake ??
     (options.github
-      ? await startFakeGitHub({ files: demoFiles(), owner: "acme", repo: "gitops" })
+      ? await startFakeGitHub({
+          files: options.files ?? demoFiles(),
+          owner: "acme",
+          repo: "gitops",
+        })
       : undefined);
   const githubEnv: Record<string, string> = {};
   if (fake !== undefined) {
@@ -130,6 +137,9 @@ export async function startAutomationServer(
     FAILOVER_API_TOKENS: `alertmanager:${ALERT_TOKEN}`,
     FLUX_EVENTS_SECRET: FLUX_SECRET,
     FAILOVER_RATE_LIMIT: "0",
+    // The production time bounds are sized for GitHub: on a busy machine the in-process fake
+    // can pass them, and a test would fail because the machine is slow (a 504 alert).
+    ...TEST_BOUNDS,
     ...githubEnv,
     ...env,
   });

@@ -320,7 +320,8 @@ export const Operation = z
     node: z.string().optional(),
     services: z.array(z.string()),
     status: z.enum(PHASES).meta({
-      description: "The last phase; confirmed, failed, unconfirmed and refused are final.",
+      description:
+        "The last phase; confirmed, failed, unconfirmed, refused and no_op (nothing to change) are final.",
     }),
     phases: z.array(PhaseRecord).meta({ description: "In the order they happened." }),
     commit: z.strictObject({ sha: z.string(), url: z.string().optional() }).optional(),
@@ -328,7 +329,10 @@ export const Operation = z
     flux: z
       .strictObject({ kustomization: z.string(), revision: z.string(), message: z.string() })
       .optional()
-      .meta({ description: "The Kustomization (namespace/name) and revision that settled it." }),
+      .meta({
+        description:
+          "The Kustomization (namespace/name) and revision that settled it; a confirmation that needed several names them all, comma-separated, with the last one's revision.",
+      }),
     rtoSeconds: z
       .number()
       .optional()
