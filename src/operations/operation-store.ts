@@ -154,6 +154,14 @@ export class OperationStore {
       flux: undefined,
       rtoSeconds: undefined,
     };
+    // A commit landed for this operation: a later attempt under the same id (a redelivery
+    // or a second replica that lost the race) that is refused, fails or finds nothing to do
+    // says nothing about it, and must not turn a committed operation into `refused`.
+    if (
+      op.commit !== undefined &&
+      (event.type === "refused" || event.type === "failed" || event.type === "unchanged")
+    )
+      return;
     const record = (phase: Phase, detail?: string): PhaseRecord => ({
       phase,
       at: event.at,

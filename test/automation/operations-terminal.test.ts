@@ -84,6 +84,42 @@ describe("operations: every command ends in a final phase, dry runs in none", ()
     expect(FINAL.has(type)).toBe(true);
   });
 
+  it.each(["refused", "failed", "unchanged"] as const)(
+    "committed, then a second attempt under the same id %s: still committed",
+    async (type) => {
+      const id = randomUUID();
+      const promote = [
+        {
+          service: "radarr",
+          from: "primary" as const,
+          to: "backup" as const,
+          files: ["apps/radarr/deployment.yaml"],
+        },
+      ];
+      await store.listener({ ...facts(id), type: "planned", services: promote, dryRun: false });
+      await store.listener({
+        ...facts(id),
+        type: "committed",
+        services: promote,
+        commit: "a".repeat(40),
+      });
+      const later: FailoverEvent =
+        type === "unchanged"
+          ? { ...facts(id), type, services: promote }
+          : {
+              ...facts(id),
+              type,
+              services: ["radarr"],
+              code: "conflict",
+              message: "handled already",
+              dryRun: false,
+            };
+      await store.listener(later);
+      expect(store.get(id)).toMatchObject({ status: "committed", commit: { sha: "a".repeat(40) } });
+      expect(store.get(id)?.phases.map((p) => p.phase)).toEqual(["requested", "committed"]);
+    },
+  );
+
   it("a dry run is no operation: planned, refused or failed, nothing is kept or told", async () => {
     const id = randomUUID();
     const dry: FailoverEvent[] = [
