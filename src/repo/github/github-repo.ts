@@ -24,6 +24,7 @@ import { MAX_READ_BYTES } from "../port.js";
 import type { GitHubClient } from "./client.js";
 import { answerMayBeLost, httpStatus, isStaleData, toFailoverError } from "./errors.js";
 import { CREATE_COMMIT_MUTATION, historyQuery, readFilesQuery } from "./queries.js";
+import { RepositoryFacts } from "./repository-facts.js";
 
 export interface GitHubRepoOptions {
   readonly octokit: GitHubClient;
@@ -31,6 +32,8 @@ export interface GitHubRepoOptions {
   readonly repo: string;
   /** Web base for commit links and the description; default https://github.com. */
   readonly serverUrl?: string;
+  /** Where failover reads leave the repository's node id and settings (a new one if absent). */
+  readonly facts?: RepositoryFacts;
 }
 
 /** GitHub's GraphQL `Blob.text` stops at this many bytes (`isTruncated` is then true). */
@@ -117,6 +120,8 @@ const failoverRefs = z
 const readFilesResponse = z.object({
   repository: z
     .object({
+      id: z.string().optional(),
+      deleteBranchOnMerge: z.boolean().nullish(),
       failoverPulls,
       failoverRefs,
       ref: z.object({ target: commitTarget.catchall(fileEntry.optional()).nullable() }).nullable(),
@@ -234,6 +239,8 @@ export class GitHubRepo implements GitOpsRepo {
   readonly #repo: string;
   readonly #serverUrl: string;
   #defaultBranch: Promise<string> | undefined;
+  /** What failover reads learn about the repository, for the pull-request port to share. */
+  readonly facts: RepositoryFacts;
 
   constructor(options: GitHubRepoOptions) {
     for (const [what, value] of [
@@ -251,6 +258,7 @@ export class GitHubRepo implements GitOpsRepo {
     this.#owner = options.owner;
     this.#repo = options.repo;
     this.#serverUrl = (options.serverUrl ?? "https://github.com").replace(/\/+$/, "");
+    this.facts = options.facts ?? new RepositoryFacts();
     let host: string;
     try {
       const url = new URL(this.#serverUrl);
@@ -641,6 +649,10 @@ export class GitHubRepo implements GitOpsRepo {
     paths.forEach((path, i) => {
       files.set(path, fileState(record[`f${i}`]));
     });
+    const { id, deleteBranchOnMerge } = parsed.repository;
+    if (failover && id !== undefined && typeof deleteBranchOnMerge === "boolean") {
+      this.facts.learn({ id, deleteBranchOnMerge });
+    }
     const pulls = parsed.repository.failoverPulls;
     const refs = parsed.repository.failoverRefs;
     return {

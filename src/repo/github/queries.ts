@@ -18,10 +18,13 @@ export const FAILOVER_LISTING_LIMIT = 100;
 /**
  * With a read for a failover: the open PRs into the branch and the `failover/*` branches (with
  * how many commits each has that the branch lacks), so the superseded-PR lookup and PR mode's
- * branch check cost no call of their own. Needs $branchName (the short name).
+ * branch check cost no call of their own; and the repository's node id and
+ * `deleteBranchOnMerge`, which PR mode's branch move and cleanup need (RepositoryFacts), so
+ * they cost no `GET /repos` either. Needs $branchName (the short name).
  */
 const FAILOVER_FIELDS = [
   "    id",
+  "    deleteBranchOnMerge",
   `    failoverPulls: pullRequests(states: [OPEN], baseRefName: $branchName, first: ${FAILOVER_LISTING_LIMIT}) {`,
   "      nodes { id number url headRefName headRefOid baseRefName isCrossRepository }",
   "      pageInfo { hasNextPage }",
