@@ -4,7 +4,9 @@
  * head oid from the same commit.
  */
 
-const BLOB_FIELDS = "object { __typename ... on Blob { text isTruncated isBinary } }";
+const BLOB_FIELDS = "object { __typename oid ... on Blob { text isTruncated isBinary } }";
+/** A file wanted by its blob id only (ReadOptions.textless): no text crosses the wire. */
+const ID_FIELDS = "object { __typename oid }";
 
 /**
  * How far back a write whose answer was lost is looked for: commits others landed on top of
@@ -42,17 +44,21 @@ const FAILOVER_FIELDS = [
   "    }",
 ];
 
-/** Variables: $owner, $name, $qualifiedName and $p0..$p{count-1} (and $branchName with `failover`). */
+/**
+ * Variables: $owner, $name, $qualifiedName and $p0..$p{count-1} (and $branchName with
+ * `failover`). `textless`: the indexes of the paths asked for their blob id only.
+ */
 export function readFilesQuery(
   count: number,
-  options: { verify?: boolean; failover?: boolean } = {},
+  options: { verify?: boolean; failover?: boolean; textless?: ReadonlySet<number> } = {},
 ): string {
   const vars = ["$owner: String!", "$name: String!", "$qualifiedName: String!"];
   if (options.failover === true) vars.push("$branchName: String!");
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
     vars.push(`$p${i}: String!`);
-    files.push(`          f${i}: file(path: $p${i}) { ${BLOB_FIELDS} }`);
+    const fields = options.textless?.has(i) === true ? ID_FIELDS : BLOB_FIELDS;
+    files.push(`          f${i}: file(path: $p${i}) { ${fields} }`);
   }
   const extra =
     options.verify === true
