@@ -61,11 +61,13 @@ export type NeighbourReads = "read" | "known" | "none";
 
 /**
  * Reads the head and every file the services' plans need in ONE repository read: target
- * manifests, their sibling YAML, the services' lock and originals files and, for services
- * using Flux substitutions or chart references, the Flux objects and builds they depend on
- * (domain/targets/related-files.ts). What those are is learnt from the files themselves, so
- * the first request for a service may read a few times; the locator remembers the set, and
- * later requests read once.
+ * manifests, the services' lock and originals files and, for services using Flux
+ * substitutions or chart references, the Flux objects and builds they depend on
+ * (domain/targets/related-files.ts); their sibling YAML as `neighbours` says. What those are
+ * is learnt from the files themselves, so the first request for a service may read a few
+ * times; the locator remembers the set, and later requests read once. The tree is listed only
+ * for services that are searched for or whose plans use the file list, never for services
+ * with configured paths alone.
  */
 export async function readServices(
   ctx: FailoverContext,
