@@ -293,13 +293,15 @@ async function composeGitHub(env: Env, logger: Logger) {
   }
   const github = createGitHubBackend(env, privateKey, logger);
   const where = { octokit: github.client, ...github.target };
+  const repo = new GitHubRepo({ ...where, serverUrl: github.serverUrl });
   const pullRequests: PullRequestSettings = {
-    port: new GitHubChangeRequests(where),
+    // The repository's node id and settings come with the failover's read (repo.facts).
+    port: new GitHubChangeRequests({ ...where, facts: repo.facts }),
     mergeMethod: env.FAILOVER_MERGE_METHOD,
     fallback: env.FAILOVER_PR_FALLBACK,
   };
   return {
-    repo: new GitHubRepo({ ...where, serverUrl: github.serverUrl }) as GitOpsRepo,
+    repo: repo as GitOpsRepo,
     pullRequests,
     audit: new DeploymentAudit(github.client, github.target) as AuditTrail,
     receivesWebhooks: github.receivesWebhooks,

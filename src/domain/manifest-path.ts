@@ -60,6 +60,18 @@ export function siblingsOf(path: string, files: readonly string[], limit = 40): 
 }
 
 /**
+ * The folder `siblingsOf(path, ...)` looks in, as a listing prefix ("" at the root): the app's
+ * folder for the usual Flux `app/` layout, else the file's own directory. Listing only this
+ * finds the same siblings as listing the whole tree.
+ */
+export function siblingScope(path: string): string {
+  const dir = dirOf(path);
+  const appFolder = dir.split("/").at(-1) === "app" ? dirOf(dir) : undefined;
+  const scope = appFolder !== undefined && appFolder !== "" ? appFolder : dir;
+  return scope === "" ? "" : `${scope}/`;
+}
+
+/**
  * Files that may hold the Flux Kustomization applying `paths`: YAML in their directories and
  * every ancestor, plus files named like Flux Kustomizations anywhere (ks.yaml,
  * *-kustomization.yaml). At most `limit`, nearest first.

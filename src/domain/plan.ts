@@ -2,7 +2,7 @@ import { failoverCommitMessage } from "./commit-message.js";
 import type { Trigger } from "./outcome.js";
 import { type Action, type ServiceSpec, type Side, targetSide } from "./service.js";
 import type { WorkloadState } from "./state.js";
-import { claimUsers } from "./targets/claim-users.js";
+import { claimUsers, claimUseWarnings, type FileClaimUses } from "./targets/claim-users.js";
 import {
   type FieldEdit,
   type FileEdit,
@@ -35,7 +35,10 @@ export interface PlanInput {
   readonly spec: ServiceSpec;
   readonly targets: readonly PlacedTarget[];
   readonly files: TargetFiles;
-  readonly siblings: readonly { path: string; text: string }[];
+  /** Neighbouring YAML, as text, for the "other users of the claim" warnings. */
+  readonly siblings?: readonly { path: string; text: string }[];
+  /** The same for neighbours known by their parsed claim uses only (cached by blob id). */
+  readonly neighbours?: readonly FileClaimUses[];
 }
 
 export function planFailover(input: PlanInput, action: Action): FailoverPlan {
@@ -46,11 +49,18 @@ export function planFailover(input: PlanInput, action: Action): FailoverPlan {
   const warnings = [
     ...patch.before.warnings,
     ...(action === "promote" && patch.files.length > 0 ? patch.before.promoteWarnings : []),
-    ...claimUsers(
-      claimSet,
-      input.siblings,
-      input.targets.map((t) => t.path),
-    ),
+    ...new Set([
+      ...claimUsers(
+        claimSet,
+        input.siblings ?? [],
+        input.targets.map((t) => t.path),
+      ),
+      ...claimUseWarnings(
+        claimSet,
+        input.neighbours ?? [],
+        input.targets.map((t) => t.path),
+      ),
+    ]),
   ];
   return {
     service: input.spec.name,

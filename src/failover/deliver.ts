@@ -101,7 +101,9 @@ export async function deliver(ctx: FailoverContext, request: DeliveryRequest): P
   // The cluster is read once per request, beside the first repository read.
   const gate = rpoReadings(ctx, request, specs);
   for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
-    const [read, readings] = await Promise.all([readServices(ctx, specs), gate]);
+    // Neighbours serve warnings only: a dry run reads them, a real failover uses what it knows.
+    const neighbours = request.dryRun ? "read" : "known";
+    const [read, readings] = await Promise.all([readServices(ctx, specs, { neighbours }), gate]);
     const at = await recheckAt(ctx, read);
     const { services, texts } = planAll(at, request, readings);
     const changes = [...texts.entries()].flatMap(([path, text]): FileChange[] =>

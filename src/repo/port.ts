@@ -24,6 +24,11 @@ export interface Snapshot {
   readonly openFailoverPullRequests?: readonly PullRequestInfo[];
   /** The same for the `failover/*` branches: branch name -> where it stands. */
   readonly failoverBranches?: ReadonlyMap<string, FailoverBranchState>;
+  /**
+   * Path -> git blob id of the files read, where the backend gives it (GitHub). A path of
+   * `ReadOptions.textless` may be here and not in `files`: read by its id only.
+   */
+  readonly blobIds?: ReadonlyMap<string, string>;
 }
 
 /** A `failover/*` branch as the read saw it. */
@@ -41,6 +46,12 @@ export interface FailoverBranchState {
 export interface ReadOptions {
   /** Also the open failover PRs and `failover/*` branches (Snapshot fields above). */
   readonly failover?: boolean;
+  /**
+   * Paths (among those read) whose text the caller can do without when their blob id comes
+   * instead (a cache keyed by it may know them). Backends that cannot tell ids cheaply
+   * ignore it and read them as usual (local Git, where reads cost nothing).
+   */
+  readonly textless?: readonly string[];
 }
 
 /** The most text one file may have for failover to read it (GitHub's GraphQL Blob.text cut). */

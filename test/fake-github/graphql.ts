@@ -224,6 +224,11 @@ class RepositoryNode {
     return `${this.#fake.owner}/${this.#fake.repo}`;
   }
 
+  /** The REST `delete_branch_on_merge` (configureRepo), as GitHub's GraphQL names it. */
+  get deleteBranchOnMerge(): boolean {
+    return pullsState(this.#fake).settings.deleteBranchOnMerge;
+  }
+
   get url(): string {
     return `${this.#fake.webUrl}/${this.#fake.owner}/${this.#fake.repo}`;
   }

@@ -239,7 +239,7 @@ describe("PR mode through the real server against the fake GitHub", () => {
       "GET /repos/acme/gitops/git/trees/main", // finding sonarr's manifest (no path configured)
       "graphql query repository", // base head + manifest in one read
       ...prCalls(1, "failover%2Fsonarr"),
-      "GET /repos/acme/gitops", // delete_branch_on_merge, once per process
+      // (delete_branch_on_merge came with the read too)
       "DELETE /repos/acme/gitops/git/refs/heads%2Ffailover%2Fsonarr",
     ]);
     const coldAudit = calls(h.fake).length - cold.length;

@@ -34,7 +34,13 @@ beforeEach(async () => {
   octokit = new Octokit({ baseUrl: fake.url, auth: "ghs_x", log: silentLog });
   repo = new GitHubRepo({ octokit, owner: fake.owner, repo: fake.repoName });
   settings = {
-    port: new GitHubChangeRequests({ octokit, owner: fake.owner, repo: fake.repoName }),
+    // As composed: the port takes the repository's node id and settings from the reads.
+    port: new GitHubChangeRequests({
+      octokit,
+      owner: fake.owner,
+      repo: fake.repoName,
+      facts: repo.facts,
+    }),
     mergeMethod: "squash",
     fallback: "merge",
   };
@@ -178,8 +184,9 @@ describe("failover call budget on GitHub", () => {
     // The branch is left over, everything on it merged: the read says so, one move.
     const second = await run(PRIMARY, "r4");
     expect(second.outcome.outcome).toBe("pr_armed");
-    expect(second.calls.slice(1)).toEqual([
-      "GET /repos/acme/gitops", // the repository's node id, once per process
+    // 5 calls: the node id for updateRefs came with the read, no `GET /repos` of its own.
+    expect(second.calls).toEqual([
+      "graphql repository",
       "graphql updateRefs",
       "graphql createCommitOnBranch",
       "POST /repos/acme/gitops/pulls",
@@ -190,6 +197,26 @@ describe("failover call budget on GitHub", () => {
     expect(third.calls).toHaveLength(5);
     expect(third.calls).not.toContain("POST /repos/acme/gitops/git/refs");
     expect(git(fake.dir, "show", `main:${DB}`)).toBe(PRIMARY);
+  });
+
+  it("the read carries the repository's node id and delete_branch_on_merge; GET /repos only without one", async () => {
+    configureRepo(fake, { deleteBranchOnMerge: true });
+    fake.resetLog();
+    await repo.read("main", [DB], { failover: true });
+    expect(repo.facts.known()).toEqual({ id: "R_fake", deleteBranchOnMerge: true });
+    expect(await settings.port.deletesBranchOnMerge()).toBe(true);
+    expect(calls()).toEqual(["graphql repository"]);
+    // Every failover read refreshes them: a setting changed on GitHub is seen at the next one.
+    configureRepo(fake, { deleteBranchOnMerge: false });
+    await repo.read("main", [DB], { failover: true });
+    expect(await settings.port.deletesBranchOnMerge()).toBe(false);
+    // A plain read (status) does not ask, and a port without a read falls back to GET /repos.
+    const alone = new GitHubChangeRequests({ octokit, owner: fake.owner, repo: fake.repoName });
+    fake.resetLog();
+    await repo.read("main", [DB]);
+    expect(await alone.deletesBranchOnMerge()).toBe(false);
+    expect(await alone.deletesBranchOnMerge()).toBe(false);
+    expect(calls()).toEqual(["graphql repository", "GET /repos/acme/gitops"]);
   });
 
   it("moveBranch is a compare-and-swap: refused (conflict) when the branch moved", async () => {
@@ -283,7 +310,6 @@ describe("failover call budget on GitHub", () => {
     expect(outcome).toMatchObject({ outcome: "pr_armed", reused: true });
     expect(calls()).toEqual([
       `GET /repos/acme/gitops/compare/${main}...${wider.sha}`,
-      "GET /repos/acme/gitops", // the repository's node id, once per process
       "graphql updateRefs",
       "graphql createCommitOnBranch",
       "PATCH /repos/acme/gitops/pulls/1",

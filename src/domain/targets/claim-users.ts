@@ -66,20 +66,50 @@ function usesOf(root: YAMLMap): ClaimUse[] {
   return [];
 }
 
+/** One object of a file naming a claim: what a neighbour check needs of the file, parsed once. */
+export interface ObjectClaimUse {
+  readonly kind: string;
+  readonly name: string;
+  readonly claim: string;
+  readonly field: string;
+}
+
+/** A file's claim uses (e.g. from a cache keyed by its blob id, so it is parsed once). */
+export interface FileClaimUses {
+  readonly path: string;
+  readonly uses: readonly ObjectClaimUse[];
+}
+
 /**
- * Plan warnings: other objects in `files` that name one of `claims` (VolSync
- * ReplicationSource/ReplicationDestination, pod volumes of Deployments, StatefulSets,
- * DaemonSets, Jobs, CronJobs and Pods, app-template HelmRelease persistence), which failover
- * leaves alone.
+ * Every place the objects of a file name a claim (VolSync ReplicationSource/Destination, pod
+ * volumes of Deployments, StatefulSets, DaemonSets, Jobs, CronJobs and Pods, app-template
+ * HelmRelease persistence). A file that does not parse names none (warnings are best effort).
+ */
+export function claimUsesIn(file: { path: string; text: string }): ObjectClaimUse[] {
+  let roots: YAMLMap[];
+  try {
+    roots = mapRoots(parseManifest(file.text, file.path));
+  } catch {
+    return [];
+  }
+  return roots.flatMap((root) => {
+    const kind = stringOf(valueAt(root, "kind")) ?? "object";
+    const name = metadataOf(root).name ?? "(unnamed)";
+    return usesOf(root).map((use) => ({ kind, name, ...use }));
+  });
+}
+
+/**
+ * Plan warnings: other objects in `files` that name one of `claims` (see claimUsesIn), which
+ * failover leaves alone.
  *
  * `exclude` lists the files the failover edits: in them Deployments, StatefulSets and
  * HelmReleases are taken to be the targets themselves and not reported; every other object in
- * them still is. Files that do not parse are skipped (warnings are best effort), and only
- * literal claim names are matched (`${VAR}` is not resolved here).
+ * them still is. Only literal claim names are matched (`${VAR}` is not resolved here).
  */
-export function claimUsers(
+export function claimUseWarnings(
   claims: readonly string[],
-  files: readonly { path: string; text: string }[],
+  files: readonly FileClaimUses[],
   exclude: readonly string[],
 ): string[] {
   const wanted = new Set(claims.filter((c) => c !== ""));
@@ -87,23 +117,26 @@ export function claimUsers(
   const excluded = new Set(exclude);
   const warnings: string[] = [];
   for (const file of files) {
-    let roots: YAMLMap[];
-    try {
-      roots = mapRoots(parseManifest(file.text, file.path));
-    } catch {
-      continue;
-    }
-    for (const root of roots) {
-      const kind = stringOf(valueAt(root, "kind")) ?? "object";
-      if (excluded.has(file.path) && TARGET_KINDS.has(kind)) continue;
-      const name = metadataOf(root).name ?? "(unnamed)";
-      for (const use of usesOf(root)) {
-        if (!wanted.has(use.claim)) continue;
-        warnings.push(
-          `${file.path}: ${kind} ${name} uses claim ${use.claim} (${use.field}); failover does not change it.`,
-        );
-      }
+    for (const use of file.uses) {
+      if (excluded.has(file.path) && TARGET_KINDS.has(use.kind)) continue;
+      if (!wanted.has(use.claim)) continue;
+      warnings.push(
+        `${file.path}: ${use.kind} ${use.name} uses claim ${use.claim} (${use.field}); failover does not change it.`,
+      );
     }
   }
   return [...new Set(warnings)];
+}
+
+/** claimUseWarnings over file texts (files that do not parse are skipped). */
+export function claimUsers(
+  claims: readonly string[],
+  files: readonly { path: string; text: string }[],
+  exclude: readonly string[],
+): string[] {
+  return claimUseWarnings(
+    claims,
+    files.map((f) => ({ path: f.path, uses: claimUsesIn(f) })),
+    exclude,
+  );
 }

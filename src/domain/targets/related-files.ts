@@ -101,6 +101,24 @@ export function relatedFiles(input: {
   return { kustomizations: unique, related: [...related].slice(0, 600) };
 }
 
+/**
+ * Whether what relatedFiles finds depends on the repository's file list: a `${...}` in a
+ * target (or in what a failover back would restore) or a HelmRelease `chartRef`. Without the
+ * list such a plan cannot see every use of a variable; other plans never need the list.
+ */
+export function needsFileList(input: {
+  readonly targets: readonly string[];
+  readonly texts: ReadonlyMap<string, string | null>;
+  readonly restorable?: string | null | undefined;
+}): boolean {
+  if ((input.restorable ?? "").includes("${")) return true;
+  return input.targets.some((path) => {
+    const text = input.texts.get(path);
+    if (typeof text !== "string") return false;
+    return text.includes("${") || chartRefNames(text, path).length > 0;
+  });
+}
+
 /** `kubernetes/apps/media/sonarr/app/helmrelease.yaml` -> sonarr (the app's folder). */
 function appFolderName(path: string): string {
   const parts = path.split("/");

@@ -13,6 +13,7 @@ import type { GitHubClient } from "./client.js";
 import { answerMayBeLost, graphqlErrors, httpStatus, toFailoverError } from "./errors.js";
 import { ENABLE_AUTO_MERGE_MUTATION } from "./pull-request-queries.js";
 import { UPDATE_REFS_MUTATION } from "./queries.js";
+import type { RepositoryFacts, RepositorySettings } from "./repository-facts.js";
 
 /** PUT merge sends, when an answer is lost and the PR is not merged (see merge). */
 const MERGE_ATTEMPTS = 2;
@@ -61,12 +62,24 @@ function toInfo(data: z.infer<typeof pullRequest>): PullRequestInfo {
 export class GitHubChangeRequests implements ChangeRequestPort {
   readonly #client: GitHubClient;
   readonly #repo: { owner: string; repo: string };
-  /** GET /repos, once per process: the settings and node id do not change under us. */
-  #settings: Promise<z.infer<typeof repoSettings>> | undefined;
+  /**
+   * The node id and settings, as the last failover read saw them (GitHubRepo's facts): PR mode
+   * always follows such a read, so `GET /repos` is only the fallback without one.
+   */
+  readonly #facts: RepositoryFacts | undefined;
+  /** The fallback `GET /repos`, once per process: the node id does not change under us. */
+  #settings: Promise<Partial<RepositorySettings>> | undefined;
 
-  constructor(options: { octokit: GitHubClient; owner: string; repo: string }) {
+  constructor(options: {
+    octokit: GitHubClient;
+    owner: string;
+    repo: string;
+    /** Shared with the GitHubRepo of the same repository (GitHubRepo.facts). */
+    facts?: RepositoryFacts;
+  }) {
     this.#client = options.octokit;
     this.#repo = { owner: options.owner, repo: options.repo };
+    this.#facts = options.facts;
   }
 
   async listOpenPullRequests(base: string): Promise<PullRequestInfo[]> {
@@ -146,7 +159,7 @@ export class GitHubChangeRequests implements ChangeRequestPort {
   }
 
   async moveBranch(branch: string, from: string, to: string): Promise<void> {
-    const { node_id: repositoryId } = await this.#repoSettings();
+    const { id: repositoryId } = await this.#repoSettings();
     if (repositoryId === undefined) {
       throw new FailoverError("upstream", "GitHub gave no node id for the repository");
     }
@@ -329,12 +342,20 @@ export class GitHubChangeRequests implements ChangeRequestPort {
   }
 
   async deletesBranchOnMerge(): Promise<boolean> {
-    return (await this.#repoSettings()).delete_branch_on_merge === true;
+    return (await this.#repoSettings()).deleteBranchOnMerge === true;
   }
 
-  #repoSettings(): Promise<z.infer<typeof repoSettings>> {
+  #repoSettings(): Promise<Partial<RepositorySettings>> {
+    const known = this.#facts?.known();
+    if (known !== undefined) return Promise.resolve(known);
     this.#settings ??= this.#call("repository lookup", "GET /repos/{owner}/{repo}", {})
-      .then((data) => repoSettings.parse(data))
+      .then((data) => {
+        const parsed = repoSettings.parse(data);
+        return {
+          ...(parsed.node_id === undefined ? {} : { id: parsed.node_id }),
+          deleteBranchOnMerge: parsed.delete_branch_on_merge === true,
+        };
+      })
       .catch((error: unknown) => {
         this.#settings = undefined;
         throw error;

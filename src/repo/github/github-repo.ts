@@ -24,6 +24,7 @@ import { MAX_READ_BYTES } from "../port.js";
 import type { GitHubClient } from "./client.js";
 import { answerMayBeLost, httpStatus, isStaleData, toFailoverError } from "./errors.js";
 import { CREATE_COMMIT_MUTATION, historyQuery, readFilesQuery } from "./queries.js";
+import { RepositoryFacts } from "./repository-facts.js";
 
 export interface GitHubRepoOptions {
   readonly octokit: GitHubClient;
@@ -31,6 +32,8 @@ export interface GitHubRepoOptions {
   readonly repo: string;
   /** Web base for commit links and the description; default https://github.com. */
   readonly serverUrl?: string;
+  /** Where failover reads leave the repository's node id and settings (a new one if absent). */
+  readonly facts?: RepositoryFacts;
 }
 
 /** GitHub's GraphQL `Blob.text` stops at this many bytes (`isTruncated` is then true). */
@@ -43,6 +46,7 @@ const MAX_PER_PAGE = 100;
 // Only the fields the adapter reads; anything else in GitHub's answers is ignored.
 const blobObject = z.object({
   __typename: z.string(),
+  oid: z.string().optional(),
   text: z.string().nullable().optional(),
   isTruncated: z.boolean().optional(),
   isBinary: z.boolean().nullable().optional(),
@@ -117,6 +121,8 @@ const failoverRefs = z
 const readFilesResponse = z.object({
   repository: z
     .object({
+      id: z.string().optional(),
+      deleteBranchOnMerge: z.boolean().nullish(),
       failoverPulls,
       failoverRefs,
       ref: z.object({ target: commitTarget.catchall(fileEntry.optional()).nullable() }).nullable(),
@@ -199,11 +205,14 @@ const commitsResponse = z.array(
 );
 
 /** A file as one GraphQL read saw it. */
-type FileState =
+type FileState = (
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "missing" }
   | { readonly kind: "truncated" }
-  | { readonly kind: "binary" };
+  | { readonly kind: "binary" }
+  /** Asked for its blob id only (ReadOptions.textless). */
+  | { readonly kind: "id" }
+) & { readonly oid?: string };
 
 interface CommitRead {
   readonly oid: string;
@@ -234,6 +243,8 @@ export class GitHubRepo implements GitOpsRepo {
   readonly #repo: string;
   readonly #serverUrl: string;
   #defaultBranch: Promise<string> | undefined;
+  /** What failover reads learn about the repository, for the pull-request port to share. */
+  readonly facts: RepositoryFacts;
 
   constructor(options: GitHubRepoOptions) {
     for (const [what, value] of [
@@ -251,6 +262,7 @@ export class GitHubRepo implements GitOpsRepo {
     this.#owner = options.owner;
     this.#repo = options.repo;
     this.#serverUrl = (options.serverUrl ?? "https://github.com").replace(/\/+$/, "");
+    this.facts = options.facts ?? new RepositoryFacts();
     let host: string;
     try {
       const url = new URL(this.#serverUrl);
@@ -321,10 +333,15 @@ export class GitHubRepo implements GitOpsRepo {
       [...new Set(paths)],
       false,
       options?.failover === true,
+      new Set(options?.textless ?? []),
     );
     const files = new Map<string, string | null>();
     const unreadable = new Map<string, string>();
+    const blobIds = new Map<string, string>();
     for (const [path, state] of commit.files) {
+      if (state.oid !== undefined && state.kind !== "missing") blobIds.set(path, state.oid);
+      // Known by its id only: not in `files` (null there would say it does not exist).
+      if (state.kind === "id") continue;
       if (state.kind === "truncated") {
         unreadable.set(
           path,
@@ -339,6 +356,7 @@ export class GitHubRepo implements GitOpsRepo {
       head: commit.oid,
       files,
       ...(unreadable.size > 0 ? { unreadable } : {}),
+      ...(blobIds.size > 0 ? { blobIds } : {}),
       ...(commit.openFailoverPullRequests === undefined
         ? {}
         : { openFailoverPullRequests: commit.openFailoverPullRequests }),
@@ -408,7 +426,8 @@ export class GitHubRepo implements GitOpsRepo {
     return new FailoverError(
       "upstream",
       `the file list of ${branch} in ${this.description} is too large to list ` +
-        `(GitHub truncated it even directory by directory, or it took over ${MAX_TREE_REQUESTS} requests)`,
+        `(GitHub truncated it even directory by directory, or it took over ${MAX_TREE_REQUESTS} requests); ` +
+        `set "path" for its services in the config: services with a path need no file list`,
       { details: { branch } },
     );
   }
@@ -599,6 +618,7 @@ export class GitHubRepo implements GitOpsRepo {
     paths: readonly string[],
     verify: boolean,
     failover = false,
+    textless: ReadonlySet<string> = new Set(),
   ): Promise<CommitRead> {
     const variables: Record<string, unknown> = {
       owner: this.#owner,
@@ -612,8 +632,9 @@ export class GitHubRepo implements GitOpsRepo {
     const notFound = `branch ${branch} not found in ${this.description}`;
     let data: unknown;
     try {
+      const idsOnly = new Set(paths.flatMap((p, i) => (textless.has(p) ? [i] : [])));
       data = await this.#client.graphql(
-        readFilesQuery(paths.length, { verify, failover }),
+        readFilesQuery(paths.length, { verify, failover, textless: idsOnly }),
         variables,
       );
     } catch (error) {
@@ -639,8 +660,12 @@ export class GitHubRepo implements GitOpsRepo {
     const files = new Map<string, FileState>();
     const record = target as unknown as Record<string, FileEntry | undefined>;
     paths.forEach((path, i) => {
-      files.set(path, fileState(record[`f${i}`]));
+      files.set(path, fileState(record[`f${i}`], textless.has(path)));
     });
+    const { id, deleteBranchOnMerge } = parsed.repository;
+    if (failover && id !== undefined && typeof deleteBranchOnMerge === "boolean") {
+      this.facts.learn({ id, deleteBranchOnMerge });
+    }
     const pulls = parsed.repository.failoverPulls;
     const refs = parsed.repository.failoverRefs;
     return {
@@ -761,15 +786,17 @@ function hasRequestId(message: string): boolean {
   return /^Failover-Request: \S+$/m.test(message);
 }
 
-function fileState(entry: FileEntry | undefined): FileState {
+function fileState(entry: FileEntry | undefined, idOnly = false): FileState {
   // No entry: the path does not exist. A non-blob object: a directory or a submodule.
   const object = entry?.object;
   if (object === null || object === undefined || object.__typename !== "Blob") {
     return { kind: "missing" };
   }
-  if (object.isTruncated === true) return { kind: "truncated" };
-  if (object.isBinary === true || typeof object.text !== "string") return { kind: "binary" };
-  return { kind: "text", text: object.text };
+  const id = object.oid === undefined ? {} : { oid: object.oid.toLowerCase() };
+  if (idOnly) return { kind: "id", ...id };
+  if (object.isTruncated === true) return { kind: "truncated", ...id };
+  if (object.isBinary === true || typeof object.text !== "string") return { kind: "binary", ...id };
+  return { kind: "text", text: object.text, ...id };
 }
 
 /**

@@ -4,7 +4,9 @@
  * head oid from the same commit.
  */
 
-const BLOB_FIELDS = "object { __typename ... on Blob { text isTruncated isBinary } }";
+const BLOB_FIELDS = "object { __typename oid ... on Blob { text isTruncated isBinary } }";
+/** A file wanted by its blob id only (ReadOptions.textless): no text crosses the wire. */
+const ID_FIELDS = "object { __typename oid }";
 
 /**
  * How far back a write whose answer was lost is looked for: commits others landed on top of
@@ -18,10 +20,13 @@ export const FAILOVER_LISTING_LIMIT = 100;
 /**
  * With a read for a failover: the open PRs into the branch and the `failover/*` branches (with
  * how many commits each has that the branch lacks), so the superseded-PR lookup and PR mode's
- * branch check cost no call of their own. Needs $branchName (the short name).
+ * branch check cost no call of their own; and the repository's node id and
+ * `deleteBranchOnMerge`, which PR mode's branch move and cleanup need (RepositoryFacts), so
+ * they cost no `GET /repos` either. Needs $branchName (the short name).
  */
 const FAILOVER_FIELDS = [
   "    id",
+  "    deleteBranchOnMerge",
   `    failoverPulls: pullRequests(states: [OPEN], baseRefName: $branchName, first: ${FAILOVER_LISTING_LIMIT}) {`,
   "      nodes { id number url headRefName headRefOid baseRefName isCrossRepository }",
   "      pageInfo { hasNextPage }",
@@ -39,17 +44,21 @@ const FAILOVER_FIELDS = [
   "    }",
 ];
 
-/** Variables: $owner, $name, $qualifiedName and $p0..$p{count-1} (and $branchName with `failover`). */
+/**
+ * Variables: $owner, $name, $qualifiedName and $p0..$p{count-1} (and $branchName with
+ * `failover`). `textless`: the indexes of the paths asked for their blob id only.
+ */
 export function readFilesQuery(
   count: number,
-  options: { verify?: boolean; failover?: boolean } = {},
+  options: { verify?: boolean; failover?: boolean; textless?: ReadonlySet<number> } = {},
 ): string {
   const vars = ["$owner: String!", "$name: String!", "$qualifiedName: String!"];
   if (options.failover === true) vars.push("$branchName: String!");
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
     vars.push(`$p${i}: String!`);
-    files.push(`          f${i}: file(path: $p${i}) { ${BLOB_FIELDS} }`);
+    const fields = options.textless?.has(i) === true ? ID_FIELDS : BLOB_FIELDS;
+    files.push(`          f${i}: file(path: $p${i}) { ${fields} }`);
   }
   const extra =
     options.verify === true
