@@ -67,6 +67,23 @@ export function resolveMode(
 }
 
 /**
+ * The mode of a node-wide failover of `services` when none is asked for: `pr` as soon as one
+ * of them is configured for PR review (or falls back to a `pr` default), else urgent. One
+ * commit moves them all, so the strictest wins: a node-wide promote must not land a `mode:
+ * pr` service on the branch unreviewed because another service sorts first.
+ */
+export function resolveNodeMode(
+  ctx: FailoverContext,
+  services: readonly string[],
+  requested: FailoverMode | undefined,
+): FailoverMode {
+  if (requested !== undefined) return resolveMode(ctx, services[0] ?? "", requested);
+  const modes = services.map((name) => ctx.config().modes.get(name) ?? ctx.defaultMode);
+  const mode = modes.length === 0 ? ctx.defaultMode : modes.includes("pr") ? "pr" : "urgent";
+  return resolveMode(ctx, services[0] ?? "", mode);
+}
+
+/**
  * Plan and (unless a dry run) deliver one failover (deliver.ts: one commit with
  * compare-and-swap, or the PR flow). A locked service is refused, as is one whose manifest
  * cannot be moved safely.

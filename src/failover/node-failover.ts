@@ -5,7 +5,7 @@ import type { PullRequestInfo } from "../repo/change-requests.js";
 import type { CommitResult } from "../repo/port.js";
 import type { FailoverContext } from "./context.js";
 import { deliver, type ServiceResult } from "./deliver.js";
-import { resolveMode } from "./failover.js";
+import { resolveNodeMode } from "./failover.js";
 import { servicesOnNode } from "./find-service.js";
 import { type PullRequestOutcome, pullRequestOutcomeOf } from "./pull-request-flow.js";
 
@@ -51,7 +51,11 @@ export async function runNodeFailover(
 ): Promise<NodeFailoverResult> {
   const started = performance.now();
   const specs = servicesOnNode(ctx, request.node);
-  const mode = resolveMode(ctx, specs[0]?.name ?? "", request.mode);
+  const mode = resolveNodeMode(
+    ctx,
+    specs.map((s) => s.name),
+    request.mode,
+  );
   const delivery = await deliver(ctx, {
     scope: { kind: "node", node: request.node, specs },
     action: request.action,
