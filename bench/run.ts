@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { runBench } from "./bench.js";
+import { benchChatOps } from "./chatops.js";
 import { ALERT_GOAL_MS, benchClosedLoop } from "./closed-loop.js";
 import { benchHistory, HISTORY_GOAL_MS } from "./history.js";
 import { benchLocalMode } from "./local-mode.js";
@@ -21,11 +22,13 @@ const USAGE = `usage: npm run bench -- [--latency-ms 50] [--runs 5] [--services 
   --startup     built server start -> ready and idle RSS (default on; --no-startup skips)
   --closed-loop Alertmanager POST -> commit and Flux event -> confirmed (default on;
                 --no-closed-loop skips)
+  --chatops     a signed /failover comment through Probot: webhook answered, commit landed,
+                reply posted (default on; --no-chatops skips)
   --build       run npm run build first even when dist/cli.js exists
   --json        machine-readable output on stdout
   --only        comma-separated operation ids (urgent, urgent-http, pr-http,
                 status-sequential, status-concurrent, status-all-cold, status-all-warm, node-N,
-                naive-1, batched-K, naive-K)
+                naive-1, batched-K, naive-K, chatops)
 
 Exits non-zero when a call-count goal is missed (never because of a time).`;
 
@@ -52,6 +55,8 @@ async function main(): Promise<void> {
       startup: { type: "boolean", default: true },
       "closed-loop": { type: "boolean", default: true },
       "no-closed-loop": { type: "boolean", default: false },
+      chatops: { type: "boolean", default: true },
+      "no-chatops": { type: "boolean", default: false },
       "no-startup": { type: "boolean", default: false },
       build: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -87,6 +92,20 @@ async function main(): Promise<void> {
       : { writeIntervalMs: integer("write-interval-ms", values["write-interval-ms"], 1000, 0) }),
     onProgress: progress,
   });
+  const chatops =
+    values.chatops === true &&
+    values["no-chatops"] !== true &&
+    (only === undefined || only.includes("chatops"))
+      ? await benchChatOps({
+          latencyMs: integer("latency-ms", values["latency-ms"], 50, 0),
+          runs,
+          writeIntervalMs:
+            values["write-interval-ms"] === undefined
+              ? undefined
+              : integer("write-interval-ms", values["write-interval-ms"], 1000, 0),
+          onProgress: progress,
+        })
+      : [];
   const local = await benchLocalMode({
     runs,
     sizes: sizes("local-sizes", values["local-sizes"], [30, 2000]),
@@ -100,7 +119,7 @@ async function main(): Promise<void> {
           onProgress: progress,
         })
       : [];
-  const report = { ...bench, rows: [...bench.rows, ...local, ...startup] };
+  const report = { ...bench, rows: [...bench.rows, ...chatops, ...local, ...startup] };
   console.log(values.json === true ? jsonReport(report) : formatReport(report));
   const missed = report.rows.filter((r) => r.goalMet === false);
   if (missed.length > 0) {

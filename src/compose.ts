@@ -6,7 +6,7 @@ import {
   composeAutomation,
 } from "./automation/compose-automation.js";
 import { deploymentStatusOnPhase } from "./automation/deployment-status.js";
-import { ReplyConfirmations } from "./automation/reply-confirmation.js";
+import type { ReplyConfirmations } from "./automation/reply-confirmation.js";
 import { inClusterReader, type KubeReader } from "./cluster/kube-reader.js";
 import { backupNodeSelector, rpoCheck } from "./cluster/rpo-check.js";
 import { serviceAutomation } from "./config/automation-config.js";
@@ -195,7 +195,11 @@ export async function composeRuntime(
   // Flux's word on an operation ends its Deployment and edits its ChatOps reply, after the
   // answer like every after-effect (the background queue, drained on SIGTERM).
   const later = (what: string, task: () => Promise<unknown>) => background.run(what, task);
-  const replies = new ReplyConfirmations(later);
+  // ChatOps replies exist only where webhooks arrive: their module (with the Markdown
+  // presenter and the comment parser's Markdown reader) is not loaded otherwise.
+  const replies: ReplyConfirmations | undefined = github?.receivesWebhooks
+    ? new (await import("./automation/reply-confirmation.js")).ReplyConfirmations(later)
+    : undefined;
   const settleAudit = audit === undefined ? () => undefined : deploymentStatusOnPhase(audit, later);
   // The closed loop's listeners: operations (and their Flux confirmation) and notifications.
   const automation =
@@ -207,13 +211,13 @@ export async function composeRuntime(
           ...options.automation,
           onPhase: (op, phase) => {
             settleAudit(op, phase);
-            replies.onPhase(op, phase);
+            replies?.onPhase(op, phase);
           },
         });
   for (const listener of automation?.listeners ?? []) events.on(listener);
 
   let webhooks: WebhookMiddleware | undefined;
-  if (github?.receivesWebhooks) {
+  if (github?.receivesWebhooks && replies !== undefined) {
     webhooks = await github.webhooks({
       ctx,
       allowedRoles: env.CHATOPS_PERMISSIONS,

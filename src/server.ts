@@ -7,7 +7,7 @@ import { FailoverError } from "./domain/errors.js";
 import type { FailoverContext } from "./failover/context.js";
 import type { ApiAuth } from "./http/auth.js";
 import { crossSiteWrites } from "./http/cross-site.js";
-import { openApiHandler } from "./http/openapi/handler.js";
+import { lazyRoute } from "./http/lazy-route.js";
 import type { RateLimiter } from "./http/rate-limit.js";
 import { bodyLimit, urlLimit } from "./http/request-limits.js";
 import { apiRouter, jsonErrorHandler } from "./http/routes.js";
@@ -16,7 +16,7 @@ import type { InflightRequests } from "./observability/inflight.js";
 import type { Metrics } from "./observability/metrics.js";
 import type { Readiness } from "./observability/readiness.js";
 import { requestLogging } from "./observability/request-logging.js";
-import { webRouter } from "./web/router.js";
+import { isWebPath } from "./web/paths.js";
 
 /** Probot's webhook handler (GitHub App mode), mounted before any body parser. */
 export type WebhookMiddleware = (
@@ -87,9 +87,21 @@ export function createHttpApp(
     app.get("/metrics", ops.metrics.handler());
     app.get("/api/ready", ops.readiness.handler());
   }
-  // The web page (src/web; it checks its own session) and the OpenAPI document.
-  app.use(webRouter(ctx, { auth: ops?.auth, logger }));
-  app.get("/openapi.json", openApiHandler(ops?.webhookPath));
+  // The web page (src/web; it checks its own session) and the OpenAPI document, each imported
+  // on its first request: neither is needed to be ready or to fail over (issue 11's start
+  // time and idle memory). Only the page's own paths load the page.
+  const web = lazyRoute("the web page", async () => {
+    const { webRouter } = await import("./web/router.js");
+    return webRouter(ctx, { auth: ops?.auth, logger });
+  });
+  app.use((req, res, next) => (isWebPath(req.path) ? web(req, res, next) : next()));
+  app.get(
+    "/openapi.json",
+    lazyRoute("the OpenAPI document", async () => {
+      const { openApiHandler } = await import("./http/openapi/handler.js");
+      return openApiHandler(ops?.webhookPath);
+    }),
+  );
   if (options.automation !== undefined) app.use("/api", options.automation.router);
   app.use("/api", apiRouter(ctx));
   app.use((req, _res, next) => {

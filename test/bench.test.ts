@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { plainOctokit } from "../bench/approaches.js";
 import { type BenchReport, type RowReport, runBench } from "../bench/bench.js";
+import { benchChatOps } from "../bench/chatops.js";
 import { benchLocalMode } from "../bench/local-mode.js";
 import { formatReport, jsonReport } from "../bench/report.js";
 import { startFakeGitHub } from "./fake-github/index.js";
@@ -145,6 +146,33 @@ describe("npm run bench: local mode", () => {
     expect(ours).toMatchObject({ goal: "git processes <= 4", goalMet: true });
     expect(seed?.samples).toHaveLength(2);
     expect(seed?.goal).toBeUndefined();
+  }, 120_000);
+});
+
+describe("npm run bench: ChatOps", () => {
+  it("a /failover comment is answered before any GitHub call; the commit and the reply follow", async () => {
+    const rows = await benchChatOps({ latencyMs: 0, runs: 2, writeIntervalMs: 0 });
+    expect(rows.map((r) => r.id)).toEqual(["chatops-ack", "chatops-commit", "chatops-reply"]);
+    for (const row of rows) {
+      expect(row.error).toBeUndefined();
+      expect(row.samples).toHaveLength(2);
+    }
+    const [ack, commit, reply] = rows;
+    expect(ack).toMatchObject({ goal: "no GitHub call before the answer", goalMet: true });
+    expect(ack?.samples.every((s) => s.calls === 0 && s.detail === "HTTP 200")).toBe(true);
+    // By the commit: the 👀 claim, the sender's permission, then the failover's 2 GraphQL calls.
+    for (const s of commit?.samples ?? []) {
+      expect(s).toMatchObject({ graphql: 2, commits: 1 });
+      expect(s.routes).toMatchObject({
+        "GraphQL query repository": 1,
+        "GraphQL mutation createCommitOnBranch": 1,
+        "GET /repos/{owner}/{repo}/collaborators/alice/permission": 1,
+      });
+    }
+    for (const s of reply?.samples ?? []) {
+      expect(s.routes["POST /repos/{owner}/{repo}/issues/{n}/comments"]).toBe(1);
+      expect(s.commits).toBe(1);
+    }
   }, 120_000);
 });
 
