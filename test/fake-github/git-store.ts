@@ -46,7 +46,7 @@ export class FakeGitStore {
   readonly #commits = new Map<string, Promise<CommitInfo>>();
   // Objects never change once written (git names them by content): each is read once. This
   // saves most of the git processes a request costs, and CPU is what the suite is short of.
-  readonly #entries = new Map<string, Promise<TreeEntryInfo | undefined>>();
+  readonly #entries = new Map<string, Promise<ReadonlyMap<string, TreeEntryInfo>>>();
   readonly #blobs = new Map<string, Promise<Buffer>>();
   /** `<sha>^{commit}` and `<sha>^{tree}` once found (an object, once there, stays). */
   readonly #peeled = new Map<string, string>();
@@ -103,21 +103,33 @@ export class FakeGitStore {
     if (path === "" || path.startsWith("/") || path.includes("\0")) {
       return Promise.resolve(undefined);
     }
-    const read = async () => {
+    // Only an object name is immutable; a branch or tag name is read every time.
+    if (!/^[0-9a-f]{40}$/.test(commitOid)) {
+      return this.#git
+        .text(["ls-tree", "-l", "-z", "--full-tree", commitOid, "--", path])
+        .then((out) => parseLsTree(out).find((e) => e.path === path));
+    }
+    return this.#allEntries(commitOid).then((entries) => entries.get(path));
+  }
+
+  /**
+   * Every entry of a commit's tree by path, from one `ls-tree -r -t`: a failover reads a
+   * handful of paths at each new head, and a git process per path was most of the processes
+   * a request cost (the test repositories are small, so listing them whole is cheap).
+   */
+  #allEntries(commitOid: string): Promise<ReadonlyMap<string, TreeEntryInfo>> {
+    return once(this.#entries, commitOid, async () => {
       const out = await this.#git.text([
         "ls-tree",
+        "-r",
+        "-t",
         "-l",
         "-z",
         "--full-tree",
         commitOid,
-        "--",
-        path,
       ]);
-      return parseLsTree(out).find((e) => e.path === path);
-    };
-    // Only an object name is immutable; a branch or tag name is read every time.
-    if (!/^[0-9a-f]{40}$/.test(commitOid)) return read();
-    return once(this.#entries, `${commitOid}:${path}`, read);
+      return new Map(parseLsTree(out).map((e) => [e.path, e]));
+    });
   }
 
   /** Every entry below a tree (trees included, like GitHub's recursive tree listing). */
