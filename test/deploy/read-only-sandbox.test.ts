@@ -52,13 +52,19 @@ beforeAll(async () => {
   mkdirSync(cache, { recursive: true });
   app = mkdtempSync(join(cache, "failover-api-sandbox-"));
   chmodSync(app, 0o755);
-  // What the Dockerfile's build stage runs (npm run build = tsc -p tsconfig.build.json).
+  // What the Dockerfile's build stage runs (npm run build = tsc -p tsconfig.build.json), the
+  // type check left out: with isolatedModules and verbatimModuleSyntax tsc's output does not
+  // depend on types (--noCheck --noResolve emits byte for byte the same dist/), the types are
+  // `npm run typecheck`'s (the same options over src/), and the check was three quarters of
+  // this file's CPU.
   const tsc = spawnSync(
     process.execPath,
     [
       join(ROOT, "node_modules/typescript/bin/tsc"),
       "-p",
       "tsconfig.build.json",
+      "--noCheck",
+      "--noResolve",
       "--outDir",
       join(app, "dist"),
     ],
