@@ -155,7 +155,10 @@ describe.each(Object.keys(backends))("homelab shapes through the HTTP API (%s ba
     await backend.close();
   });
   const call = async (method: string, path: string) => {
-    const res = await fetch(`${backend.url}${path}`, { method });
+    // A new connection each time: the render check blocks this process (kustomize runs
+    // synchronously), on a busy machine past the server's keep-alive timeout, and a pooled
+    // connection the server closes at that moment is an ECONNRESET, not a wrong answer.
+    const res = await fetch(`${backend.url}${path}`, { method, headers: { connection: "close" } });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const head = () => git(backend.gitDir, "rev-parse", "main").trim();
