@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
@@ -8,20 +7,15 @@ import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoRepoFiles } from "../helpers/files.js";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+import { testKeyPair } from "../helpers/test-keys.js";
 
 /**
  * `GET /api/ready` in GitHub mode checks the credentials and the repository (at start and
  * every GITHUB_CHECK_INTERVAL_MS): the real `serve` process against the fake GitHub, which
  * verifies the App's JWT with the App's public key.
  */
-const pair = () =>
-  generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  });
-const app = pair();
-const bogus = pair();
+const app = testKeyPair();
+const bogus = testKeyPair("bogus");
 
 let fake: FakeGitHub;
 const servers: ServerProcess[] = [];
