@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { FailoverError } from "../../src/domain/errors.js";
 import { GitHubCheck } from "../../src/observability/github-check.js";
@@ -25,8 +25,12 @@ beforeAll(async () => {
   appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]).publicKeyPem =
     app.publicKey;
 });
+// Each server stopped after its test: left running, they went on checking GitHub (one every
+// 200 ms) through the rest of the file.
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.kill()));
+});
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.kill()));
   await fake?.close();
 });
 
