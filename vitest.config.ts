@@ -30,6 +30,11 @@ export default defineConfig({
     // then sits idle while its test waits on git or a socket. The files wait on subprocesses
     // and loopback HTTP much of their time, so three workers keep both cores busy.
     maxWorkers: 3,
+    // FAILOVER_TEST_CPU_LOG=<file>: each file's CPU, its child processes' included, one JSON
+    // line a file (test/helpers/cpu-per-file.ts), to find what to make cheaper.
+    ...(process.env.FAILOVER_TEST_CPU_LOG
+      ? { setupFiles: ["test/helpers/cpu-per-file.ts"] }
+      : {}),
     projects: [
       {
         extends: true,

@@ -1,6 +1,5 @@
-import { generateKeyPairSync } from "node:crypto";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { FailoverError } from "../../src/domain/errors.js";
 import { GitHubCheck } from "../../src/observability/github-check.js";
@@ -8,20 +7,15 @@ import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoRepoFiles } from "../helpers/files.js";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+import { testKeyPair } from "../helpers/test-keys.js";
 
 /**
  * `GET /api/ready` in GitHub mode checks the credentials and the repository (at start and
  * every GITHUB_CHECK_INTERVAL_MS): the real `serve` process against the fake GitHub, which
  * verifies the App's JWT with the App's public key.
  */
-const pair = () =>
-  generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  });
-const app = pair();
-const bogus = pair();
+const app = testKeyPair();
+const bogus = testKeyPair("bogus");
 
 let fake: FakeGitHub;
 const servers: ServerProcess[] = [];
@@ -31,8 +25,12 @@ beforeAll(async () => {
   appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]).publicKeyPem =
     app.publicKey;
 });
+// Each server stopped after its test: left running, they went on checking GitHub (one every
+// 200 ms) through the rest of the file.
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.kill()));
+});
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.kill()));
   await fake?.close();
 });
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import {
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoRepoFiles } from "../helpers/files.js";
 import { freePort } from "../helpers/server-process.js";
+import { testKeyPair } from "../helpers/test-keys.js";
 import { ROOT } from "./render.js";
 
 /**
@@ -29,11 +30,7 @@ const TSX = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).h
 const CLI = join(ROOT, "src/cli.ts");
 const CODE = "v1.3f2a9c0d7e6b5a4c";
 const APP_ID = 90210;
-const key = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const key = testKeyPair("app", "pkcs1");
 
 /** GitHub's documented manifest parameters (the manifest flow's table). */
 const DOCUMENTED = [

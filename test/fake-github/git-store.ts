@@ -43,13 +43,12 @@ export class FakeGitStore {
   readonly dir: string;
   readonly repo: LocalGitRepo;
   readonly #git: GitRunner;
-  readonly #commits = new Map<string, Promise<CommitInfo>>();
   // Objects never change once written (git names them by content): each is read once. This
   // saves most of the git processes a request costs, and CPU is what the suite is short of.
-  readonly #entries = new Map<string, Promise<TreeEntryInfo | undefined>>();
-  readonly #blobs = new Map<string, Promise<Buffer>>();
-  /** `<sha>^{commit}` and `<sha>^{tree}` once found (an object, once there, stays). */
-  readonly #peeled = new Map<string, string>();
+  // Once per process, not per fake: every fake starts from a copy of one template repository
+  // (the same commits, trees and blobs), so a test's first requests read what the tests before
+  // it already read. Only object names are keys; a branch or tag name is read every time.
+  readonly #objects = sharedObjects();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -89,13 +88,8 @@ export class FakeGitStore {
   }
 
   commit(oid: string): Promise<CommitInfo> {
-    let info = this.#commits.get(oid);
-    if (info === undefined) {
-      info = this.#readCommit(oid);
-      info.catch(() => this.#commits.delete(oid));
-      this.#commits.set(oid, info);
-    }
-    return info;
+    if (!OID.test(oid)) return this.#readCommit(oid);
+    return once(this.#objects.commits, oid, () => this.#readCommit(oid));
   }
 
   /** The entry at `path` in a commit's tree, or undefined when there is none. */
@@ -103,35 +97,49 @@ export class FakeGitStore {
     if (path === "" || path.startsWith("/") || path.includes("\0")) {
       return Promise.resolve(undefined);
     }
-    const read = async () => {
+    if (!OID.test(commitOid)) {
+      return this.#git
+        .text(["ls-tree", "-l", "-z", "--full-tree", commitOid, "--", path])
+        .then((out) => parseLsTree(out).find((e) => e.path === path));
+    }
+    return this.#allEntries(commitOid).then((entries) => entries.get(path));
+  }
+
+  /**
+   * Every entry of a commit's tree by path, from one `ls-tree -r -t`: a failover reads a
+   * handful of paths at each new head, and a git process per path was most of the processes
+   * a request cost (the test repositories are small, so listing them whole is cheap).
+   */
+  #allEntries(commitOid: string): Promise<ReadonlyMap<string, TreeEntryInfo>> {
+    return once(this.#objects.entries, commitOid, async () => {
       const out = await this.#git.text([
         "ls-tree",
+        "-r",
+        "-t",
         "-l",
         "-z",
         "--full-tree",
         commitOid,
-        "--",
-        path,
       ]);
-      return parseLsTree(out).find((e) => e.path === path);
-    };
-    // Only an object name is immutable; a branch or tag name is read every time.
-    if (!/^[0-9a-f]{40}$/.test(commitOid)) return read();
-    return once(this.#entries, `${commitOid}:${path}`, read);
+      return new Map(parseLsTree(out).map((e) => [e.path, e]));
+    });
   }
 
   /** Every entry below a tree (trees included, like GitHub's recursive tree listing). */
   async tree(treeOid: string, recursive: boolean): Promise<TreeEntryInfo[]> {
     const args = ["ls-tree", "-l", "-z", "--full-tree"];
     if (recursive) args.push("-r", "-t");
-    return parseLsTree(await this.#git.text([...args, treeOid]));
+    const read = async () => parseLsTree(await this.#git.text([...args, treeOid]));
+    if (!OID.test(treeOid)) return read();
+    // A copy: a caller may not change what the next one reads.
+    return [...(await once(this.#objects.trees, `${treeOid} ${recursive}`, read))];
   }
 
   async blob(oid: string): Promise<Buffer> {
     const read = () => this.#git.run(["cat-file", "blob", oid]);
-    if (!/^[0-9a-f]{40}$/.test(oid)) return read();
+    if (!OID.test(oid)) return read();
     // A copy: a caller may not change what the next one reads.
-    return Buffer.from(await once(this.#blobs, oid, read));
+    return Buffer.from(await once(this.#objects.blobs, oid, read));
   }
 
   /** Commit oids reachable from `start`, newest first, optionally only those touching `path`. */
@@ -155,10 +163,10 @@ export class FakeGitStore {
       if (head !== "ask git") return head;
     }
     const immutable = /^[0-9a-f]{40}\^\{(commit|tree)\}$/i.test(revision);
-    const known = immutable ? this.#peeled.get(revision.toLowerCase()) : undefined;
+    const known = immutable ? this.#objects.peeled.get(revision.toLowerCase()) : undefined;
     if (known !== undefined) return known;
     const oid = await this.#revParseWithGit(revision);
-    if (immutable && oid !== undefined) this.#peeled.set(revision.toLowerCase(), oid);
+    if (immutable && oid !== undefined) this.#objects.peeled.set(revision.toLowerCase(), oid);
     return oid;
   }
 
@@ -224,6 +232,34 @@ export class FakeGitStore {
       message: message.join("\x1f").replace(/\n+$/, ""),
     };
   }
+}
+
+const OID = /^[0-9a-f]{40}$/;
+
+interface SharedObjects {
+  readonly commits: Map<string, Promise<CommitInfo>>;
+  /** By commit oid: every path of its tree. */
+  readonly entries: Map<string, Promise<ReadonlyMap<string, TreeEntryInfo>>>;
+  /** By "<tree oid> <recursive>". */
+  readonly trees: Map<string, Promise<readonly TreeEntryInfo[]>>;
+  readonly blobs: Map<string, Promise<Buffer>>;
+  /** `<sha>^{commit}` and `<sha>^{tree}` once found (an object, once there, stays). */
+  readonly peeled: Map<string, string>;
+}
+
+/** On globalThis: vitest evaluates this module again for each test file a worker runs. */
+const SHARED_OBJECTS = Symbol.for("failover-api.fake-github.objects");
+
+function sharedObjects(): SharedObjects {
+  const store = globalThis as { [SHARED_OBJECTS]?: SharedObjects };
+  store[SHARED_OBJECTS] ??= {
+    commits: new Map(),
+    entries: new Map(),
+    trees: new Map(),
+    blobs: new Map(),
+    peeled: new Map(),
+  };
+  return store[SHARED_OBJECTS];
 }
 
 /** The cached promise for `key`, made by `make` on first use; a failure is not kept. */

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { issuesState } from "../fake-github/routes/issues.js";
 import { commitCount, git } from "../helpers/git.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
@@ -6,7 +6,7 @@ import { issueComment } from "../helpers/webhook-payloads.js";
 import { deliver } from "./deliver.js";
 
 /** Signed deliveries to the real server (two, for two replicas) on one fake GitHub. */
-describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML never run", () => {
+describe("ChatOps: a comment runs at most once", () => {
   let app: AppServer;
   let replica: AppServer | undefined;
   beforeEach(async () => {
@@ -88,6 +88,25 @@ describe("ChatOps: a comment runs at most once; commands in code, quotes or HTML
     expect(commitCount(app.fake.dir)).toBe(before);
     expect(replies()).toEqual([]);
   });
+});
+
+/**
+ * One app for all the cases below: each asserts that nothing happened (no commit, reply or
+ * reaction), so none changes what the next one starts from, and a server per case was most
+ * of this file's CPU. Should a case wrongly run its command, it fails on its own assertions.
+ */
+describe("ChatOps: commands in code, quotes or HTML never run", () => {
+  let app: AppServer;
+  beforeAll(async () => {
+    app = await startAppServer({ roles: { alice: "write" } });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+  const state = () => issuesState({ fake: app.fake.context });
+  const replies = () => state().comments.map((c) => c.body);
+  const reactions = () => state().reactions.map((r) => r.content);
+  const head = () => git(app.fake.dir, "rev-parse", "main").trim();
 
   it.each([
     ["indented code", "Ran this:\n\n    /failover sonarr promote\n"],

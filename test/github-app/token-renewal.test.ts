@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseEnv } from "../../src/config/env.js";
@@ -6,6 +5,7 @@ import { createGitHubBackend, type GitHubBackend } from "../../src/repo/github/a
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoRepoFiles } from "../helpers/files.js";
+import { testKeyPair } from "../helpers/test-keys.js";
 
 /**
  * @octokit/auth-app answers a 401 on a token younger than 5 s by waiting 1 s, 2 s, ... for
@@ -29,11 +29,7 @@ describe("installation token renewal on 401", () => {
 
   beforeAll(async () => {
     vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
-    const keys = generateKeyPairSync("rsa", {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: "spki", format: "pem" },
-      privateKeyEncoding: { type: "pkcs8", format: "pem" },
-    });
+    const keys = testKeyPair();
     fake = await startFakeGitHub({ files: demoRepoFiles(), owner: "acme", repo: "gitops" });
     const settings = appSettings({ fake: fake.context } as Parameters<typeof appSettings>[0]);
     settings.publicKeyPem = keys.publicKey;

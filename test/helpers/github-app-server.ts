@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { pino } from "pino";
 import { composeRuntime, type Runtime } from "../../src/compose.js";
 import { parseEnv } from "../../src/config/env.js";
@@ -9,13 +9,10 @@ import { appSettings } from "../fake-github/routes/app.js";
 import { issuesState } from "../fake-github/routes/issues.js";
 import { demoRepoFiles } from "./files.js";
 import { TEST_BOUNDS } from "./test-bounds.js";
+import { testKeyPair } from "./test-keys.js";
 
 export const WEBHOOK_SECRET = "it's a secret to everybody";
-const keys = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs8", format: "pem" },
-});
+const keys = testKeyPair();
 
 export const demoFiles = demoRepoFiles;
 

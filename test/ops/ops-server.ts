@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { issuesState } from "../fake-github/routes/issues.js";
 import { demoFiles } from "../helpers/github-app-server.js";
+import { testKeyPair } from "../helpers/test-keys.js";
 
 /** Every line the server logged, as text, for assertions on content and redaction. */
 export class LogCapture {
@@ -117,11 +118,7 @@ export async function startOpsServer(
   };
 }
 
-const keys = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs8", format: "pem" },
-});
+const keys = testKeyPair();
 export const OPS_WEBHOOK_SECRET = "ops webhook secret";
 
 export interface OpsAppServer extends OpsServer {

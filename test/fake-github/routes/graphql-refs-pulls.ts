@@ -46,7 +46,8 @@ export async function repositoryPullRequests(
   const first = page(args);
   const { pulls } = pullsState(fake);
   // Open PRs follow their branches (refreshPull's job, here with one git process for all).
-  const heads = await branchHeads(fake);
+  // A git process only when there is an open PR to bring up to date: most queries find none.
+  const heads = pulls.some((pr) => pr.state === "open") ? await branchHeads(fake) : new Map();
   for (const pr of pulls) {
     if (pr.state !== "open") continue;
     pr.headSha = heads.get(pr.headRef) ?? pr.headSha;
