@@ -844,15 +844,8 @@ export class AlertTrigger {
     const { kube } = this.#options;
     if (alert.status !== "firing") return true;
     if (kube === undefined || nodeName === "") return undefined;
-    try {
-      const node = (await kube.get(`/api/v1/nodes/${encodeURIComponent(nodeName)}`)) as {
-        status?: { conditions?: { type?: string; status?: string }[] };
-      };
-      const ready = node.status?.conditions?.find((c) => c.type === "Ready");
-      return ready?.status !== "True";
-    } catch {
-      return undefined;
-    }
+    const ready = await nodeReady(kube, nodeName);
+    return ready === undefined ? undefined : !ready;
   }
 
   /** Cancels the node's pending look at an alert of that status (of that alert, if named). */
@@ -878,13 +871,20 @@ function holdsOf(heldBack: readonly HoldBack[]): string {
     .join(",");
 }
 
-/** The node's Ready condition: true, false (False or Unknown), undefined when it cannot be read. */
+/**
+ * The node's Ready condition: true, false (False or Unknown), undefined when it cannot be read
+ * (or no such node). A list with a field selector, not a GET of the node: the read-only RBAC
+ * of deploy/examples/automation/rbac.yaml grants `list` on nodes (the RPO gate's read).
+ */
 async function nodeReady(kube: KubeReader, name: string): Promise<boolean | undefined> {
   try {
-    const node = (await kube.get(`/api/v1/nodes/${encodeURIComponent(name)}`)) as {
-      status?: { conditions?: { type?: string; status?: string }[] };
+    const list = (await kube.get(
+      `/api/v1/nodes?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`,
+    )) as {
+      items?: { status?: { conditions?: { type?: string; status?: string }[] } }[];
     };
-    const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+    const [node] = list.items ?? [];
+    const ready = node?.status?.conditions?.find((c) => c.type === "Ready");
     return ready === undefined ? undefined : ready.status === "True";
   } catch {
     return undefined;

@@ -65,9 +65,11 @@ function together(...payloads: ReturnType<typeof alertPayload>[]) {
 function cluster(state: { ready: string | Error }): KubeReader {
   return {
     get: async (path) => {
-      if (path !== "/api/v1/nodes/k3s-w1") throw new Error(`not served here: ${path}`);
+      if (path !== "/api/v1/nodes?fieldSelector=metadata.name%3Dk3s-w1") {
+        throw new Error(`not served here: ${path}`);
+      }
       if (state.ready instanceof Error) throw state.ready;
-      return { status: { conditions: [{ type: "Ready", status: state.ready }] } };
+      return { items: [{ status: { conditions: [{ type: "Ready", status: state.ready }] } }] };
     },
   };
 }
