@@ -200,6 +200,30 @@ describe("a resolved alert does not fail back onto a node another node-down aler
     expect([role(server, SONARR), role(server, RADARR)]).toEqual(["primary", "primary"]);
   });
 
+  it("a re-sent firing alert (a duplicate) cancels the node's pending failback look", async () => {
+    const timers = fakeTimers();
+    state.ready = "True";
+    server = await startAutomationServer(
+      services,
+      {},
+      { now: () => clock, kube: cluster(state), schedule: timers.schedule },
+    );
+    await bothDown(server);
+    const before = commitCount(server.repoDir);
+    clock = t0 + 20 * MIN;
+    const [held] = await alerts(server.alert(unreachable("resolved", new Date(clock))));
+    expect(held?.result).toBe("held_back");
+    expect(timers.pending()).toBe(1);
+    // Alertmanager sends NotReady again (repeat_interval): answered as a duplicate, and the
+    // node is down, so the pending failback is cancelled.
+    const [again] = await alerts(server.alert(notReady()));
+    expect(again?.duplicate).toBe(true);
+    expect(timers.pending()).toBe(0);
+    clock += 10 * MIN;
+    expect(await timers.runDue()).toBe(0);
+    expect(commitCount(server.repoDir)).toBe(before);
+  });
+
   it("a failback never undoes what a person moved: radarr promoted by hand stays on backup", async () => {
     state.ready = "True";
     server = await startAutomationServer(services, {}, { now: () => clock, kube: cluster(state) });
