@@ -19,7 +19,8 @@ import {
 } from "../notify/notify-target.js";
 import type { Operation, Phase } from "../operations/operation.js";
 import { OperationStore } from "../operations/operation-store.js";
-import { AlertTrigger } from "./alert-trigger.js";
+import { AlertTrigger, type Scheduler } from "./alert-trigger.js";
+import { type AlertmanagerApi, alertmanagerApi } from "./alertmanager-api.js";
 import { AutomationMetrics } from "./automation-metrics.js";
 import { earlyRoutes, operationRoutes } from "./automation-router.js";
 
@@ -52,6 +53,10 @@ export interface AutomationOptions {
   readonly endpoints?: NotifyEndpoints;
   /** Cluster access for the RPO gate: default the in-cluster service account, if mounted. */
   readonly kube?: KubeReader | undefined;
+  /** Alertmanager's API for failbacks: default FAILOVER_ALERTMANAGER_URL's, if set. */
+  readonly alertmanager?: AlertmanagerApi | undefined;
+  /** The re-examination timers' clock (tests drive their own); default real timers. */
+  readonly schedule?: Scheduler | undefined;
   /**
    * Told of every phase an operation reaches, after the loop's own hooks: the Deployment's
    * status and the ChatOps reply follow Flux's confirmation (compose.ts). Must not throw.
@@ -139,9 +144,17 @@ export function composeAutomation(
   });
   const confirmation = new FluxConfirmation({ store, kustomizationsFor: kustomizationLookup(ctx) });
   const kube = "kube" in options ? options.kube : inClusterReader();
+  const alertmanager =
+    "alertmanager" in options
+      ? options.alertmanager
+      : env.FAILOVER_ALERTMANAGER_URL === undefined
+        ? undefined
+        : alertmanagerApi({ url: env.FAILOVER_ALERTMANAGER_URL });
   const trigger = new AlertTrigger({
     ctx,
     kube,
+    alertmanager,
+    schedule: options.schedule,
     logger: log,
     ...(options.now === undefined ? {} : { now: options.now }),
     notice: (notice) => {

@@ -109,6 +109,12 @@ export const envSchema = z.object({
   // Set-and-empty is refused (parseNotifyUrls), not read as "no notifications".
   FAILOVER_NOTIFY: presentString,
   FAILOVER_NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /**
+   * Alertmanager's base URL (`http://alertmanager-operated.monitoring.svc:9093`): before an
+   * automatic failback its API (`GET /api/v2/alerts`, read only) is asked whether a node-down
+   * alert for the node still fires, whichever replica it was sent to.
+   */
+  FAILOVER_ALERTMANAGER_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
 });
 export type Env = z.infer<typeof envSchema>;
 

@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
+import type { Scheduler } from "../../src/automation/alert-trigger.js";
+import type { AlertmanagerApi } from "../../src/automation/alertmanager-api.js";
 import { type Automation, composeAutomation } from "../../src/automation/compose-automation.js";
 import type { KubeReader } from "../../src/cluster/kube-reader.js";
 import { composeRuntime, createOperations, type Runtime } from "../../src/compose.js";
@@ -94,6 +96,10 @@ export async function startAutomationServer(
     fake?: FakeGitHub;
     kube?: KubeReader;
     now?: () => number;
+    /** Alertmanager's API as the failback gate asks it; absent: not configured. */
+    alertmanager?: AlertmanagerApi;
+    /** The re-examination timers (fakeTimers() runs them on demand); absent: real timers. */
+    schedule?: Scheduler;
     /**
      * The loop as `serve` has it: composed by composeRuntime itself, so the Deployments and
      * ChatOps replies follow Flux (its onPhase). restart() then is not available.
@@ -149,7 +155,12 @@ export async function startAutomationServer(
     metrics,
     automation:
       options.composed === true
-        ? { kube: options.kube, ...(options.now === undefined ? {} : { now: options.now }) }
+        ? {
+            kube: options.kube,
+            alertmanager: options.alertmanager,
+            schedule: options.schedule,
+            ...(options.now === undefined ? {} : { now: options.now }),
+          }
         : false,
   });
   const operations = createOperations(parsed, runtime, logger);
@@ -158,6 +169,8 @@ export async function startAutomationServer(
     composeAutomation(runtime.ctx, parsed, logger, {
       registry,
       kube: options.kube,
+      alertmanager: options.alertmanager,
+      schedule: options.schedule,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
   let detach: (() => void)[] = [];
@@ -327,4 +340,109 @@ export function fluxEvent(options: {
     reportingController: "kustomize-controller",
     reportingInstance: "kustomize-controller-6bc5d5b96-8k2x7",
   };
+}
+
+/**
+ * The trigger's re-examination timers, run when the test says: `runDue()` runs every look
+ * scheduled and not cancelled, each to its end (its Git reads and commit), so no test waits
+ * on wall-clock time.
+ */
+export function fakeTimers(): {
+  schedule: Scheduler;
+  pending(): number;
+  runDue(): Promise<number>;
+} {
+  const looks: { run: () => Promise<void>; cancelled: boolean }[] = [];
+  return {
+    schedule: (run) => {
+      const look = { run, cancelled: false };
+      looks.push(look);
+      return () => {
+        look.cancelled = true;
+      };
+    },
+    pending: () => looks.filter((l) => !l.cancelled).length,
+    runDue: async () => {
+      const due = looks.splice(0).filter((l) => !l.cancelled);
+      for (const look of due) await look.run();
+      return due.length;
+    },
+  };
+}
+
+/** A gettableAlert as Alertmanager's GET /api/v2/alerts lists it (API v2). */
+export function gettableAlert(options: {
+  alertname: string;
+  node: string;
+  fingerprint: string;
+  state?: "active" | "suppressed" | "unprocessed";
+  startsAt?: Date;
+}) {
+  const startsAt = (options.startsAt ?? new Date(Date.now() - 10 * 60_000)).toISOString();
+  return {
+    labels: {
+      alertname: options.alertname,
+      node: options.node,
+      failover: "true",
+      severity: "warning",
+    },
+    annotations: { summary: "Node is not ready." },
+    receivers: [{ name: "failover-api" }],
+    fingerprint: options.fingerprint,
+    startsAt,
+    updatedAt: startsAt,
+    endsAt: new Date(Date.now() + 4 * 60_000).toISOString(),
+    generatorURL: "http://prometheus.example/graph",
+    status: { state: options.state ?? "active", silencedBy: [], inhibitedBy: [] },
+  };
+}
+
+/**
+ * A fake Alertmanager serving GET /api/v2/alerts from `alerts` (what it holds as firing),
+ * applying the `filter` matchers of the form label="value" as Alertmanager does; `fail`
+ * makes it answer 500. Records the requests.
+ */
+export async function startFakeAlertmanager(): Promise<{
+  url: string;
+  alerts: ReturnType<typeof gettableAlert>[];
+  requests: { url: string; authorization: string | undefined }[];
+  fail: boolean;
+  close(): Promise<void>;
+}> {
+  const state = {
+    alerts: [] as ReturnType<typeof gettableAlert>[],
+    requests: [] as { url: string; authorization: string | undefined }[],
+    fail: false,
+  };
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://alertmanager");
+    state.requests.push({ url: req.url ?? "", authorization: req.headers.authorization });
+    if (req.method !== "GET" || url.pathname !== "/api/v2/alerts") {
+      res.writeHead(404).end();
+      return;
+    }
+    if (state.fail) {
+      res.writeHead(500, { "content-type": "application/json" }).end('{"message":"down"}');
+      return;
+    }
+    const matchers = url.searchParams.getAll("filter").map((f) => {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)="(.*)"$/.exec(f);
+      if (m === null) throw new Error(`unexpected matcher ${f}`);
+      return { name: m[1] ?? "", value: m[2] ?? "" };
+    });
+    const listed = state.alerts.filter((a) =>
+      matchers.every((m) => (a.labels as Record<string, string>)[m.name] === m.value),
+    );
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(listed));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  });
 }

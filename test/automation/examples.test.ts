@@ -49,4 +49,18 @@ describe("deploy/examples/automation says what the code does", () => {
     expect(call).toMatchObject({ response_variable: "failover" });
     expect(JSON.stringify(check)).toContain("failover['status'] != 200");
   });
+
+  it("the RBAC lists nodes (the failback's and the timer's Ready read is a list, not a get)", () => {
+    const [role] = parseAllDocuments(read("rbac.yaml")).map((d) => d.toJS() as Json);
+    const rules = (role?.rules ?? []) as { resources: string[]; verbs: string[] }[];
+    expect(rules.find((r) => r.resources.includes("nodes"))?.verbs).toContain("list");
+  });
+
+  it("the Alertmanager egress policy opens Alertmanager's API port only", () => {
+    const policy = parse(read("networkpolicy-alertmanager.yaml")) as Json;
+    expect(policy.spec).toMatchObject({
+      policyTypes: ["Egress"],
+      egress: [{ ports: [{ protocol: "TCP", port: 9093 }] }],
+    });
+  });
 });

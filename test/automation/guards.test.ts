@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   alertKeyOf,
   alertRequester,
+  automaticFailoverUnknown,
   type FailoverCommit,
   lastAutomaticMoves,
+  lastMoveOf,
   nodeFailedOverAutomatically,
 } from "../../src/domain/automation/automatic-history.js";
 import { revisionIncludes, revisionSha } from "../../src/domain/automation/flux-revision.js";
@@ -26,6 +28,14 @@ function svc(service: string, extra: Partial<ServiceFacts> = {}): ServiceFacts {
     locked: false,
     state: "primary",
     lastAutomaticAt: undefined,
+    // Moved to backup by an automatic failover of its node: what a failback may undo.
+    lastMove: {
+      sha: "c".repeat(40),
+      trigger: "alertmanager",
+      requester: "alertmanager KubeNodeNotReady key=0123456789abcdef01234567",
+      node: "primary",
+      action: "promote",
+    },
     ...extra,
   };
 }
@@ -151,6 +161,70 @@ describe("decideAutomaticAction", () => {
     const later = decideAutomaticAction(input({ ...resolved(NOW - 11 * MIN), services: [back] }));
     expect(later).toMatchObject({ action: "demote", services: ["sonarr"], heldBack: [] });
   });
+
+  // A failback undoes what an automatic failover of this node did, never what a person did.
+  const movedBy: [string, ServiceFacts["lastMove"]][] = [
+    [
+      "a person's promote",
+      {
+        sha: "d".repeat(40),
+        trigger: "http",
+        requester: "token alice",
+        node: undefined,
+        action: "promote",
+      },
+    ],
+    [
+      "another node's automatic promote",
+      {
+        sha: "d".repeat(40),
+        trigger: "alertmanager",
+        requester: "alertmanager KubeNodeNotReady key=0123456789abcdef01234567",
+        node: "primary-2",
+        action: "promote",
+      },
+    ],
+    ["no commit in the history read", undefined],
+  ];
+  it.each(movedBy)("a resolved alert does not fail back a service moved by %s", (_w, lastMove) => {
+    const d = decideAutomaticAction(
+      input({
+        ...resolved(NOW - 60 * MIN),
+        services: [
+          svc("sonarr", { state: "backup", autoFailback: true }),
+          svc("radarr", { state: "backup", autoFailback: true, lastMove }),
+        ],
+      }),
+    );
+    expect(d).toMatchObject({ action: "demote", services: ["sonarr"] });
+    expect(d.heldBack).toEqual([
+      expect.objectContaining({ guard: "not_moved_automatically", service: "radarr" }),
+    ]);
+    expect(d.heldBack[0]?.message).toContain("/api/failover/radarr/demote");
+  });
+
+  it("another node's automatic failover of a service whose state is unknown holds the node back, naming the service and why", () => {
+    const d = decideAutomaticAction(
+      input({
+        otherNodeUnknown: {
+          node: "primary-2",
+          service: "lidarr",
+          reason: "apps/lidarr/deployment.yaml: spec.template.spec.nodeSelector.role not found",
+        },
+      }),
+    );
+    expect(d.action).toBeUndefined();
+    expect(d.heldBack).toHaveLength(1);
+    expect(d.heldBack[0]?.guard).toBe("state_unknown");
+    expect(d.heldBack[0]?.service).toBeUndefined(); // the whole node
+    expect(d.heldBack[0]?.message).toContain("lidarr");
+    expect(d.heldBack[0]?.message).toContain("nodeSelector.role not found");
+    // The same node's unknown service is not "another node".
+    const same = decideAutomaticAction(
+      input({ otherNodeUnknown: { node: "primary", service: "lidarr", reason: "x" } }),
+    );
+    expect(same.services).toEqual(["sonarr"]);
+  });
 });
 
 function commit(extra: Partial<FailoverCommit>): FailoverCommit {
@@ -194,6 +268,46 @@ describe("guard state from Git trailers", () => {
     expect(
       nodeFailedOverAutomatically([commit({ trigger: "http" })], () => "backup"),
     ).toBeUndefined();
+    expect(nodeFailedOverAutomatically(commits, () => "mixed")).toBe("primary");
+  });
+
+  it("a service removed from services.yaml since does not keep its node failed over (one_node_at_a_time)", () => {
+    const commits = [
+      commit({
+        moves: [
+          { service: "sonarr", action: "promote", to: "backup" },
+          { service: "gone", action: "promote", to: "backup" },
+        ],
+      }),
+    ];
+    const states = new Map([["sonarr", "primary" as const]]);
+    expect(nodeFailedOverAutomatically(commits, (s) => states.get(s))).toBeUndefined();
+  });
+
+  it("a service whose state is unknown is its own finding, with the reason, not 'not back'", () => {
+    const commits = [commit({ node: "primary-2" })];
+    const unknown = { state: "unknown" as const, reason: "sonarr's manifest cannot be read" };
+    expect(nodeFailedOverAutomatically(commits, () => "unknown")).toBeUndefined();
+    expect(automaticFailoverUnknown(commits, () => unknown)).toEqual({
+      node: "primary-2",
+      service: "sonarr",
+      reason: "sonarr's manifest cannot be read",
+    });
+    expect(automaticFailoverUnknown(commits, () => undefined)).toBeUndefined();
+    // The alert's own node is left out of both.
+    expect(automaticFailoverUnknown(commits, () => unknown, "primary-2")).toBeUndefined();
+    expect(nodeFailedOverAutomatically(commits, () => "backup", "primary-2")).toBeUndefined();
+  });
+
+  it("an older failed-over node is found past the alert's own node", () => {
+    const commits = [commit({ node: "primary" }), commit({ node: "primary-2" })];
+    expect(nodeFailedOverAutomatically(commits, () => "backup", "primary")).toBe("primary-2");
+  });
+
+  it("the last move of a service is the newest commit naming it, any trigger", () => {
+    const newest = commit({ sha: "b".repeat(40), trigger: "http" });
+    expect(lastMoveOf([newest, commit({})], "sonarr")?.sha).toBe("b".repeat(40));
+    expect(lastMoveOf([newest], "radarr")).toBeUndefined();
   });
 });
 

@@ -92,8 +92,11 @@ describe("with cluster access, the timer acts when the node is still not Ready",
   const kube: KubeReader = {
     get: async (path) => {
       // Only the node itself answers; the RPO gate's reads fail (RPO unknown, no max_rpo set).
-      if (path !== "/api/v1/nodes/primary") throw new Error(`not served here: ${path}`);
-      return { status: { conditions: [{ type: "Ready", status: ready }] } };
+      // A list with a field selector: the example RBAC grants `list` on nodes, not `get`.
+      if (path !== "/api/v1/nodes?fieldSelector=metadata.name%3Dprimary") {
+        throw new Error(`not served here: ${path}`);
+      }
+      return { items: [{ status: { conditions: [{ type: "Ready", status: ready }] } }] };
     },
   };
   beforeAll(async () => {

@@ -71,17 +71,79 @@ export function lastAutomaticMoves(commits: readonly FailoverCommit[]): Map<stri
 
 /**
  * The node an automatic failover moved away from whose services are not all back on it:
- * the newest automatic promote whose services still sit on backup. At most one node is
- * failed over automatically at a time.
+ * the newest automatic promote (of a node other than `except`) one of whose services sits
+ * on backup or half moved (`mixed`). At most one node is failed over automatically at a time.
+ * A service no longer in services.yaml (`stateOf` undefined) is not counted: nothing can
+ * bring it back through failover-api, so it must not hold every other node for good. A
+ * service whose state is `unknown` is not counted here either: it is its own hold-back
+ * (automaticFailoverUnknown), so the message can say which service and why.
  */
 export function nodeFailedOverAutomatically(
   commits: readonly FailoverCommit[],
   stateOf: (service: string) => WorkloadState | undefined,
+  except?: string,
 ): string | undefined {
-  for (const c of commits) {
-    if (c.trigger !== "alertmanager" || c.node === undefined) continue;
-    if (!c.moves.some((m) => m.action === "promote")) continue;
-    if (c.moves.some((m) => stateOf(m.service) !== "primary")) return c.node;
+  for (const c of automaticPromotes(commits, except)) {
+    if (
+      c.moves.some((m) => {
+        const state = stateOf(m.service);
+        return state === "backup" || state === "mixed";
+      })
+    ) {
+      return c.node;
+    }
   }
   return undefined;
+}
+
+/** A service an automatic failover of another node moved, whose state Git cannot tell now. */
+export interface UnknownAfterFailover {
+  readonly node: string;
+  readonly service: string;
+  /** Why its state is unknown (file and field), from the status read. */
+  readonly reason: string | undefined;
+}
+
+/**
+ * The newest automatic promote (of a node other than `except`) that moved a service whose
+ * state is `unknown` now: whether that node is back cannot be told, so one_node_at_a_time
+ * cannot be checked.
+ */
+export function automaticFailoverUnknown(
+  commits: readonly FailoverCommit[],
+  statusOf: (
+    service: string,
+  ) => { readonly state: WorkloadState; readonly reason?: string | undefined } | undefined,
+  except?: string,
+): UnknownAfterFailover | undefined {
+  for (const c of automaticPromotes(commits, except)) {
+    for (const m of c.moves) {
+      const status = statusOf(m.service);
+      if (status?.state === "unknown") {
+        return { node: c.node ?? "", service: m.service, reason: status.reason };
+      }
+    }
+  }
+  return undefined;
+}
+
+function automaticPromotes(
+  commits: readonly FailoverCommit[],
+  except: string | undefined,
+): FailoverCommit[] {
+  return commits.filter(
+    (c) =>
+      c.trigger === "alertmanager" &&
+      c.node !== undefined &&
+      c.node !== except &&
+      c.moves.some((m) => m.action === "promote"),
+  );
+}
+
+/** The newest failover commit that moved `service` (any trigger), from the history read. */
+export function lastMoveOf(
+  commits: readonly FailoverCommit[],
+  service: string,
+): FailoverCommit | undefined {
+  return commits.find((c) => c.moves.some((m) => m.service === service));
 }

@@ -1,5 +1,6 @@
 import type { Action } from "../service.js";
 import type { WorkloadState } from "../state.js";
+import type { UnknownAfterFailover } from "./automatic-history.js";
 
 /** Why an automatic action was held back; each one is configurable (docs/automation.md). */
 export const GUARDS = [
@@ -10,6 +11,9 @@ export const GUARDS = [
   "one_node_at_a_time",
   "auto_failback_disabled",
   "auto_failback_after",
+  "not_moved_automatically",
+  "node_still_down",
+  "node_health_unknown",
   "state_unknown",
   "max_rpo",
   "backup_not_ready",
@@ -36,6 +40,18 @@ export interface ServiceFacts {
   readonly state: WorkloadState;
   /** The last automatic commit that moved it (ms since the epoch), from Git. */
   readonly lastAutomaticAt: number | undefined;
+  /** The newest failover commit that moved it (any trigger), from Git; absent: none read. */
+  readonly lastMove: LastMove | undefined;
+}
+
+/** Who moved a service last: a failback undoes only an automatic promote of its node. */
+export interface LastMove {
+  readonly sha: string;
+  readonly trigger: string | undefined;
+  readonly requester: string | undefined;
+  /** The node of a node-wide commit (the placement value). */
+  readonly node: string | undefined;
+  readonly action: string;
 }
 
 export interface NodeAlert {
@@ -63,6 +79,11 @@ export interface DecisionInput {
   readonly services: readonly ServiceFacts[];
   /** Another node whose services an automatic failover moved and that are not back yet. */
   readonly otherFailedOverNode: string | undefined;
+  /**
+   * Another node's automatic failover moved a service whose state cannot be read now: whether
+   * that node is back cannot be told. Absent: none.
+   */
+  readonly otherNodeUnknown?: UnknownAfterFailover | undefined;
   /**
    * The alert is this process's own memory of an earlier delivery (its auto_failover_after
    * timer), not a delivery, and nothing else (the cluster) says it still fires: its resolve
@@ -108,6 +129,13 @@ export function decideAutomaticAction(input: DecisionInput): AutomationDecision 
         message: `node ${input.otherFailedOverNode} is failed over automatically already; at most one node is, so node ${alert.node} needs a person (POST /api/nodes/${alert.node}/promote)`,
       });
     }
+    const unknown = input.otherNodeUnknown;
+    if (unknown !== undefined && unknown.node !== alert.node) {
+      return hold(action, {
+        guard: "state_unknown",
+        message: `node ${unknown.node}'s automatic failover moved ${unknown.service}, whose state cannot be read from Git (${unknown.reason ?? "no reason given"}), so whether node ${unknown.node} is back cannot be told and at most one node fails over automatically: fix ${unknown.service}'s manifest or config, or fail node ${alert.node} over by hand (POST /api/nodes/${alert.node}/promote)`,
+      });
+    }
   }
   const services: string[] = [];
   for (const s of optedIn) {
@@ -140,6 +168,24 @@ export function decideAutomaticAction(input: DecisionInput): AutomationDecision 
       continue;
     }
     if (!firing) {
+      // A failback undoes an automatic failover of this node, never what a person moved.
+      const m = s.lastMove;
+      const automatic =
+        m !== undefined &&
+        m.trigger === "alertmanager" &&
+        m.action === "promote" &&
+        m.node === alert.node;
+      if (!automatic) {
+        heldBack.push({
+          guard: "not_moved_automatically",
+          service: s.service,
+          message:
+            m === undefined
+              ? `${s.service}: no failover commit moving it is in the branch's recent history, so nothing says an automatic failover of node ${alert.node} moved it; fail it back by hand (POST /api/failover/${s.service}/demote)`
+              : `${s.service} was moved last by ${m.requester ?? m.trigger ?? "someone"} (${m.action}, commit ${m.sha.slice(0, 12)}), not by an automatic failover of node ${alert.node}; fail it back by hand (POST /api/failover/${s.service}/demote)`,
+        });
+        continue;
+      }
       const healthySince = alert.endsAt ?? now;
       const due = healthySince + s.autoFailbackAfterMs;
       if (now < due) {
