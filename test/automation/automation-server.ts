@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,6 +19,7 @@ import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoFiles } from "../helpers/github-app-server.js";
 import { TEST_BOUNDS } from "../helpers/test-bounds.js";
+import { testKeyPair } from "../helpers/test-keys.js";
 
 export const ALERT_TOKEN = "alertmanager-token-0123456789abcdef";
 export const FLUX_SECRET = "flux-events-secret-0123456789";
@@ -256,14 +257,8 @@ export async function startAutomationServer(
   };
 }
 
-let pair: { publicKey: string; privateKey: string } | undefined;
 function keys() {
-  pair ??= generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  });
-  return pair;
+  return testKeyPair();
 }
 
 /** An Alertmanager webhook payload (version 4) as Alertmanager sends it. */
