@@ -92,7 +92,8 @@ describe("SIGKILL during local-mode failovers", () => {
       localRepo: lane.dir,
       configPath: DEMO_CONFIG,
       processGroup: true,
-      env: { FAILOVER_RATE_LIMIT: "0", LOG_LEVEL: "error" },
+      // warn: the adapter's recovery notes, printed with a failing round.
+      env: { FAILOVER_RATE_LIMIT: "0", LOG_LEVEL: "warn" },
     });
 
   it(`${ROUNDS} rounds in ${LANES} lanes: kill mid-commit, the next request recovers`, {
@@ -140,19 +141,29 @@ describe("SIGKILL during local-mode failovers", () => {
           };
 
           lane.server = await start(lane);
-          const retry = await callJson(`${lane.server.url}/api/failover/sonarr/${action}`, {
+          const next = lane.server;
+          const retry = await callJson(`${next.url}/api/failover/sonarr/${action}`, {
             method: "POST",
           });
-          expect(retry.status, `${label}: ${retry.text}`).toBe(200);
-          expect(["applied", "no_op"], label).toContain(retry.body.outcome);
-          expect(sideOf(lane.dir, lane.sonarr), label).toBe(want);
-          expect(git(lane.dir, "diff", "--cached", "HEAD", "--", SONARR_PATH), label).toBe("");
-          expect(git(lane.dir, "diff", "--", SONARR_PATH), label).toBe("");
-          expect(lockFiles(lane.dir), label).toEqual([]);
-          expect(tempDirs(lane.dir), label).toBe(0);
+          // A failing round says what the kill left and what both processes logged.
+          const context = () =>
+            `${label} (anchor ${anchor}, +${delayMs} ms, fired ${fired}; left ${JSON.stringify(left)}; ` +
+            `retry ${retry.status} ${retry.text})\n` +
+            `killed server ${live.pid} logged:\n${live.stdout()}${live.stderr()}\n` +
+            `next server ${next.pid} logged:\n${next.stdout()}${next.stderr()}`;
+          expect(retry.status, context()).toBe(200);
+          expect(["applied", "no_op"], context()).toContain(retry.body.outcome);
+          expect(sideOf(lane.dir, lane.sonarr), context()).toBe(want);
+          expect(git(lane.dir, "diff", "--cached", "HEAD", "--", SONARR_PATH), context()).toBe("");
+          expect(git(lane.dir, "diff", "--", SONARR_PATH), context()).toBe("");
+          expect(lockFiles(lane.dir), context()).toEqual([]);
+          expect(tempDirs(lane.dir), context()).toBe(0);
           const log = history(lane.dir);
-          expect(isLinear(log), label).toBe(true);
-          expect(failoverCommits(log.slice(before), "sonarr").length, label).toBeLessThanOrEqual(1);
+          expect(isLinear(log), context()).toBe(true);
+          expect(
+            failoverCommits(log.slice(before), "sonarr").length,
+            context(),
+          ).toBeLessThanOrEqual(1);
           reports.push({ anchor, fired, ...left, retry: String(retry.body.outcome) });
         }
       }),
