@@ -1,4 +1,4 @@
-import { type FSWatcher, readdirSync, watch } from "node:fs";
+import { existsSync, type FSWatcher, readdirSync, readFileSync, watch } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
@@ -34,6 +34,10 @@ import {
  *
  * Lanes are independent repositories worked in parallel (each lane strictly sequential: a
  * restarted process must start after the killed one died, see src/repo/local/recovery.ts).
+ * "Died" is the whole process group, as a container runtime waits for every process of a
+ * container: a git process the kill caught inside a system call (disk I/O on a busy machine)
+ * finishes that call after the server is gone, and a rename of its index.lock then could
+ * land after the new process reconciled.
  */
 const SEED = 20_240_611;
 const ROUNDS = Number(process.env.SIGKILL_LOCAL_ROUNDS ?? 100);
@@ -57,6 +61,8 @@ interface RoundReport {
   readonly staged: boolean;
   readonly landed: boolean;
   readonly tempDirs: number;
+  /** Processes of the killed group still running when the server itself had exited. */
+  readonly stragglers: boolean;
   readonly retry: string;
 }
 
@@ -129,6 +135,7 @@ describe("SIGKILL during local-mode failovers", () => {
           ]);
           if (delayMs > 0) await sleep(delayMs);
           await live.kill("SIGKILL");
+          const stragglers = await groupGone(live.pid);
           trigger.close();
           await answer;
 
@@ -164,7 +171,7 @@ describe("SIGKILL during local-mode failovers", () => {
             failoverCommits(log.slice(before), "sonarr").length,
             context(),
           ).toBeLessThanOrEqual(1);
-          reports.push({ anchor, fired, ...left, retry: String(retry.body.outcome) });
+          reports.push({ anchor, fired, ...left, stragglers, retry: String(retry.body.outcome) });
         }
       }),
     );
@@ -179,7 +186,8 @@ describe("SIGKILL during local-mode failovers", () => {
         `  kills anchored at ${byAnchor}\n` +
         `  left by the kill: landed ${count((r) => r.landed)}, git lock files ${count((r) => r.locks.length > 0)} ` +
         `(${[...new Set(reports.flatMap((r) => r.locks))].join(", ") || "none"}), ` +
-        `index staged vs HEAD ${count((r) => r.staged)}, temp index dirs ${count((r) => r.tempDirs > 0)}\n` +
+        `index staged vs HEAD ${count((r) => r.staged)}, temp index dirs ${count((r) => r.tempDirs > 0)}, ` +
+        `group processes outliving the server ${count((r) => r.stragglers)}\n` +
         `  next request: applied ${count((r) => r.retry === "applied")}, no_op ${count((r) => r.retry === "no_op")}; ` +
         "all 200, clean index and work tree, no locks, no temp dirs",
     );
@@ -208,6 +216,32 @@ function anchorPromise(dir: string, anchor: Anchor): { promise: Promise<void>; c
       for (const w of watchers) w.close();
     },
   };
+}
+
+/**
+ * Waits until no process of group `pgid` runs any more (zombies, which pid 1 may never reap
+ * in a container without an init, count as gone). Bounded by polls, not by the clock; says
+ * whether any had outlived the group's leader.
+ */
+async function groupGone(pgid: number): Promise<boolean> {
+  if (!existsSync("/proc")) return false; // no way to look: the leader's exit must do
+  const running = () =>
+    readdirSync("/proc").some((name) => {
+      if (!/^\d+$/.test(name)) return false;
+      try {
+        const text = readFileSync(`/proc/${name}/stat`, "utf8");
+        const [state, , pgrp] = text.slice(text.lastIndexOf(")") + 2).split(" ");
+        return Number(pgrp) === pgid && state !== "Z" && state !== "X";
+      } catch {
+        return false; // exited while we looked
+      }
+    });
+  let outlived = false;
+  for (let i = 0; i < 3000 && running(); i++) {
+    outlived = true;
+    await sleep(10);
+  }
+  return outlived;
 }
 
 function lockFiles(dir: string): string[] {
