@@ -366,7 +366,8 @@ describe("LocalGitRepo recovery after a dead process", () => {
     if (options.personEdit !== undefined) await writeFile(join(t.dir, DB), options.personEdit);
     const ours = join(t.dir, ".git", "failover-api");
     await mkdir(join(ours, "tmp", `${process.pid}-${randomUUID()}-abc`), { recursive: true });
-    const at = Date.now() - 60_000;
+    // Before this process started, however long the file has run: a dead process's leftovers.
+    const at = Math.floor(performance.timeOrigin) - 60_000;
     await writeFile(
       join(ours, "lock"),
       JSON.stringify({
