@@ -113,73 +113,101 @@ describe("SIGKILL during local-mode failovers", () => {
   }, async () => {
     const started = performance.now();
     const reports: RoundReport[] = [];
+    // One lane failing stops the others, so none starts a server after afterAll ran.
+    let failed = false;
     const perLane = Math.ceil(ROUNDS / LANES);
     await Promise.all(
-      lanes.map(async (lane, laneIndex) => {
-        const random = seededRandom(SEED + laneIndex);
-        lane.server = await start(lane);
-        for (let round = 0; round < perLane && laneIndex * perLane + round < ROUNDS; round++) {
-          const label = `lane ${laneIndex} round ${round + 1}`;
-          const anchor = ANCHORS[Math.floor(random() * ANCHORS.length)] ?? "sent";
-          const delayMs = anchor === "sent" ? Math.floor(random() * 250) : Math.floor(random() * 3);
-          const action = sideOf(lane.dir, lane.sonarr) === "primary" ? "promote" : "demote";
-          const want = action === "promote" ? "backup" : "primary";
-          const before = history(lane.dir).length;
-          const live = lane.server;
-          if (live === undefined) throw new Error("no server");
-
-          const trigger = anchorPromise(lane.dir, anchor);
-          const answer = callJson(`${live.url}/api/failover/sonarr/${action}`, {
-            method: "POST",
-          }).then(
-            (a) => String(a.status),
-            () => "cut",
-          );
-          const fired = await Promise.race([
-            trigger.promise.then(() => true),
-            answer.then(() => false),
-          ]);
-          if (delayMs > 0) await sleep(delayMs);
-          await live.kill("SIGKILL");
-          const stragglers = await groupGone(live.pid);
-          trigger.close();
-          await answer;
-
-          // What the kill left, before a new process looks at it.
-          const left = {
-            locks: lockFiles(lane.dir),
-            staged: git(lane.dir, "diff", "--cached", "--name-only", "HEAD").trim() !== "",
-            landed: history(lane.dir).length > before,
-            tempDirs: tempDirs(lane.dir),
-          };
-
+      lanes.map((lane, laneIndex) =>
+        (async () => {
+          const random = seededRandom(SEED + laneIndex);
           lane.server = await start(lane);
-          const next = lane.server;
-          const retry = await callJson(`${next.url}/api/failover/sonarr/${action}`, {
-            method: "POST",
-          });
-          // A failing round says what the kill left and what both processes logged.
-          const context = () =>
-            `${label} (anchor ${anchor}, +${delayMs} ms, fired ${fired}; left ${JSON.stringify(left)}; ` +
-            `retry ${retry.status} ${retry.text})\n` +
-            `killed server ${live.pid} logged:\n${live.stdout()}${live.stderr()}\n` +
-            `next server ${next.pid} logged:\n${next.stdout()}${next.stderr()}`;
-          expect(retry.status, context()).toBe(200);
-          expect(["applied", "no_op"], context()).toContain(retry.body.outcome);
-          expect(sideOf(lane.dir, lane.sonarr), context()).toBe(want);
-          expect(git(lane.dir, "diff", "--cached", "HEAD", "--", SONARR_PATH), context()).toBe("");
-          expect(git(lane.dir, "diff", "--", SONARR_PATH), context()).toBe("");
-          expect(lockFiles(lane.dir), context()).toEqual([]);
-          expect(tempDirs(lane.dir), context()).toBe(0);
-          const log = history(lane.dir);
-          expect(isLinear(log), context()).toBe(true);
-          expect(
-            failoverCommits(log.slice(before), "sonarr").length,
-            context(),
-          ).toBeLessThanOrEqual(1);
-          reports.push({ anchor, fired, ...left, stragglers, retry: String(retry.body.outcome) });
-        }
-      }),
+          for (
+            let round = 0;
+            round < perLane && laneIndex * perLane + round < ROUNDS && !failed;
+            round++
+          ) {
+            const label = `lane ${laneIndex} round ${round + 1}`;
+            const anchor = ANCHORS[Math.floor(random() * ANCHORS.length)] ?? "sent";
+            const delayMs =
+              anchor === "sent" ? Math.floor(random() * 250) : Math.floor(random() * 3);
+            const action = sideOf(lane.dir, lane.sonarr) === "primary" ? "promote" : "demote";
+            const want = action === "promote" ? "backup" : "primary";
+            const before = history(lane.dir).length;
+            const live = lane.server;
+            if (live === undefined) throw new Error("no server");
+
+            const trigger = anchorPromise(lane.dir, anchor);
+            const answer = callJson(`${live.url}/api/failover/sonarr/${action}`, {
+              method: "POST",
+            }).then(
+              (a) => String(a.status),
+              () => "cut",
+            );
+            const fired = await Promise.race([
+              trigger.promise.then(() => true),
+              answer.then(() => false),
+            ]);
+            if (delayMs > 0) await sleep(delayMs);
+            await live.kill("SIGKILL");
+            const stragglers = await groupGone(live.pid);
+            trigger.close();
+            await answer;
+
+            // What the kill left, before a new process looks at it.
+            const left = {
+              locks: lockFiles(lane.dir),
+              staged: git(lane.dir, "diff", "--cached", "--name-only", "HEAD").trim() !== "",
+              landed: history(lane.dir).length > before,
+              tempDirs: tempDirs(lane.dir),
+            };
+
+            lane.server = await start(lane);
+            const next = lane.server;
+            let nextExit: unknown;
+            void next.exited.then((e) => {
+              nextExit = e;
+            });
+            const retry = await callJson(`${next.url}/api/failover/sonarr/${action}`, {
+              method: "POST",
+            }).catch(async (error: unknown) => {
+              failed = true;
+              await new Promise((r) => setImmediate(r)); // let an exit be seen
+              throw new Error(
+                `${label} (anchor ${anchor}, +${delayMs} ms, fired ${fired}; left ${JSON.stringify(left)}): ` +
+                  `the retry got no answer (${String((error as Error).cause ?? error)}); next server ` +
+                  `${next.pid} ${nextExit === undefined ? "still running" : `exited ${JSON.stringify(nextExit)}`}, logged:\n` +
+                  `${next.stdout()}${next.stderr()}\nkilled server ${live.pid} logged:\n${live.stdout()}${live.stderr()}`,
+                { cause: error },
+              );
+            });
+            // A failing round says what the kill left and what both processes logged.
+            const context = () =>
+              `${label} (anchor ${anchor}, +${delayMs} ms, fired ${fired}; left ${JSON.stringify(left)}; ` +
+              `retry ${retry.status} ${retry.text})\n` +
+              `killed server ${live.pid} logged:\n${live.stdout()}${live.stderr()}\n` +
+              `next server ${next.pid} logged:\n${next.stdout()}${next.stderr()}`;
+            expect(retry.status, context()).toBe(200);
+            expect(["applied", "no_op"], context()).toContain(retry.body.outcome);
+            expect(sideOf(lane.dir, lane.sonarr), context()).toBe(want);
+            expect(git(lane.dir, "diff", "--cached", "HEAD", "--", SONARR_PATH), context()).toBe(
+              "",
+            );
+            expect(git(lane.dir, "diff", "--", SONARR_PATH), context()).toBe("");
+            expect(lockFiles(lane.dir), context()).toEqual([]);
+            expect(tempDirs(lane.dir), context()).toBe(0);
+            const log = history(lane.dir);
+            expect(isLinear(log), context()).toBe(true);
+            expect(
+              failoverCommits(log.slice(before), "sonarr").length,
+              context(),
+            ).toBeLessThanOrEqual(1);
+            reports.push({ anchor, fired, ...left, stragglers, retry: String(retry.body.outcome) });
+          }
+        })().catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
+      ),
     );
     const wallS = (performance.now() - started) / 1000;
     const count = (f: (r: RoundReport) => boolean) => reports.filter(f).length;
