@@ -123,7 +123,7 @@ export async function composeRuntime(
     repoLocation = repo.description;
   } else if (env.GITOPS_REPO_PATH !== undefined) {
     repoLocation = resolve(env.GITOPS_REPO_PATH);
-    repo = new LocalGitRepo({ dir: repoLocation });
+    repo = new LocalGitRepo({ dir: repoLocation, onWarning: localRepoWarning(logger) });
     backend = "local";
   } else {
     repoLocation = resolve(env.DEMO_REPO ?? ".demo-repo");
@@ -132,7 +132,7 @@ export async function composeRuntime(
       { repo: repoLocation, created },
       created ? "demo repository created" : "demo repository reused",
     );
-    repo = new LocalGitRepo({ dir: repoLocation });
+    repo = new LocalGitRepo({ dir: repoLocation, onWarning: localRepoWarning(logger) });
     backend = "demo";
     defaultConfig = DEMO_CONFIG;
   }
@@ -365,4 +365,10 @@ export function createOperations(env: Env, runtime: Runtime, logger: Logger): Op
       githubCheck?.stop();
     },
   };
+}
+
+/** The local adapter's warnings (recovery after a dead process, a work tree left as it was). */
+function localRepoWarning(logger: Logger): (message: string, error: unknown) => void {
+  return (message, error) =>
+    error === undefined ? logger.warn(message) : logger.warn({ err: error }, message);
 }

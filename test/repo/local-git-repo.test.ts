@@ -1,5 +1,6 @@
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -334,12 +335,17 @@ describe("LocalGitRepo (local only)", () => {
  */
 describe("LocalGitRepo recovery after a dead process", () => {
   const temps: TempRepo[] = [];
+  /** Processes a test started to stand for a lock's owner. */
+  const children: ChildProcess[] = [];
   afterEach(async () => {
+    for (const child of children.splice(0)) child.kill("SIGKILL");
     await Promise.all(temps.splice(0).map((t) => t.cleanup()));
   });
   const DB = "apps/db/statefulset.yaml";
 
-  async function killedMidCommit(options: { personEdit?: string } = {}) {
+  async function killedMidCommit(
+    options: { personEdit?: string; owner?: Record<string, unknown> } = {},
+  ) {
     const t = await makeTempRepo(FILES);
     temps.push(t);
     // The commit the dead process made: db on node-b (built like the adapter does).
@@ -360,7 +366,8 @@ describe("LocalGitRepo recovery after a dead process", () => {
     if (options.personEdit !== undefined) await writeFile(join(t.dir, DB), options.personEdit);
     const ours = join(t.dir, ".git", "failover-api");
     await mkdir(join(ours, "tmp", `${process.pid}-${randomUUID()}-abc`), { recursive: true });
-    const at = Date.now() - 60_000;
+    // Before this process started, however long the file has run: a dead process's leftovers.
+    const at = Math.floor(performance.timeOrigin) - 60_000;
     await writeFile(
       join(ours, "lock"),
       JSON.stringify({
@@ -372,6 +379,7 @@ describe("LocalGitRepo recovery after a dead process", () => {
         from: t.head,
         to: landed,
         paths: [DB],
+        ...options.owner,
       }),
     );
     const locks = ["HEAD.lock", "index.lock", "refs/heads/main.lock"].map((p) =>
@@ -415,6 +423,119 @@ describe("LocalGitRepo recovery after a dead process", () => {
       code: "ENOENT",
     });
     expect(warnings.join("\n")).toMatch(/left local edits alone in apps\/db\/statefulset\.yaml/);
+  });
+
+  /** What the kernel says of a pid: state and start time (ticks since boot), from /proc. */
+  const proc = (pid: number) => {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0] ?? "", startTicks: Number(fields[19]) };
+  };
+  const bootId = () => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  const hasProc = existsSync("/proc/self/stat");
+  /** A live process that is not the lock's owner; resolves with the pid it printed. */
+  const otherProcess = (script: string) =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawn("sh", ["-c", script], { stdio: ["ignore", "pipe", "ignore"] });
+      children.push(child);
+      child.once("error", reject);
+      child.stdout.setEncoding("utf8").once("data", (line: string) => resolve(Number(line)));
+    });
+  const staged = (dir: string) => git(dir, "diff", "--cached", "--name-only", "HEAD").trim();
+  const lockFile = (dir: string) => join(dir, ".git", "failover-api", "lock");
+
+  it.runIf(hasProc)(
+    "takes over a lock whose pid now belongs to another live process (its start time differs)",
+    async () => {
+      // The dead owner's pid, reused by a long-lived process (here: our parent, which started
+      // before the lock was taken, so only the recorded start time tells them apart).
+      const pid = process.ppid;
+      const owner = { pid, boot: bootId(), startTicks: proc(pid).startTicks + 1 };
+      const { t } = await killedMidCommit({ owner });
+      expect(staged(t.dir)).toBe(DB); // the reversed failover
+      const warnings: string[] = [];
+      const repo = new LocalGitRepo({
+        dir: t.dir,
+        lockWaitMs: 200,
+        onWarning: (m) => warnings.push(m),
+      });
+      await repo.read("main", [DB]);
+      expect(staged(t.dir)).toBe("");
+      expect(git(t.dir, "status", "--porcelain", "--untracked-files=all")).toBe("");
+      expect(existsSync(lockFile(t.dir))).toBe(false);
+      expect(warnings.join("\n")).toMatch(
+        new RegExp(`recovered after a failover-api process ${pid} died`),
+      );
+    },
+  );
+
+  it.runIf(hasProc)(
+    "takes over a lock without a start time whose pid belongs to a process started after it",
+    async () => {
+      const pid = await otherProcess("echo $$; exec sleep 60");
+      const { t } = await killedMidCommit({ owner: { pid } }); // taken 60 s ago
+      const repo = new LocalGitRepo({ dir: t.dir, lockWaitMs: 200 });
+      await repo.read("main", [DB]);
+      expect(staged(t.dir)).toBe("");
+      expect(existsSync(lockFile(t.dir))).toBe(false);
+    },
+  );
+
+  it.runIf(hasProc)("takes over a lock whose owner is a zombie", async () => {
+    // `sleep 60` (the shell, exec'd) never waits for its child: once that child's `sleep 1`
+    // ends it stays a zombie. Waited for on the kernel's state, bounded by work, not a clock.
+    const pid = await otherProcess("sleep 1 & echo $!; exec sleep 60");
+    for (let i = 0; i < 6000 && proc(pid).state !== "Z"; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(proc(pid).state).toBe("Z");
+    const { t } = await killedMidCommit({
+      owner: { pid, boot: bootId(), startTicks: proc(pid).startTicks },
+    });
+    const repo = new LocalGitRepo({ dir: t.dir, lockWaitMs: 200 });
+    await repo.read("main", [DB]);
+    expect(staged(t.dir)).toBe("");
+    expect(existsSync(lockFile(t.dir))).toBe(false);
+  });
+
+  it("fails closed while it cannot recover, and the next request tries again", async () => {
+    // A live owner that does not let go (a stuck process, or a pid that looks alive).
+    const pid = process.ppid;
+    const live = hasProc ? { boot: bootId(), startTicks: proc(pid).startTicks } : {};
+    const { t, landed } = await killedMidCommit({ owner: { pid, ...live } });
+    const repo = new LocalGitRepo({ dir: t.dir, lockWaitMs: 100 });
+    const error = await repo.read("main", [DB]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FailoverError);
+    expect(error).toMatchObject({ code: "upstream", details: { pid } });
+    expect((error as Error).message).toContain(lockFile(t.dir));
+    expect(staged(t.dir)).toBe(DB); // nothing answered over the stale checkout
+    // The owner turns out dead (its pid is ours now): the next read recovers, not a cached failure.
+    const record = JSON.parse(await readFile(lockFile(t.dir), "utf8")) as Record<string, unknown>;
+    await writeFile(lockFile(t.dir), JSON.stringify({ ...record, pid: process.pid }));
+    const snapshot = await repo.read("main", [DB]);
+    expect(snapshot.head).toBe(landed);
+    expect(staged(t.dir)).toBe("");
+    expect(existsSync(lockFile(t.dir))).toBe(false);
+  });
+
+  it("fails closed when the checkout cannot be reconciled, keeping the journal", async () => {
+    const { t } = await killedMidCommit();
+    // index.lock newer than this process: a person's live git, never ours to remove.
+    const indexLock = join(t.dir, ".git", "index.lock");
+    const now = new Date();
+    await utimes(indexLock, now, now);
+    const repo = new LocalGitRepo({ dir: t.dir });
+    const error = await repo.read("main", [DB]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "upstream" });
+    expect((error as Error).message).toContain(lockFile(t.dir));
+    expect((error as Error).message).toContain(DB);
+    expect(existsSync(lockFile(t.dir))).toBe(true);
+    expect(staged(t.dir)).toBe(DB);
+    await rm(indexLock); // that git finished
+    await repo.read("main", [DB]);
+    expect(staged(t.dir)).toBe("");
+    expect(git(t.dir, "status", "--porcelain", "--untracked-files=all")).toBe("");
+    expect(existsSync(lockFile(t.dir))).toBe(false);
   });
 
   it("keeps a git lock file that is newer than this process (someone's live git)", async () => {

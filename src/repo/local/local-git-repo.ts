@@ -19,6 +19,8 @@ import {
   isOwnerAlive,
   type Journal,
   type LockRecord,
+  mtimeOf,
+  ourDir,
   PROCESS_ID,
   type RepoPaths,
   sweepTempDirs,
@@ -106,13 +108,35 @@ export class LocalGitRepo implements GitOpsRepo {
 
   /**
    * Once per process, before the first read or write: recovers what a dead process left (its
-   * lock, git lock files, the work tree, temporary directories). Never fails a request.
+   * lock, git lock files, the work tree, temporary directories). Only a success is kept: a
+   * request that could not recover fails (the lock file named), and the next one tries again.
+   * Going on would answer from a head a dead process moved while the checkout still holds
+   * its parent: a `no_op` that leaves the reversed failover staged.
    */
   #recoverOnce(): Promise<void> {
-    this.#startup ??= this.#withLock(undefined, async () => undefined).catch((error: unknown) => {
-      this.#onWarning?.(`${this.description}: start-up recovery failed`, error);
-    });
+    this.#startup ??= this.#withLock(undefined, async () => undefined).catch(
+      async (error: unknown) => {
+        this.#startup = undefined;
+        this.#onWarning?.(`${this.description}: start-up recovery failed`, error);
+        const lock = await this.#lockFile();
+        throw error instanceof FailoverError
+          ? error
+          : new FailoverError(
+              "upstream",
+              `${this.description}: could not recover what a failover-api process left (${lock}): ${String(error)}`,
+              { cause: error, details: { lock } },
+            );
+      },
+    );
     return this.#startup;
+  }
+
+  /** Our advisory lock's path, for messages (a guess when git cannot say). */
+  #lockFile(): Promise<string> {
+    return this.#repoPaths().then(
+      (paths) => join(ourDir(paths), "lock"),
+      () => join(this.dir, ".git", "failover-api", "lock"),
+    );
   }
 
   #repoPaths(): Promise<RepoPaths> {
@@ -153,10 +177,13 @@ export class LocalGitRepo implements GitOpsRepo {
   async #sweepTempRefs(paths: RepoPaths): Promise<number> {
     const root = join(paths.commonDir, TEMP_REF_PREFIX);
     const names = await readdir(root).catch(() => [] as string[]);
-    const dead = names.filter((name) => {
+    const dead: string[] = [];
+    for (const name of names) {
       const match = /^(\d+)-([0-9a-f-]{36})-\d+(\.lock)?$/.exec(name);
-      return match !== null && !isOwnerAlive({ pid: Number(match[1]), process: match[2] ?? "" });
-    });
+      if (match === null) continue;
+      const owner = { pid: Number(match[1]), process: match[2] ?? "" };
+      if (!isOwnerAlive(owner, await mtimeOf(join(root, name)))) dead.push(name);
+    }
     // Lock files first: git cannot delete a ref whose lock file is still there.
     dead.sort((a, b) => Number(b.endsWith(".lock")) - Number(a.endsWith(".lock")));
     let removed = 0;
@@ -172,17 +199,31 @@ export class LocalGitRepo implements GitOpsRepo {
     return removed;
   }
 
-  /** A dead process's step: bring the index and work tree to the head for its paths. */
+  /**
+   * A dead process's step: bring the index and work tree to the head for its paths. A failure
+   * is thrown, so the dead owner's lock (its journal) stays for the next attempt and the
+   * request fails instead of answering over a checkout still at the failover's parent.
+   */
   async #recover(dead: LockRecord | undefined, removedLocks: string[]): Promise<void> {
     const notes: string[] = [];
     if (removedLocks.length > 0) notes.push(`removed ${removedLocks.join(", ")}`);
-    try {
-      if (dead?.branch !== undefined && dead.from !== undefined && dead.to !== undefined) {
-        const left = await this.#reconcile(dead.branch, [dead.from, dead.to], dead.paths ?? []);
-        if (left.length > 0) notes.push(`left local edits alone in ${left.join(", ")}`);
-      }
-    } catch (error) {
-      this.#onWarning?.(`${this.description}: could not reconcile the work tree`, error);
+    if (dead?.branch !== undefined && dead.from !== undefined && dead.to !== undefined) {
+      const { branch, paths = [] } = dead;
+      const left = await this.#reconcile(branch, [dead.from, dead.to], paths).catch(
+        async (error: unknown) => {
+          const lock = await this.#lockFile();
+          this.#onWarning?.(`${this.description}: could not reconcile the work tree`, error);
+          throw new FailoverError(
+            "upstream",
+            `${this.description}: a failover-api process ${dead.pid} died mid-commit and the ` +
+              `checkout's index and work tree could not be brought to ${branch} for ` +
+              `${paths.join(", ")} (${lock} kept for the next attempt; if a git lock file such ` +
+              `as index.lock is in the way and no git runs, remove it): ${String(error)}`,
+            { cause: error, details: { lock, paths } },
+          );
+        },
+      );
+      if (left.length > 0) notes.push(`left local edits alone in ${left.join(", ")}`);
     }
     this.#onWarning?.(
       `${this.description}: recovered after a failover-api process ${dead?.pid ?? "?"} died mid-commit` +

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { FailoverError } from "../../domain/errors.js";
@@ -15,9 +16,14 @@ import { FailoverError } from "../../domain/errors.js";
  *   the process start time) and is the journal of that step: branch, old head, new head,
  *   paths. Removed when the step ends, success or not.
  * - **An owner is dead** when it is not this process and either its pid is our own pid (the
- *   pid was reused: a container's pid 1 after a restart) or no process has that pid. An
- *   unreadable lock file (killed while writing it) is dead when it is older than this
- *   process.
+ *   pid was reused: a container's pid 1 after a restart), or no process has that pid, or the
+ *   process that has it is not the owner: a zombie, or (Linux, /proc) one with another boot id
+ *   or start time (`/proc/<pid>/stat` field 22, in clock ticks since boot, recorded by the
+ *   owner as `startTicks`; for a record without it, a process that started after the record
+ *   was written). A pid alone is weak: pids wrap (32768 by default) and a busy machine reuses
+ *   a dead owner's pid within seconds, for a long-lived process that would hold the lock
+ *   "alive" forever. An unreadable lock file (killed while writing it) is dead when it is
+ *   older than this process.
  * - **Git lock files are ours to remove** only while we hold our lock after taking it over
  *   from a dead owner, and only those created while that owner held it: modified at or after
  *   its lock was taken (1 s slack for coarse timestamps) and before this process started. git's
@@ -38,7 +44,68 @@ export const PROCESS_STARTED_MS = Math.floor(performance.timeOrigin);
 
 const SLACK_MS = 1000;
 
-export interface LockOwner {
+/**
+ * What tells a process apart from a later one with the same pid, where the kernel says
+ * (Linux): the boot and the start time in clock ticks since boot. Empty elsewhere.
+ */
+export interface ProcessIdentity {
+  readonly boot?: string;
+  readonly startTicks?: number;
+}
+
+/** `/proc/<pid>/stat`: the state letter (field 3) and the start time (field 22), if readable. */
+export function procStat(pid: number | "self"): { state: string; startTicks: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const state = fields[0];
+  const startTicks = Number(fields[19]);
+  if (state === undefined || !Number.isSafeInteger(startTicks)) return undefined;
+  return { state, startTicks };
+}
+
+function readBootId(): string | undefined {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function identityOfThisProcess(): ProcessIdentity {
+  const boot = readBootId();
+  const self = procStat("self");
+  return {
+    ...(boot === undefined ? {} : { boot }),
+    ...(self === undefined ? {} : { startTicks: self.startTicks }),
+  };
+}
+
+/** This process's identity, written into every lock file it creates. */
+export const PROCESS_IDENTITY: ProcessIdentity = identityOfThisProcess();
+
+/**
+ * When the process with that start time started (ms since the epoch), from /proc/stat's
+ * btime (whole seconds, so up to 1 s early) and USER_HZ, which is 100 on every Linux the
+ * kernel's ABI knows (`getconf CLK_TCK`).
+ */
+function startedMs(startTicks: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync("/proc/stat", "utf8");
+  } catch {
+    return undefined;
+  }
+  const btime = Number(/^btime (\d+)$/m.exec(text)?.[1]);
+  return Number.isSafeInteger(btime) ? btime * 1000 + startTicks * 10 : undefined;
+}
+
+export interface LockOwner extends ProcessIdentity {
   readonly pid: number;
   readonly process: string;
   readonly started: number;
@@ -56,16 +123,36 @@ export interface Journal {
 
 export type LockRecord = LockOwner & Partial<Journal>;
 
-export function isOwnerAlive(owner: { pid: number; process: string }): boolean {
+/**
+ * Whether the process that wrote a lock file or named a temporary entry may still be running.
+ * `knownAliveAt`: when it was last known alive (the lock's `at`, an entry's mtime); a process
+ * at its pid that started later is another one. Without /proc the pid is all there is.
+ */
+export function isOwnerAlive(
+  owner: { readonly pid: number; readonly process: string } & ProcessIdentity,
+  knownAliveAt?: number,
+): boolean {
   if (owner.process === PROCESS_ID) return true;
   if (owner.pid === process.pid) return false; // same pid, another process: the pid was reused
   if (!Number.isSafeInteger(owner.pid) || owner.pid <= 0) return false;
   try {
     process.kill(owner.pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  if (PROCESS_IDENTITY.startTicks === undefined) return true; // no /proc here
+  const now = procStat(owner.pid);
+  if (now === undefined) return false; // exited since the signal
+  if (now.state === "Z" || now.state === "X") return false; // a zombie holds nothing
+  if (owner.boot !== undefined && PROCESS_IDENTITY.boot !== undefined) {
+    if (owner.boot !== PROCESS_IDENTITY.boot) return false; // written before a reboot
+    if (owner.startTicks !== undefined) return owner.startTicks === now.startTicks;
+  }
+  if (knownAliveAt === undefined) return true;
+  const born = startedMs(now.startTicks);
+  // btime is whole seconds (up to 1 s early) and the wall clock may have been stepped: only a
+  // start clearly after the owner was seen alive tells another process.
+  return born === undefined || born <= knownAliveAt + SLACK_MS;
 }
 
 export interface RepoPaths {
@@ -94,12 +181,17 @@ export async function sweepTempDirs(paths: RepoPaths): Promise<number> {
   for (const name of names) {
     const match = /^(\d+)-([0-9a-f-]{36})-/.exec(name);
     const owner = match === null ? undefined : { pid: Number(match[1]), process: match[2] ?? "" };
-    if (owner !== undefined && isOwnerAlive(owner)) continue;
+    if (owner !== undefined && isOwnerAlive(owner, await mtimeOf(join(root, name)))) continue;
     if (owner === undefined && !(await olderThanProcess(join(root, name)))) continue;
     await rm(join(root, name), { recursive: true, force: true });
     removed++;
   }
   return removed;
+}
+
+/** When a file was last modified (ms), if it is there. */
+export async function mtimeOf(path: string): Promise<number | undefined> {
+  return (await stat(path).catch(() => undefined))?.mtimeMs;
 }
 
 async function olderThanProcess(path: string): Promise<boolean> {
@@ -135,6 +227,7 @@ export async function withRepoLock<T>(
       pid: process.pid,
       process: PROCESS_ID,
       started: PROCESS_STARTED_MS,
+      ...PROCESS_IDENTITY,
       at: Date.now(),
       ...journal,
     };
@@ -149,7 +242,8 @@ export async function withRepoLock<T>(
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const found = await readLock(file);
       if (found === "gone") continue;
-      const dead = found === "unreadable" ? await olderThanProcess(file) : !isOwnerAlive(found);
+      const dead =
+        found === "unreadable" ? await olderThanProcess(file) : !isOwnerAlive(found, found.at);
       if (dead) {
         const recovered = await takeOver(
           paths,
@@ -199,7 +293,9 @@ async function takeOver(
     const other = await readLock(recovering);
     const otherDead =
       other === "gone" ||
-      (other === "unreadable" ? await olderThanProcess(recovering) : !isOwnerAlive(other));
+      (other === "unreadable"
+        ? await olderThanProcess(recovering)
+        : !isOwnerAlive(other, other.at));
     if (otherDead) await unlink(recovering).catch(() => undefined);
     return false;
   }
@@ -209,6 +305,7 @@ async function takeOver(
         pid: process.pid,
         process: PROCESS_ID,
         started: PROCESS_STARTED_MS,
+        ...PROCESS_IDENTITY,
         at: Date.now(),
       }),
     );
@@ -242,7 +339,13 @@ async function readLock(file: string): Promise<LockRecord | "gone" | "unreadable
   try {
     const parsed = JSON.parse(text) as Partial<LockRecord>;
     if (typeof parsed.pid !== "number" || typeof parsed.process !== "string") return "unreadable";
-    return parsed as LockRecord;
+    // An identity of the wrong shape identifies nothing: judged by pid and time alone.
+    const { boot, startTicks, ...rest } = parsed as LockRecord;
+    return {
+      ...rest,
+      ...(typeof boot === "string" ? { boot } : {}),
+      ...(typeof startTicks === "number" ? { startTicks } : {}),
+    };
   } catch {
     return "unreadable";
   }
