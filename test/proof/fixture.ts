@@ -138,7 +138,12 @@ export async function callJson(
   url: string,
   init: RequestInit = {},
 ): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
-  const res = await fetch(url, init);
+  // A fresh connection per call: the proofs kill servers and start new ones, possibly on a
+  // port a pooled keep-alive socket still points at, and a POST on such a socket is not
+  // retried (ECONNRESET) — a failure of the test's plumbing, not of the server.
+  const headers = new Headers(init.headers);
+  headers.set("connection", "close");
+  const res = await fetch(url, { ...init, headers });
   const text = await res.text();
   let body: Record<string, unknown> = {};
   try {
