@@ -3,10 +3,12 @@
  * commit landed (the alert's answer comes once the commit is in GitHub) and a signed Flux
  * event -> operation confirmed, medians over the runs, with the GitHub calls per alert.
  */
+import { alertmanagerApi } from "../src/automation/alertmanager-api.js";
 import {
   alertPayload,
   fluxEvent,
   startAutomationServer,
+  startFakeAlertmanager,
 } from "../test/automation/automation-server.js";
 
 /** Issue 12's goal for Alertmanager POST -> commit landed at 50 ms per round trip. */
@@ -32,7 +34,14 @@ export async function benchClosedLoop(options: {
   readonly latencyMs: number;
   readonly runs: number;
 }): Promise<ClosedLoopFigures> {
-  const server = await startAutomationServer(config, {}, { github: true });
+  // A failback needs evidence the node is healthy: here Alertmanager's API (a fake that holds
+  // no firing alert once the resolve is sent), as FAILOVER_ALERTMANAGER_URL gives it.
+  const alertmanager = await startFakeAlertmanager();
+  const server = await startAutomationServer(
+    config,
+    {},
+    { github: true, alertmanager: alertmanagerApi({ url: alertmanager.url }) },
+  );
   try {
     await fetch(`${server.url}/api/status`); // token, default branch, tree: once per process
     if (server.fake !== undefined) server.fake.latencyMs = options.latencyMs;
@@ -40,14 +49,18 @@ export async function benchClosedLoop(options: {
     const toConfirm: number[] = [];
     const requests: number[] = [];
     // Alternating node down (promote) and node back (failback): each alert makes one commit.
+    // A resolve is the same alert (fingerprint, startsAt) as the firing one before it, as
+    // Alertmanager sends it: a resolve of another alert would leave this one known firing.
+    const base = Date.now() - 10 * 60_000;
     for (let i = 0; i < options.runs * 2; i++) {
       const firing = i % 2 === 0;
+      const pair = Math.floor(i / 2);
       const payload = alertPayload({
         node: "k3s-w1",
         status: firing ? "firing" : "resolved",
-        startsAt: new Date(Date.now() - 10 * 60_000 - i * 1000),
+        startsAt: new Date(base - pair * 1000),
         ...(firing ? {} : { endsAt: new Date(Date.now() - 1000) }),
-        fingerprint: `f${i.toString(16).padStart(8, "0")}`,
+        fingerprint: `f${pair.toString(16).padStart(8, "0")}`,
       });
       const seen = server.fake?.requests.length ?? 0;
       let t = performance.now();
@@ -84,5 +97,6 @@ export async function benchClosedLoop(options: {
     };
   } finally {
     await server.close();
+    await alertmanager.close();
   }
 }
