@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { FailoverError } from "../domain/errors.js";
+import { FailoverError } from "../domain/errors.js";
 
 /**
  * The deadline of the failover being run, carried through its async calls, so a GitHub call
@@ -36,9 +36,26 @@ export function withBudget<T>(
         },
         (error: unknown) => {
           clearTimeout(timer);
-          reject(error);
+          // A GitHub call whose limit was the rest of the budget can time out a moment before
+          // this timer fires: it is the budget that ran out, and the answer says so.
+          reject(budgetExhausted(error) ? onTimeout() : error);
         },
       );
     });
   return deadlines.run(at, () => body(bounded));
+}
+
+/** The error, or one of its causes, says a call's limit was what was left of the budget. */
+function budgetExhausted(error: unknown): boolean {
+  for (
+    let e: unknown = error, depth = 0;
+    typeof e === "object" && e !== null && depth < 5;
+    depth++
+  ) {
+    if (e instanceof FailoverError && e.code === "timeout" && e.details?.budgetExhausted === true)
+      return true;
+    if ((e as { budget?: unknown }).budget === true) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

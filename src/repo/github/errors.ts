@@ -29,10 +29,13 @@ export function graphqlErrors(error: unknown): GraphqlErrorEntry[] | undefined {
 /** A GitHub call that did not answer within its time (repo/github/octokit-client.ts). */
 export class GitHubTimeoutError extends Error {
   readonly timeoutMs: number;
-  constructor(what: string, timeoutMs: number) {
+  /** The call's limit was what was left of the failover's budget, not its own timeout. */
+  readonly budget: boolean;
+  constructor(what: string, timeoutMs: number, budget = false) {
     super(`${what} did not answer within ${timeoutMs} ms`);
     this.name = "GitHubTimeoutError";
     this.timeoutMs = timeoutMs;
+    this.budget = budget;
   }
 }
 
@@ -111,7 +114,14 @@ export function toFailoverError(
       "timeout",
       `GitHub ${context.action} on ${context.where} did not answer within ${timeout.timeoutMs} ms` +
         " (GITHUB_REQUEST_TIMEOUT_MS or the failover's budget)",
-      { cause: error, details: { timeoutMs: timeout.timeoutMs } },
+      {
+        cause: error,
+        // `budgetExhausted`: the failover's budget ran out (deadline.ts answers for it).
+        details: {
+          timeoutMs: timeout.timeoutMs,
+          ...(timeout.budget ? { budgetExhausted: true } : {}),
+        },
+      },
     );
   }
   const errors = graphqlErrors(error);

@@ -48,7 +48,8 @@ export function requestTimeout(octokit: Octokit, octokitOptions: unknown) {
     if (!Number.isFinite(limit)) return request(options);
     const what = `GitHub ${String(options.method ?? "GET").toUpperCase()} ${String(options.url ?? "")}`;
     const ms = Math.max(0, Math.floor(limit));
-    if (ms <= 0) throw new GitHubTimeoutError(what, 0);
+    const byBudget = budget !== undefined && budget < (configured ?? Number.POSITIVE_INFINITY);
+    if (ms <= 0) throw new GitHubTimeoutError(what, 0, byBudget);
     const controller = new AbortController();
     const given = (options.request as { signal?: AbortSignal } | undefined)?.signal;
     const signal =
@@ -56,7 +57,7 @@ export function requestTimeout(octokit: Octokit, octokitOptions: unknown) {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new GitHubTimeoutError(what, ms);
+        const error = new GitHubTimeoutError(what, ms, byBudget);
         controller.abort(error);
         reject(error);
       }, ms);
