@@ -425,6 +425,24 @@ describe("LocalGitRepo recovery after a dead process", () => {
     expect(warnings.join("\n")).toMatch(/left local edits alone in apps\/db\/statefulset\.yaml/);
   });
 
+  it.each([
+    ["a prefix of the file git was writing", "kind: StatefulSet\nnode: no"],
+    ["no file (git unlinked it and had not written the new one)", undefined],
+  ])(
+    "a work-tree file caught mid-write (%s) is git's, not a person's: brought to HEAD",
+    async (_name, partial) => {
+      const { t } = await killedMidCommit(partial === undefined ? {} : { personEdit: partial });
+      if (partial === undefined) await rm(join(t.dir, DB));
+      const warnings: string[] = [];
+      const repo = new LocalGitRepo({ dir: t.dir, onWarning: (m) => warnings.push(m) });
+      await repo.read("main", [DB]);
+      expect(await readFile(join(t.dir, DB), "utf8")).toBe("kind: StatefulSet\nnode: node-b\n");
+      expect(git(t.dir, "diff", "--cached", "HEAD", "--", DB)).toBe("");
+      expect(git(t.dir, "diff", "--", DB)).toBe("");
+      expect(warnings.join("\n")).not.toMatch(/left local edits alone/);
+    },
+  );
+
   /** What the kernel says of a pid: state and start time (ticks since boot), from /proc. */
   const proc = (pid: number) => {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");

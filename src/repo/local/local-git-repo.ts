@@ -254,7 +254,8 @@ export class LocalGitRepo implements GitOpsRepo {
       const index = await indexBlob(this.#git, top, path);
       const work = await workTreeBlob(this.#git, top, path);
       if (index === headBlob && work === headBlob) continue;
-      if (index === "conflict" || !allowed.has(index) || !allowed.has(work)) {
+      const workIsOurs = allowed.has(work) || (await this.#caughtMidWrite(top, path, blobs));
+      if (index === "conflict" || !allowed.has(index) || !workIsOurs) {
         left.push(path);
         continue;
       }
@@ -262,6 +263,28 @@ export class LocalGitRepo implements GitOpsRepo {
       await this.#git.run(["-C", top, "checkout", head, "--", path]);
     }
     return left;
+  }
+
+  /**
+   * Whether the work-tree file is what a git killed while writing one of `blobs` leaves: git
+   * unlinks the file and writes the new one, so a kill in between leaves it missing or a
+   * strict prefix of the content being written. Only asked for the journal's paths, during
+   * the dead process's own work-tree step, when nobody else was writing them.
+   */
+  async #caughtMidWrite(top: string, path: string, blobs: readonly string[]): Promise<boolean> {
+    const work = await readFile(join(top, path)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return "missing" as const;
+      throw error;
+    });
+    if (work === "missing") return true;
+    const oids = [...new Set(blobs)].filter((b) => b !== "missing");
+    const objects = await this.#batch.get(oids);
+    return objects.some(
+      (o) =>
+        o?.type === "blob" &&
+        o.content.length > work.length &&
+        o.content.subarray(0, work.length).equals(work),
+    );
   }
 
   async defaultBranch(): Promise<string> {
