@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { FailoverError } from "../domain/errors.js";
-import { LOCKS_DIR, type Lock, lockPath, parseLock } from "../domain/lock.js";
+import { LOCKS_DIR, type Lock, lockFromFile, lockPath } from "../domain/lock.js";
 import { siblingScope, siblingsOf } from "../domain/manifest-path.js";
 import { ORIGINALS_DIR, originalsPath } from "../domain/originals.js";
 import type { ServiceSpec } from "../domain/service.js";
@@ -241,18 +241,7 @@ export async function readServices(
           originals: { service: p.spec.name, path: originalsPath(p.spec.name) },
         },
         neighbours: claimUsesOf(ctx, p.neighbours, snapshot),
-        lock:
-          typeof lockText === "string"
-            ? parseLock(lockText, p.spec.name)
-            : unreadable.has(lockPath(p.spec.name))
-              ? {
-                  service: p.spec.name,
-                  by: "unknown",
-                  reason: "",
-                  at: "",
-                  problem: `${lockPath(p.spec.name)} cannot be read: it is ${unreadable.get(lockPath(p.spec.name))}`,
-                }
-              : undefined,
+        lock: lockFromFile(p.spec.name, lockText, unreadable.get(lockPath(p.spec.name))),
         ...(error === undefined ? {} : { error }),
       };
     });
