@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import { FailoverError } from "../domain/errors.js";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -23,6 +23,14 @@ export function isPrivateHost(hostHeader: string | undefined): boolean {
   return PRIVATE_SUFFIXES.some((suffix) => host.endsWith(suffix));
 }
 
+/** No `Origin` (curl, Home Assistant), or the server's own. `Origin: null` is not. */
+export function sameOrigin(req: Request): boolean {
+  const origin = req.get("origin");
+  if (origin === undefined) return true;
+  const host = req.get("host");
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+}
+
 /**
  * Refuses writes a browser sends on another site's behalf (403, before any body is read).
  * A page elsewhere can POST an empty form to `http://127.0.0.1:8080/api/failover/x/promote`;
@@ -41,19 +49,18 @@ export function crossSiteWrites(options: { readonly authEnabled: () => boolean }
         new FailoverError("forbidden", `a write from another site (Sec-Fetch-Site: ${site})`),
       );
     }
-    const origin = req.get("origin");
+    if (!sameOrigin(req)) {
+      const origin = req.get("origin");
+      return next(
+        new FailoverError(
+          "forbidden",
+          origin === "null"
+            ? "a write from an opaque origin (Origin: null)"
+            : "a write from another origin",
+        ),
+      );
+    }
     const host = req.get("host");
-    if (
-      origin !== undefined &&
-      origin !== "null" &&
-      origin !== `http://${host}` &&
-      origin !== `https://${host}`
-    ) {
-      return next(new FailoverError("forbidden", "a write from another origin"));
-    }
-    if (origin === "null") {
-      return next(new FailoverError("forbidden", "a write from an opaque origin (Origin: null)"));
-    }
     if (!options.authEnabled() && !isPrivateHost(host)) {
       return next(
         new FailoverError(

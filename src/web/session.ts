@@ -112,14 +112,10 @@ export function csrfMatches(session: WebSession, presented: string | undefined):
 
 /**
  * A second line of defence for writes: a browser names the page that sent a request in
- * `Origin`; one from another site is refused even before the CSRF token is looked at.
+ * `Origin`; one from another site is refused even before the CSRF token is looked at (the
+ * API's own rule, src/http/cross-site.ts).
  */
-export function sameOrigin(req: Request): boolean {
-  const origin = req.get("origin");
-  if (origin === undefined) return true;
-  const host = req.get("host");
-  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
-}
+export { sameOrigin } from "../http/cross-site.js";
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
