@@ -43,7 +43,28 @@ export interface ServerProcess {
 }
 
 /** A port that was free a moment ago: listen on 0 on loopback, read it, close. */
-export function freePort(): Promise<number> {
+/**
+ * Ports handed out in this process, never handed out twice (on globalThis: vitest evaluates
+ * this module again for each file a worker runs). A port is free when asked for, but its
+ * server binds it a second later: meanwhile the kernel may give the same port to another
+ * lane's freePort, one server then fails to bind, and both lanes' health checks reach the
+ * other one: a lane would then test another lane's repository.
+ */
+const GIVEN = Symbol.for("failover-api.test.given-ports");
+
+export async function freePort(): Promise<number> {
+  const store = globalThis as { [GIVEN]?: Set<number> };
+  store[GIVEN] ??= new Set();
+  const given = store[GIVEN];
+  for (;;) {
+    const port = await anyFreePort();
+    if (given.has(port)) continue;
+    given.add(port);
+    return port;
+  }
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

@@ -180,7 +180,9 @@ describe("SIGKILL during local-mode failovers", () => {
                 { cause: error },
               );
             });
-            // A failing round says what the kill left and what both processes logged.
+            // A failing round says what the kill left and what both processes logged; the
+            // checks below run git synchronously, so the servers' output is read first.
+            await new Promise((r) => setTimeout(r, 50));
             const context = () =>
               `${label} (anchor ${anchor}, +${delayMs} ms, fired ${fired}; left ${JSON.stringify(left)}; ` +
               `retry ${retry.status} ${retry.text})\n` +
