@@ -33,6 +33,7 @@ export default defineConfig({
     // FAILOVER_TEST_CPU_LOG=<file>: each file's CPU, its child processes' included, one JSON
     // line a file (test/helpers/cpu-per-file.ts), to find what to make cheaper.
     ...(process.env.FAILOVER_TEST_CPU_LOG ? { setupFiles: ["test/helpers/cpu-per-file.ts"] } : {}),
+    ...(process.env.FAILOVER_TEST_CPU_GC === "1" ? { execArgv: ["--expose-gc"] } : {}),
     projects: [
       {
         extends: true,

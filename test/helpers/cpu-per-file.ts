@@ -50,6 +50,9 @@ if (LOG !== undefined && LOG !== "") {
     });
   }
   afterAll(() => {
+    // With FAILOVER_TEST_CPU_GC=1 the workers run with --expose-gc: heapMb is then the live
+    // heap, what the file left behind, not garbage waiting for a collection.
+    (globalThis as { gc?: () => void }).gc?.();
     const end = now();
     const line = {
       file: expect.getState().testPath ?? "?",
@@ -57,6 +60,10 @@ if (LOG !== undefined && LOG !== "") {
       self: +(end.self - start.self).toFixed(2),
       children: +(end.children - start.children).toFixed(2),
       wall: +(end.wall - start.wall).toFixed(2),
+      // The worker's memory after the file: a worker that keeps growing file after file
+      // makes every process it spawns dearer (fork copies its page tables).
+      rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
+      heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
     };
     appendFileSync(LOG, `${JSON.stringify(line)}\n`);
   });
