@@ -30,9 +30,15 @@ export default defineConfig({
     // then sits idle while its test waits on git or a socket. The files wait on subprocesses
     // and loopback HTTP much of their time, so three workers keep both cores busy.
     maxWorkers: 3,
-    // FAILOVER_TEST_CPU_LOG=<file>: each file's CPU, its child processes' included, one JSON
-    // line a file (test/helpers/cpu-per-file.ts), to find what to make cheaper.
-    ...(process.env.FAILOVER_TEST_CPU_LOG ? { setupFiles: ["test/helpers/cpu-per-file.ts"] } : {}),
+    // Tools to find what to make cheaper: FAILOVER_TEST_CPU_LOG=<file>, each file's CPU (its
+    // child processes' included) and its worker's memory, a JSON line a file
+    // (test/helpers/cpu-per-file.ts; FAILOVER_TEST_CPU_GC=1 collects garbage first);
+    // FAILOVER_TEST_SPAWN_LOG=<file>, every process a worker starts and who started it
+    // (test/helpers/spawn-log.ts).
+    setupFiles: [
+      ...(process.env.FAILOVER_TEST_CPU_LOG ? ["test/helpers/cpu-per-file.ts"] : []),
+      ...(process.env.FAILOVER_TEST_SPAWN_LOG ? ["test/helpers/spawn-log.ts"] : []),
+    ],
     ...(process.env.FAILOVER_TEST_CPU_GC === "1" ? { execArgv: ["--expose-gc"] } : {}),
     projects: [
       {

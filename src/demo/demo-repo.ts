@@ -9,6 +9,8 @@ import { initRepo } from "../repo/local/local-git-repo.js";
 export const EXAMPLES_DIR = fileURLToPath(new URL("../../examples/", import.meta.url));
 export const DEMO_CONFIG = join(EXAMPLES_DIR, "services.yaml");
 const DEMO_SOURCE = join(EXAMPLES_DIR, "gitops-repo");
+/** The demo repository's one commit. */
+export const DEMO_COMMIT_MESSAGE = "Demo GitOps repository";
 
 /**
  * Creates the demo GitOps repository from examples/gitops-repo when `dir` does not exist
@@ -36,7 +38,7 @@ export async function ensureDemoRepo(dir: string): Promise<{ created: boolean }>
       { cause: error },
     );
   }
-  await initRepo(dir, files, { branch: "main", message: "Demo GitOps repository" });
+  await initRepo(dir, files, { branch: "main", message: DEMO_COMMIT_MESSAGE });
   return { created: true };
 }
 

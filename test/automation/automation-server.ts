@@ -18,6 +18,7 @@ import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoFiles } from "../helpers/github-app-server.js";
+import { demoRepoCopy, isDemoMode } from "../helpers/repo-template.js";
 import { TEST_BOUNDS } from "../helpers/test-bounds.js";
 import { testKeyPair } from "../helpers/test-keys.js";
 
@@ -137,6 +138,7 @@ export async function startAutomationServer(
   await writeFile(configPath, services(await readFile(DEMO_CONFIG, "utf8")));
   const logger = pino({ level: "silent" });
   const metrics = new Metrics({ defaultMetrics: false });
+  if (isDemoMode({ ...githubEnv, ...env })) await demoRepoCopy(join(root, "demo"));
   const parsed = parseEnv({
     DEMO_REPO: join(root, "demo"),
     FAILOVER_CONFIG: configPath,

@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadServicesConfig } from "../../src/config/load-services.js";
-import { DEMO_CONFIG, ensureDemoRepo } from "../../src/demo/demo-repo.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import type { FailoverContext, Recheck } from "../../src/failover/context.js";
 import { ManifestLocator } from "../../src/failover/locate-manifest.js";
 import { runNodeFailover } from "../../src/failover/node-failover.js";
 import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
 import type { GitOpsRepo, Snapshot } from "../../src/repo/port.js";
 import { commitCount, fileAt, git } from "../helpers/git.js";
+import { demoRepoCopy } from "../helpers/repo-template.js";
 
 const SONARR = "clusters/homelab/apps/media/sonarr/deployment.yaml";
 const RADARR = "clusters/homelab/apps/media/radarr/deployment.yaml";
@@ -71,7 +72,7 @@ describe("deliver's recheck hook", () => {
 
   beforeEach(async () => {
     dir = join(await mkdtemp(join(tmpdir(), "recheck-hook-")), "repo");
-    await ensureDemoRepo(dir);
+    await demoRepoCopy(dir);
     repo = new LocalGitRepo({ dir });
   });
   afterEach(async () => {

@@ -8,6 +8,7 @@ import { composeRuntime, createOperations, type Runtime } from "../../src/compos
 import { parseEnv } from "../../src/config/env.js";
 import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { createHttpApp, listen } from "../../src/server.js";
+import { demoRepoCopy } from "../helpers/repo-template.js";
 
 export const TOKEN = "wiring-token-0123456789abcdef";
 export const FLUX_SECRET = "flux-events-secret-0123456789";
@@ -37,6 +38,7 @@ export async function startWiringServer(
   const configPath = join(root, "services.yaml");
   await writeFile(configPath, services(await readFile(DEMO_CONFIG, "utf8")));
   const logger = pino({ level: "silent" });
+  await demoRepoCopy(join(root, "demo"));
   const env = parseEnv({
     DEMO_REPO: join(root, "demo"),
     FAILOVER_CONFIG: configPath,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadServicesConfig } from "../../src/config/load-services.js";
-import { DEMO_CONFIG, ensureDemoRepo } from "../../src/demo/demo-repo.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { FailoverError } from "../../src/domain/errors.js";
 import type { FailoverContext } from "../../src/failover/context.js";
 import { runFailover } from "../../src/failover/failover.js";
@@ -11,6 +11,7 @@ import { ManifestLocator } from "../../src/failover/locate-manifest.js";
 import { setLock } from "../../src/failover/locks.js";
 import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
 import { commitCount, git } from "../helpers/git.js";
+import { demoRepoCopy } from "../helpers/repo-template.js";
 
 describe("locks", () => {
   let root: string;
@@ -19,7 +20,7 @@ describe("locks", () => {
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), "locks-"));
     dir = join(root, "repo");
-    await ensureDemoRepo(dir);
+    await demoRepoCopy(dir);
     const config = await loadServicesConfig(DEMO_CONFIG);
     ctx = {
       repo: new LocalGitRepo({ dir }),

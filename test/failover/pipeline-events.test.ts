@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadServicesConfig } from "../../src/config/load-services.js";
-import { DEMO_CONFIG, ensureDemoRepo } from "../../src/demo/demo-repo.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { parseFailoverCommit } from "../../src/domain/commit-message.js";
 import { BackgroundWork } from "../../src/failover/background.js";
 import type { FailoverContext } from "../../src/failover/context.js";
@@ -13,6 +13,7 @@ import { ManifestLocator } from "../../src/failover/locate-manifest.js";
 import { runCommand } from "../../src/failover/run-command.js";
 import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
 import { git } from "../helpers/git.js";
+import { demoRepoCopy } from "../helpers/repo-template.js";
 
 const by = { trigger: "cli", requester: "ops" } as const;
 
@@ -26,7 +27,7 @@ describe("one delivery path, announced to listeners", () => {
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), "pipeline-"));
     dir = join(root, "repo");
-    await ensureDemoRepo(dir);
+    await demoRepoCopy(dir);
     const config = await loadServicesConfig(DEMO_CONFIG);
     failures = [];
     work = new BackgroundWork((error) => failures.push(error));

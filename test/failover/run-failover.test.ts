@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadServicesConfig } from "../../src/config/load-services.js";
-import { DEMO_CONFIG, ensureDemoRepo } from "../../src/demo/demo-repo.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { FailoverError, StaleHeadError } from "../../src/domain/errors.js";
 import type { FailoverContext } from "../../src/failover/context.js";
 import { runFailover } from "../../src/failover/failover.js";
@@ -12,6 +12,7 @@ import { getStatus } from "../../src/failover/status.js";
 import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
 import type { CommitRequest, GitOpsRepo, Snapshot } from "../../src/repo/port.js";
 import { commitCount, fileAt, git } from "../helpers/git.js";
+import { demoRepoCopy } from "../helpers/repo-template.js";
 
 const SONARR = "clusters/homelab/apps/media/sonarr/deployment.yaml";
 
@@ -79,7 +80,7 @@ describe("runFailover", () => {
 
   beforeEach(async () => {
     dir = join(await mkdtemp(join(tmpdir(), "run-failover-")), "repo");
-    await ensureDemoRepo(dir);
+    await demoRepoCopy(dir);
     repo = new LocalGitRepo({ dir });
   });
   afterEach(async () => {

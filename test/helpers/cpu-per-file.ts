@@ -64,6 +64,8 @@ if (LOG !== undefined && LOG !== "") {
       // makes every process it spawns dearer (fork copies its page tables).
       rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
       heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      heapTotalMb: Math.round(process.memoryUsage().heapTotal / 2 ** 20),
+      externalMb: Math.round(process.memoryUsage().external / 2 ** 20),
     };
     appendFileSync(LOG, `${JSON.stringify(line)}\n`);
   });

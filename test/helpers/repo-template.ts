@@ -1,9 +1,12 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { cp, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEMO_COMMIT_MESSAGE } from "../../src/demo/demo-repo.js";
 import { initRepo } from "../../src/repo/local/local-git-repo.js";
+import { demoRepoFiles } from "./files.js";
 
 /**
  * `initRepo(dir, files)` by copying: the repository is made once per process for each set of
@@ -15,15 +18,27 @@ import { initRepo } from "../../src/repo/local/local-git-repo.js";
 export async function copyOfRepo(
   files: Record<string, string>,
   dir: string,
-  options: { branch?: string } = {},
+  options: TemplateOptions = {},
 ): Promise<string> {
-  const template = await templateRepo(files, options.branch ?? "main");
+  const template = await templateRepo(files, {
+    branch: options.branch ?? "main",
+    message: options.message ?? "Initial commit",
+    config: options.config ?? [],
+  });
   await cp(template.dir, dir, { recursive: true });
   return template.head;
 }
 
 /** On globalThis: vitest evaluates this module again for each test file a worker runs. */
 const TEMPLATES = Symbol.for("failover-api.test.repo-templates");
+
+export interface TemplateOptions {
+  readonly branch?: string;
+  /** The initial commit's message (initRepo's default when absent). */
+  readonly message?: string;
+  /** `git config` entries set in the repository (copied with it). */
+  readonly config?: readonly (readonly [string, string])[];
+}
 
 interface Template {
   readonly dir: string;
@@ -36,7 +51,11 @@ interface Templates {
   readonly roots: string[];
 }
 
-function templateRepo(files: Record<string, string>, branch: string): Promise<Template> {
+function templateRepo(
+  files: Record<string, string>,
+  options: Required<TemplateOptions>,
+): Promise<Template> {
+  const { branch, message, config } = options;
   const store = globalThis as { [TEMPLATES]?: Templates };
   let templates = store[TEMPLATES];
   if (templates === undefined) {
@@ -49,7 +68,14 @@ function templateRepo(files: Record<string, string>, branch: string): Promise<Te
   }
   const { byFiles, roots } = templates;
   const key = createHash("sha256")
-    .update(JSON.stringify([branch, Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))]))
+    .update(
+      JSON.stringify([
+        branch,
+        message,
+        config,
+        Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)),
+      ]),
+    )
     .digest("hex");
   let template = byFiles.get(key);
   if (template === undefined) {
@@ -57,11 +83,31 @@ function templateRepo(files: Record<string, string>, branch: string): Promise<Te
       const root = await mkdtemp(join(tmpdir(), "failover-api-template-"));
       roots.push(root);
       const dir = join(root, "repo");
-      const head = await initRepo(dir, files, { branch });
+      const head = await initRepo(dir, files, { branch, message });
+      for (const [key, value] of config) execFileSync("git", ["-C", dir, "config", key, value]);
       return { dir, head };
     })();
     template.catch(() => byFiles.delete(key));
     byFiles.set(key, template);
   }
   return template;
+}
+
+/**
+ * What `ensureDemoRepo(dir)` makes (examples/gitops-repo, one commit on main), as a copy of a
+ * template: the in-process servers of the tests start in demo mode by the dozen, and
+ * ensureDemoRepo then reuses the repository it finds. A no-op when `dir` holds one already.
+ */
+export async function demoRepoCopy(dir: string): Promise<void> {
+  if (existsSync(join(dir, ".git"))) return;
+  await copyOfRepo(demoRepoFiles(), dir, { message: DEMO_COMMIT_MESSAGE });
+}
+
+/** Whether an environment leaves the server in demo mode (no repository of its own named). */
+export function isDemoMode(env: Readonly<Record<string, string | undefined>>): boolean {
+  return (
+    env.GITOPS_REPOSITORY === undefined &&
+    env.GITOPS_REPO_PATH === undefined &&
+    env.DEMO_REPO === undefined
+  );
 }

@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initRepo, LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
+import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
+import { copyOfRepo } from "./repo-template.js";
 
 export interface TempRepo {
   /** Absolute path of the non-bare repository (its work tree). */
@@ -26,6 +26,9 @@ export async function removeTempDir(dir: string): Promise<void> {
 /**
  * A non-bare repository in a new temp dir with one commit of `files` on `branch` (default
  * "main"), checked out, and a local identity so tests may also commit with the git CLI.
+ * A copy of a template made once per process by initRepo (repo-template.ts): the same
+ * repository, without the dozen git processes (test/repo/local-git-repo.test.ts tests
+ * initRepo itself).
  */
 export async function makeTempRepo(
   files: Record<string, string>,
@@ -35,17 +38,15 @@ export async function makeTempRepo(
   const dir = join(parent, "repo");
   const branch = options.branch ?? "main";
   try {
-    const head = await initRepo(dir, files, {
+    const head = await copyOfRepo(files, dir, {
       branch,
       message: options.message ?? "Initial commit",
+      config: [
+        ["user.name", "Test User"],
+        ["user.email", "test@example.invalid"],
+        ["commit.gpgsign", "false"],
+      ],
     });
-    for (const [key, value] of [
-      ["user.name", "Test User"],
-      ["user.email", "test@example.invalid"],
-      ["commit.gpgsign", "false"],
-    ] as const) {
-      execFileSync("git", ["-C", dir, "config", key, value]);
-    }
     return {
       dir,
       repo: new LocalGitRepo({ dir }),

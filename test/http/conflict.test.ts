@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadServicesConfig } from "../../src/config/load-services.js";
-import { DEMO_CONFIG, ensureDemoRepo } from "../../src/demo/demo-repo.js";
+import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { ManifestLocator } from "../../src/failover/locate-manifest.js";
 import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
 import type { GitOpsRepo } from "../../src/repo/port.js";
 import { createHttpApp, listen, type RunningServer } from "../../src/server.js";
 import { git } from "../helpers/git.js";
+import { demoRepoCopy } from "../helpers/repo-template.js";
 
 describe("a branch that keeps moving", () => {
   let server: RunningServer | undefined;
@@ -22,7 +23,7 @@ describe("a branch that keeps moving", () => {
   it("answers 409 conflict after the bounded retries, with no failover commit", async () => {
     root = await mkdtemp(join(tmpdir(), "conflict-"));
     const dir = join(root, "repo");
-    await ensureDemoRepo(dir);
+    await demoRepoCopy(dir);
     const inner = new LocalGitRepo({ dir });
     let n = 0;
     // Someone else commits between every read and our write.

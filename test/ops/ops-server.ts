@@ -15,6 +15,7 @@ import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { issuesState } from "../fake-github/routes/issues.js";
 import { demoFiles } from "../helpers/github-app-server.js";
+import { demoRepoCopy, isDemoMode } from "../helpers/repo-template.js";
 import { testKeyPair } from "../helpers/test-keys.js";
 
 /** Every line the server logged, as text, for assertions on content and redaction. */
@@ -83,6 +84,7 @@ export async function startOpsServer(
   const root = options.root ?? (await mkdtemp(join(tmpdir(), "failover-api-ops-")));
   const logs = new LogCapture();
   const metrics = new Metrics();
+  if (isDemoMode(env)) await demoRepoCopy(join(root, "demo"));
   const parsed = parseEnv({ DEMO_REPO: join(root, "demo"), ...env });
   const runtime = await composeRuntime(parsed, logs.logger, { metrics });
   const operations = createOperations(parsed, runtime, logs.logger);
