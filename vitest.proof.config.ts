@@ -11,6 +11,8 @@ export default defineConfig({
     testTimeout: 900_000,
     hookTimeout: 300_000,
     pool: "forks",
+    // src/ transpiled once: the proofs start the server as a process hundreds of times.
+    globalSetup: ["test/setup/build-cli.ts"],
     fileParallelism: false,
   },
 });

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/main.js";
 import { parseCli } from "../src/cli/program.js";
+import { cliArgs } from "./helpers/cli-process.js";
 import { commitCount } from "./helpers/git.js";
 
 const run = promisify(execFile);
@@ -227,7 +228,7 @@ describe("cli program", () => {
 /** The installed entry point, once, as a real process: argv, exit code and stderr. */
 describe("cli process", () => {
   it("a typo: exit 2 and one short line, no usage dump, no server", async () => {
-    const result = await run("node", ["--import", "tsx", "src/cli.ts", "lsit"], {
+    const result = await run(process.execPath, [...cliArgs(), "lsit"], {
       env: { ...process.env, LOG_LEVEL: "silent" },
     }).then(
       () => ({ code: 0, stderr: "" }),

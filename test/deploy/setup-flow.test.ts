@@ -14,6 +14,7 @@ import {
   startFakeGitHub,
 } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
+import { cliArgs } from "../helpers/cli-process.js";
 import { demoRepoFiles } from "../helpers/files.js";
 import { freePort } from "../helpers/server-process.js";
 import { testKeyPair } from "../helpers/test-keys.js";
@@ -26,8 +27,6 @@ import { ROOT } from "./render.js";
  * a new App with a real key pair; the .env file written from it then starts `serve` in
  * GitHub App mode, ready.
  */
-const TSX = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
-const CLI = join(ROOT, "src/cli.ts");
 const CODE = "v1.3f2a9c0d7e6b5a4c";
 const APP_ID = 90210;
 const key = testKeyPair("app", "pkcs1");
@@ -93,7 +92,7 @@ interface Proc {
 }
 
 function run(args: string[], cwd: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], {
+  const child = spawn(process.execPath, [...cliArgs(), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { cliArgs } from "./cli-process.js";
 import { TEST_BOUNDS } from "./test-bounds.js";
 
 /** The repository root: `node --import tsx src/cli.ts` runs from here. */
@@ -83,7 +84,7 @@ function anyFreePort(): Promise<number> {
  */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], {
+  const child = spawn(process.execPath, [...cliArgs(), "serve"], {
     cwd: ROOT,
     detached: options.processGroup === true,
     env: {

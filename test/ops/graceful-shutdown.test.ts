@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliArgs } from "../helpers/cli-process.js";
 import { commitCount } from "../helpers/git.js";
 import { eventually } from "./ops-server.js";
 
@@ -33,23 +34,19 @@ describe("graceful shutdown of `failover-api serve`", () => {
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook/x`;
 
-    const child: ChildProcessWithoutNullStreams = spawn(
-      process.execPath,
-      ["--import", "tsx", "src/cli.ts", "serve"],
-      {
-        env: {
-          ...process.env,
-          DEMO_REPO: join(root, "demo"),
-          PORT: "0",
-          LOG_LEVEL: "info",
-          FLUX_RECEIVER_URL: receiverUrl,
-          FLUX_RECEIVER_SECRET: "s3cret",
-          FLUX_RECEIVER_TIMEOUT_MS: "60000",
-          SHUTDOWN_DELAY_MS: "3000",
-          SHUTDOWN_TIMEOUT_MS: "20000",
-        },
+    const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...cliArgs(), "serve"], {
+      env: {
+        ...process.env,
+        DEMO_REPO: join(root, "demo"),
+        PORT: "0",
+        LOG_LEVEL: "info",
+        FLUX_RECEIVER_URL: receiverUrl,
+        FLUX_RECEIVER_SECRET: "s3cret",
+        FLUX_RECEIVER_TIMEOUT_MS: "60000",
+        SHUTDOWN_DELAY_MS: "3000",
+        SHUTDOWN_TIMEOUT_MS: "20000",
       },
-    );
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => {

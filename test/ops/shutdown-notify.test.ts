@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InflightRequests } from "../../src/observability/inflight.js";
 import { Readiness } from "../../src/observability/readiness.js";
 import { gracefulShutdown } from "../../src/observability/shutdown.js";
+import { cliArgs } from "../helpers/cli-process.js";
 import { eventually, LogCapture } from "./ops-server.js";
 
 /**
@@ -45,22 +46,18 @@ describe("shutdown of `failover-api serve` with a notification in flight", () =>
     await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
     const sinkUrl = `generic+http://127.0.0.1:${(sink.address() as AddressInfo).port}/notify`;
 
-    const child: ChildProcessWithoutNullStreams = spawn(
-      process.execPath,
-      ["--import", "tsx", "src/cli.ts", "serve"],
-      {
-        env: {
-          ...process.env,
-          DEMO_REPO: join(root, "demo"),
-          PORT: "0",
-          LOG_LEVEL: "info",
-          FAILOVER_NOTIFY: sinkUrl,
-          FAILOVER_NOTIFY_TIMEOUT_MS: "60000",
-          SHUTDOWN_DELAY_MS: "0",
-          SHUTDOWN_TIMEOUT_MS: "30000",
-        },
+    const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...cliArgs(), "serve"], {
+      env: {
+        ...process.env,
+        DEMO_REPO: join(root, "demo"),
+        PORT: "0",
+        LOG_LEVEL: "info",
+        FAILOVER_NOTIFY: sinkUrl,
+        FAILOVER_NOTIFY_TIMEOUT_MS: "60000",
+        SHUTDOWN_DELAY_MS: "0",
+        SHUTDOWN_TIMEOUT_MS: "30000",
       },
-    );
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => {

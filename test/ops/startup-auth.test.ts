@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiAuth } from "../../src/http/auth.js";
+import { cliArgs } from "../helpers/cli-process.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -21,7 +22,7 @@ interface Started {
  * only so that a hanging process cannot hang the suite; nothing is timed.
  */
 function serve(dir: string, env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], {
+  const child = spawn(process.execPath, [...cliArgs(), "serve"], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",

@@ -1,0 +1,18 @@
+import { fileURLToPath } from "node:url";
+
+/** Set by test/setup/build-cli.ts (vitest globalSetup): the transpiled src/cli.ts. */
+export const BUILT_CLI_ENV = "FAILOVER_TEST_BUILT_CLI";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const TSX = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
+
+/**
+ * The node arguments that run the CLI (`[...cliArgs(), "serve"]` as a server): the run's
+ * transpiled src/cli.ts when the suite's globalSetup built it, else src/cli.ts through tsx
+ * (a file run without the config). Absolute paths: any cwd works.
+ */
+export function cliArgs(): string[] {
+  const built = process.env[BUILT_CLI_ENV];
+  if (built !== undefined && built !== "") return [built];
+  return ["--import", TSX, `${ROOT}src/cli.ts`];
+}
