@@ -28,7 +28,7 @@ if (LOG !== undefined && LOG !== "" && !(globalThis as Record<symbol, unknown>)[
         .split("\n")
         .slice(2)
         .filter((line) => line.includes(ROOT) && !line.includes("spawn-log"))
-        .slice(0, 3)
+        .slice(0, 6)
         .map((line) =>
           line
             .trim()

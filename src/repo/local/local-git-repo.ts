@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { FailoverError, StaleHeadError } from "../../domain/errors.js";
 import {
@@ -139,10 +139,20 @@ export class LocalGitRepo implements GitOpsRepo {
     );
   }
 
+  /**
+   * Where git keeps this repository's files. A `.git` directory in `dir` (a plain checkout,
+   * what a user clones) is read as it is, without a process: git itself finds that one first.
+   * Anything else (a bare repository, a linked worktree's `.git` file, a folder inside a
+   * checkout) is git's to say.
+   */
   #repoPaths(): Promise<RepoPaths> {
-    this.#paths ??= this.#git
-      .text(["rev-parse", "--git-dir", "--git-common-dir"])
-      .then((out) => {
+    this.#paths ??= plainCheckout(this.dir)
+      .then(async (paths) => {
+        if (paths !== undefined) {
+          this.#bare ??= Promise.resolve(false);
+          return paths;
+        }
+        const out = await this.#git.text(["rev-parse", "--git-dir", "--git-common-dir"]);
         const [gitDir = ".git", commonDir = gitDir] = out.split("\n").filter((l) => l !== "");
         const abs = (p: string) => (isAbsolute(p) ? p : resolve(this.dir, p));
         return { gitDir: abs(gitDir), commonDir: abs(commonDir) };
@@ -152,6 +162,15 @@ export class LocalGitRepo implements GitOpsRepo {
         throw error;
       });
     return this.#paths;
+  }
+
+  /** Whether the repository has no work tree (a plain checkout, known from #repoPaths, has). */
+  async #isBare(): Promise<boolean> {
+    await this.#repoPaths().catch(() => undefined);
+    this.#bare ??= this.#git
+      .text(["rev-parse", "--is-bare-repository"])
+      .then((out) => out.trim() === "true");
+    return this.#bare;
   }
 
   async #withLock<T>(journal: Journal | undefined, fn: () => Promise<T>): Promise<T> {
@@ -238,11 +257,8 @@ export class LocalGitRepo implements GitOpsRepo {
    * left alone because they hold someone's uncommitted edit.
    */
   async #reconcile(branch: string, known: readonly string[], paths: readonly string[]) {
-    this.#bare ??= this.#git
-      .text(["rev-parse", "--is-bare-repository"])
-      .then((out) => out.trim() === "true");
-    if (await this.#bare) return [];
-    if ((await symbolicHead(this.#git)) !== `refs/heads/${branch}`) return [];
+    if (await this.#isBare()) return [];
+    if ((await this.#checkedOut()) !== `refs/heads/${branch}`) return [];
     const head = await resolveBranch(this.#git, branch);
     if (head === undefined) return [];
     const top = (await this.#git.text(["rev-parse", "--show-toplevel"])).trim();
@@ -288,7 +304,7 @@ export class LocalGitRepo implements GitOpsRepo {
   }
 
   async defaultBranch(): Promise<string> {
-    const ref = await symbolicHead(this.#git);
+    const ref = await this.#checkedOut();
     if (ref === undefined || !ref.startsWith("refs/heads/")) {
       throw new FailoverError("not_found", `${this.description}: HEAD does not point to a branch`);
     }
@@ -459,13 +475,15 @@ export class LocalGitRepo implements GitOpsRepo {
    */
   async #syncWorktree(branch: string, from: string, to: string): Promise<void> {
     try {
-      this.#bare ??= this.#git
-        .text(["rev-parse", "--is-bare-repository"])
-        .then((out) => out.trim() === "true");
-      if (await this.#bare) return;
+      if (await this.#isBare()) return;
       if ((await this.#checkedOut()) !== `refs/heads/${branch}`) return;
-      await this.#git.run(["update-index", "-q", "--refresh"]).catch(() => undefined);
-      await this.#git.run(["read-tree", "-m", "-u", from, to]);
+      // read-tree refuses, before it writes anything, a file whose cached stat data is stale
+      // (a copy, a touch, a `git stash pop`): the index is refreshed then, and only then.
+      const move = () => this.#git.run(["read-tree", "-m", "-u", from, to]);
+      await move().catch(async () => {
+        await this.#git.run(["update-index", "-q", "--refresh"]).catch(() => undefined);
+        await move();
+      });
     } catch (error) {
       this.#onWarning?.(
         `${this.description}: committed ${to} to ${branch} but left the checked-out work tree ` +
@@ -559,6 +577,23 @@ async function resolveBranch(git: GitRunner, branch: string): Promise<string | u
     if (gitFailure(error)?.exitCode === 1) return undefined;
     throw error;
   }
+}
+
+/** A `.git` directory in `dir`: its git dir and common dir; undefined for any other layout. */
+async function plainCheckout(dir: string): Promise<RepoPaths | undefined> {
+  const gitDir = join(resolve(dir), ".git");
+  const info = await stat(gitDir).catch(() => undefined);
+  if (info?.isDirectory() !== true) return undefined;
+  // A `.git` directory with a `commondir` file is a linked worktree's admin dir seen from
+  // inside it (unusual, but git would then put refs elsewhere): git says where.
+  if (
+    await stat(join(gitDir, "commondir")).then(
+      () => true,
+      () => false,
+    )
+  )
+    return undefined;
+  return { gitDir, commonDir: gitDir };
 }
 
 async function symbolicHead(git: GitRunner): Promise<string | undefined> {

@@ -85,20 +85,8 @@ function pullNode(fake: FakeContext, pr: FakePullRequest) {
 
 /** Like GitHub, a ref listed by `refs(refPrefix:)` is named relative to that prefix. */
 async function branchHeads(fake: FakeContext): Promise<Map<string, string>> {
-  const out = await gitOf(fake).text([
-    "for-each-ref",
-    "--format=%(refname:lstrip=2) %(objectname)",
-    "refs/heads/",
-  ]);
-  return new Map(
-    out
-      .split("\n")
-      .filter((line) => line !== "")
-      .map((line) => {
-        const at = line.lastIndexOf(" ");
-        return [line.slice(0, at), line.slice(at + 1)] as const;
-      }),
-  );
+  const refs = await fake.store.refs("refs/heads/");
+  return new Map(refs.map((r) => [r.name.slice("refs/heads/".length), r.oid] as const));
 }
 
 function refNode(fake: FakeContext, qualifiedName: string, oid: string, prefix: string) {
@@ -157,18 +145,9 @@ export async function repositoryRefs(fake: FakeContext, args: Page & { refPrefix
   if (!args.refPrefix.startsWith("refs/") || !args.refPrefix.endsWith("/")) {
     throw new Error("refPrefix must look like refs/heads/");
   }
-  const out = await gitOf(fake).text([
-    "for-each-ref",
-    "--format=%(refname) %(objectname)",
-    args.refPrefix,
-  ]);
-  const refs = out
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => {
-      const [name = "", oid = ""] = line.split(" ");
-      return refNode(fake, name, oid, args.refPrefix);
-    });
+  const refs = (await fake.store.refs(args.refPrefix)).map((r) =>
+    refNode(fake, r.name, r.oid, args.refPrefix),
+  );
   return connectionOf(refs, first);
 }
 
