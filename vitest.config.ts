@@ -14,6 +14,21 @@ const OWN_PROCESS = [
 ];
 
 /**
+ * Tools to find what to make cheaper: FAILOVER_TEST_CPU_LOG=<file>, each file's CPU (its child
+ * processes' included) and its worker's memory, a JSON line a file (cpu-per-file.ts;
+ * FAILOVER_TEST_CPU_GC=1 collects garbage first); FAILOVER_TEST_SPAWN_LOG=<file>, every
+ * process a worker starts and who started it (spawn-log.ts).
+ */
+const DIAGNOSTICS = [
+  ...(process.env.FAILOVER_TEST_CPU_LOG ? ["test/helpers/cpu-per-file.ts"] : []),
+  ...(process.env.FAILOVER_TEST_SPAWN_LOG ? ["test/helpers/spawn-log.ts"] : []),
+];
+
+/** FAILOVER_TEST_SPAWN_PROXY=off: the workers start git themselves (to compare). */
+const SPAWN_PROXY =
+  process.env.FAILOVER_TEST_SPAWN_PROXY === "off" ? [] : ["test/helpers/spawn-proxy.ts"];
+
+/**
  * `npm test`: unit, contract and end-to-end tests. The proofs (concurrency, faults, crashes,
  * fuzzing) are their own tier, `npm run test:proof` (vitest.proof.config.ts); CI runs both.
  */
@@ -32,15 +47,6 @@ export default defineConfig({
     // then sits idle while its test waits on git or a socket. The files wait on subprocesses
     // and loopback HTTP much of their time, so three workers keep both cores busy.
     maxWorkers: 3,
-    // Tools to find what to make cheaper: FAILOVER_TEST_CPU_LOG=<file>, each file's CPU (its
-    // child processes' included) and its worker's memory, a JSON line a file
-    // (test/helpers/cpu-per-file.ts; FAILOVER_TEST_CPU_GC=1 collects garbage first);
-    // FAILOVER_TEST_SPAWN_LOG=<file>, every process a worker starts and who started it
-    // (test/helpers/spawn-log.ts).
-    setupFiles: [
-      ...(process.env.FAILOVER_TEST_CPU_LOG ? ["test/helpers/cpu-per-file.ts"] : []),
-      ...(process.env.FAILOVER_TEST_SPAWN_LOG ? ["test/helpers/spawn-log.ts"] : []),
-    ],
     ...(process.env.FAILOVER_TEST_CPU_GC === "1" ? { execArgv: ["--expose-gc"] } : {}),
     projects: [
       {
@@ -49,6 +55,9 @@ export default defineConfig({
           name: "tests",
           include: ["test/**/*.test.ts"],
           exclude: ["test/proof/**", ...OWN_PROCESS, "node_modules/**"],
+          // Git started by a small helper process, not by the (large) worker: see the file.
+          // First, so that the diagnostics see what it routes.
+          setupFiles: [...SPAWN_PROXY, ...DIAGNOSTICS],
           // A worker runs file after file in one process: the dependencies (probot, octokit,
           // graphql, ...) load once per worker instead of once per file, about a second each.
           // Vitest still evaluates the project's own modules afresh for every file.
@@ -57,7 +66,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "own-process", include: OWN_PROCESS, isolate: true },
+        test: {
+          name: "own-process",
+          include: OWN_PROCESS,
+          isolate: true,
+          // Without the spawn proxy: the local adapter's own process handling (timeouts,
+          // kills, counts) is tested on node's execFile, as it runs in production.
+          setupFiles: DIAGNOSTICS,
+        },
       },
     ],
   },

@@ -2,6 +2,8 @@ import { fileURLToPath } from "node:url";
 
 /** Set by test/setup/build-cli.ts (vitest globalSetup): the transpiled src/cli.ts. */
 export const BUILT_CLI_ENV = "FAILOVER_TEST_BUILT_CLI";
+/** Set by the same globalSetup: the transpiled spawn-proxy-server.ts (spawn-proxy.ts). */
+export const SPAWN_PROXY_ENV = "FAILOVER_TEST_SPAWN_PROXY_SERVER";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { BUILT_CLI_ENV } from "../helpers/cli-process.js";
+import { BUILT_CLI_ENV, SPAWN_PROXY_ENV } from "../helpers/cli-process.js";
 
 /**
  * Vitest globalSetup: src/ transpiled once per run (esbuild, file by file, no bundle: what
@@ -38,7 +38,18 @@ export default async function setup(): Promise<() => void> {
     logLevel: "error",
     tsconfig: join(ROOT, "tsconfig.json"),
   });
+  // The helper process that starts git for the test workers (test/helpers/spawn-proxy.ts).
+  await build({
+    entryPoints: [join(ROOT, "test", "helpers", "spawn-proxy-server.ts")],
+    outdir: join(home, "proxy"),
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    bundle: false,
+    logLevel: "error",
+  });
   process.env[BUILT_CLI_ENV] = join(home, "dist", "cli.js");
+  process.env[SPAWN_PROXY_ENV] = join(home, "proxy", "spawn-proxy-server.js");
   return () => rmSync(home, { recursive: true, force: true });
 }
 
