@@ -9,7 +9,8 @@ import { type ServerProcess, startServerProcess } from "../helpers/server-proces
 
 /**
  * Records every module the process loads, ES modules (a `load` hook, written from the hooks
- * thread as each one loads, so none is lost) and CommonJS ones (`require.cache`, at exit).
+ * thread as each one loads, so none is lost), CommonJS ones (`require.cache`, at exit) and
+ * Node's own (`process.moduleLoadList`, at exit).
  */
 const RECORDER = `
 import { writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ register("./record-hooks.mjs", import.meta.url);
 const require = createRequire(import.meta.url);
 process.on("exit", () => {
   writeFileSync(process.env.LOADED_MODULES_CJS, Object.keys(require.cache).join("\\n"));
+  writeFileSync(process.env.LOADED_MODULES_NODE, process.moduleLoadList.join("\\n"));
 });
 `;
 const RECORD_HOOKS = `
@@ -33,8 +35,9 @@ export async function load(url, context, next) {
 const PROBOT_ONLY = /node_modules\/(probot|@probot\/[^/]+|@octokit\/(webhooks|auth-app))\//;
 
 /**
- * Token mode (GITHUB_TOKEN, no App) receives no webhooks, so it must not load Probot at all
- * (issue 11: ~20 MB of idle memory). The real `serve` process against the fake GitHub,
+ * Token mode (GITHUB_TOKEN, no App) receives no webhooks, so it must not load Probot at all,
+ * and its GitHub client speaks node:http, so undici (the global fetch: its first call costs
+ * 10 to 15 MB) is not loaded either (issue 11's idle memory, docs/benchmarks.md). The real `serve` process against the fake GitHub,
  * started, ready (its GitHub check passed), then asked for a status (a GraphQL read through
  * the token client), then stopped: what it loaded all along is checked.
  */
@@ -55,9 +58,10 @@ describe("token mode loads no Probot", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("serves a status over GitHub with @octokit/core, and never imports probot", async () => {
+  it("serves a status over GitHub with @octokit/core, and never imports probot or undici", async () => {
     const esm = join(dir, "esm.txt");
     const cjs = join(dir, "cjs.txt");
+    const builtin = join(dir, "node.txt");
     server = await startServerProcess({
       gheHost: new URL(fake.webUrl).host,
       configPath: DEMO_CONFIG,
@@ -65,6 +69,7 @@ describe("token mode loads no Probot", () => {
         NODE_OPTIONS: `--import=${join(dir, "record.mjs")}`,
         LOADED_MODULES_ESM: esm,
         LOADED_MODULES_CJS: cjs,
+        LOADED_MODULES_NODE: builtin,
       },
     });
     // Ready means the GitHub check passed: a request went out through the token client.
@@ -89,5 +94,10 @@ describe("token mode loads no Probot", () => {
     expect(loaded.some((m) => m.includes("/node_modules/@octokit/plugin-retry/"))).toBe(true);
     expect(loaded.some((m) => m.includes("/node_modules/express/"))).toBe(true);
     expect(loaded.filter((m) => PROBOT_ONLY.test(m))).toEqual([]);
+    const own = (await readFile(builtin, "utf8")).split("\n");
+    expect(own).toContain("NativeModule http");
+    // Nothing else of the server calls the global fetch unless configured (Flux receiver,
+    // notifications, the cluster's API): a new fetch at start would bring undici back.
+    expect(own.filter((m) => m.includes("undici"))).toEqual([]);
   });
 });

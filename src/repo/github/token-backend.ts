@@ -6,8 +6,8 @@ import { tokenOctokit } from "./token-octokit.js";
 
 /**
  * GitHub mode with GITHUB_TOKEN and no App: one client on the token, built without Probot
- * (token-octokit.ts). Nothing to renew (a personal token is not minted here) and no webhook
- * to verify, so nothing here needs Probot.
+ * and without undici (token-octokit.ts). Nothing to renew (a personal token is not minted
+ * here) and no webhook to verify, so nothing here needs Probot.
  */
 export function createTokenBackend(env: Env, logger: Logger): GitHubBackend {
   if (env.GITHUB_TOKEN === undefined) {

@@ -1,5 +1,6 @@
 import { Octokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
+import { nodeFetch } from "./node-fetch.js";
 import { type PacingOptions, pacing } from "./octokit-pacing.js";
 import { requestObserver, requestTimeout } from "./octokit-plugins.js";
 
@@ -28,16 +29,23 @@ export function requestLogging(octokit: Octokit) {
  * project's plugins, in the order Probot's Octokit has them in App mode (octokit-client.ts):
  * retry innermost, then the timeout (a call and its retries share the time), pacing, and the
  * request observer outermost. No webhook can arrive without an App, so nothing of Probot
- * (its webhooks, REST endpoint methods, pagination, throttling, App auth: ~20 MB of a
- * process's memory) is loaded here; the adapters call only `request` and `graphql`
- * (client.ts), which @octokit/core has.
+ * (its webhooks, REST endpoint methods, pagination, throttling, App auth) is loaded here;
+ * the adapters call only `request` and `graphql` (client.ts), which @octokit/core has. Its
+ * HTTP is node:http (node-fetch.ts), not the global fetch: undici is never loaded either.
  */
 export function tokenOctokit(
   options: { pacing?: PacingOptions; retries?: number; requestTimeoutMs?: number } = {},
 ) {
   return Octokit.plugin(retry, requestLogging, requestTimeout, pacing, requestObserver).defaults(
-    (instance: Record<string, unknown> & { retry?: Record<string, unknown> }) => ({
+    (
+      instance: Record<string, unknown> & {
+        retry?: Record<string, unknown>;
+        request?: Record<string, unknown>;
+      },
+    ) => ({
       ...instance,
+      // One trust boundary: nodeFetch is the part of fetch's signature @octokit/request calls.
+      request: { fetch: nodeFetch as unknown as typeof fetch, ...instance.request },
       pacing: options.pacing,
       requestTimeoutMs: options.requestTimeoutMs,
       ...(options.retries === undefined
