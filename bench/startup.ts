@@ -87,9 +87,9 @@ function sample(ms: number, detail: string): Sample {
 
 /**
  * The built server (`npm run build`, then `node dist/cli.js serve`): in GitHub mode (a
- * token, against a fake GitHub: GitHub's modules and Probot are loaded) and in demo mode
- * (a local repository: none of them), spawn -> `GET /api/ready` 200, then its RSS after
- * IDLE_MS idle.
+ * token, against a fake GitHub: GitHub's modules are loaded, Probot not, as no webhook can
+ * arrive without an App) and in demo mode (a local repository: none of them), spawn ->
+ * `GET /api/ready` 200, then its RSS after IDLE_MS idle.
  */
 export async function benchStartup(options: {
   readonly runs: number;

@@ -34,6 +34,8 @@ import { InflightRequests } from "./observability/inflight.js";
 import { Metrics } from "./observability/metrics.js";
 import { Readiness } from "./observability/readiness.js";
 import { requestLogger } from "./observability/request-context.js";
+import type { AppBackend } from "./repo/github/app-backend.js";
+import type { GitHubBackend } from "./repo/github/backend.js";
 import { onGitHubRequest } from "./repo/github/request-events.js";
 import { LocalGitRepo } from "./repo/local/local-git-repo.js";
 import type { GitOpsRepo } from "./repo/port.js";
@@ -95,7 +97,8 @@ export interface ComposeOptions {
  * The composition root, the one place that builds concrete adapters: picks the GitOps
  * backend from the environment and subscribes the after-effects to the failover events.
  * With nothing set it builds the embedded demo, so a fresh clone runs without credentials.
- * GitHub's modules (Probot first: 400 ms to import) are loaded only in GitHub mode.
+ * GitHub's modules are loaded only in GitHub mode, and Probot (400 ms to import, ~20 MB)
+ * only in GitHub App mode.
  */
 export async function composeRuntime(
   env: Env,
@@ -273,29 +276,14 @@ export async function composeRuntime(
 
 /** GitHub mode's adapters, from modules loaded only now. */
 async function composeGitHub(env: Env, logger: Logger) {
-  const [
-    { getPrivateKey },
-    { createGitHubBackend },
-    { GitHubRepo },
-    { GitHubChangeRequests },
-    { DeploymentAudit },
-  ] = await Promise.all([
-    import("@probot/get-private-key"),
-    import("./repo/github/app-backend.js"),
-    import("./repo/github/github-repo.js"),
-    import("./repo/github/change-requests.js"),
-    import("./repo/github/deployment-audit.js"),
-  ]);
-  const privateKey =
-    env.APP_ID === undefined
-      ? undefined
-      : (getPrivateKey({
-          env: { PRIVATE_KEY: env.PRIVATE_KEY, PRIVATE_KEY_PATH: env.PRIVATE_KEY_PATH },
-        }) ?? undefined);
-  if (env.APP_ID !== undefined && privateKey === undefined) {
-    throw new FailoverError("config_invalid", "APP_ID is set but PRIVATE_KEY(_PATH) gave no key");
-  }
-  const github = createGitHubBackend(env, privateKey, logger);
+  const [{ GitHubRepo }, { GitHubChangeRequests }, { DeploymentAudit }, github] = await Promise.all(
+    [
+      import("./repo/github/github-repo.js"),
+      import("./repo/github/change-requests.js"),
+      import("./repo/github/deployment-audit.js"),
+      env.APP_ID === undefined ? tokenBackend(env, logger) : appBackend(env, logger),
+    ],
+  );
   const where = { octokit: github.client, ...github.target };
   const repo = new GitHubRepo({ ...where, serverUrl: github.serverUrl });
   const pullRequests: PullRequestSettings = {
@@ -310,7 +298,10 @@ async function composeGitHub(env: Env, logger: Logger) {
     audit: new DeploymentAudit(github.client, github.target) as AuditTrail,
     receivesWebhooks: github.receivesWebhooks,
     probe: () => github.client.request("GET /repos/{owner}/{repo}", { ...github.target }),
-    /** The Probot transport (ChatOps, dispatch, push), mounted at WEBHOOK_PATH. */
+    /**
+     * The Probot transport (ChatOps, dispatch, push), mounted at WEBHOOK_PATH. Only an App
+     * receives webhooks (receivesWebhooks), so only App mode ever imports Probot.
+     */
     webhooks: async (deps: {
       ctx: FailoverContext;
       allowedRoles: readonly string[];
@@ -318,15 +309,48 @@ async function composeGitHub(env: Env, logger: Logger) {
       onStatus: ((context: { payload: unknown }) => Promise<void>) | undefined;
       replies: ReplyConfirmations;
     }): Promise<WebhookMiddleware> => {
+      if (github.probot === undefined) {
+        throw new FailoverError("config_invalid", "webhooks need a GitHub App (APP_ID)");
+      }
+      const { probot } = github;
       const [{ createNodeMiddleware }, { failoverApp }, { collaboratorRole }] = await Promise.all([
         import("probot"),
         import("./github-app/app-function.js"),
         import("./repo/github/collaborator-permission.js"),
       ]);
       const app = failoverApp({ ...deps, target: github.target, ports: { collaboratorRole } });
-      return createNodeMiddleware(app, { probot: github.probot, webhooksPath: env.WEBHOOK_PATH });
+      return createNodeMiddleware(app, { probot, webhooksPath: env.WEBHOOK_PATH });
     },
   };
+}
+
+/**
+ * Token mode (GITHUB_TOKEN, no APP_ID): a plain Octokit, no Probot. Without an App no webhook
+ * can be verified, so Probot (with its webhooks and App auth, ~20 MB of idle memory) would
+ * be loaded for nothing (issue 11).
+ */
+async function tokenBackend(
+  env: Env,
+  logger: Logger,
+): Promise<GitHubBackend & { probot?: undefined }> {
+  const { createTokenBackend } = await import("./repo/github/token-backend.js");
+  return createTokenBackend(env, logger);
+}
+
+/** App mode: Probot's Octokit, its auth (installation tokens) and its webhooks. */
+async function appBackend(env: Env, logger: Logger): Promise<AppBackend> {
+  const [{ getPrivateKey }, { createGitHubBackend }] = await Promise.all([
+    import("@probot/get-private-key"),
+    import("./repo/github/app-backend.js"),
+  ]);
+  const privateKey =
+    getPrivateKey({
+      env: { PRIVATE_KEY: env.PRIVATE_KEY, PRIVATE_KEY_PATH: env.PRIVATE_KEY_PATH },
+    }) ?? undefined;
+  if (privateKey === undefined) {
+    throw new FailoverError("config_invalid", "APP_ID is set but PRIVATE_KEY(_PATH) gave no key");
+  }
+  return createGitHubBackend(env, privateKey, logger);
 }
 
 /**

@@ -2,41 +2,36 @@ import type { Logger } from "pino";
 import { Probot, type ProbotOctokit } from "probot";
 import type { Env } from "../../config/env.js";
 import { FailoverError } from "../../domain/errors.js";
+import { type GitHubBackend, gitHubLocation } from "./backend.js";
 import type { GitHubClient } from "./client.js";
 import { failoverOctokit } from "./octokit-client.js";
 
-export interface GitHubBackend {
+export type { GitHubBackend } from "./backend.js";
+
+/** The App's backend: its Probot too, which receives the webhooks. */
+export interface AppBackend extends GitHubBackend {
   readonly probot: Probot;
-  /** The GitOps repository (GITOPS_REPOSITORY). */
-  readonly target: { readonly owner: string; readonly repo: string };
-  /** Authenticated for the GitOps repository (its installation, or the token). */
-  readonly client: GitHubClient;
-  /** https://github.com, or the GitHub Enterprise host, for web links. */
-  readonly serverUrl: string;
-  /** Whether webhooks can be verified (a GitHub App with WEBHOOK_SECRET). */
-  readonly receivesWebhooks: boolean;
 }
 
 /**
- * Probot configured from the standard Probot variables. HTTP triggers have no webhook
- * context, so the GitOps repository's installation is looked up once (GET
+ * GitHub App mode (APP_ID and its private key; token mode is token-backend.ts, without
+ * Probot): Probot configured from the standard Probot variables. HTTP triggers have no
+ * webhook context, so the GitOps repository's installation is looked up once (GET
  * /repos/{owner}/{repo}/installation) and its client reused; Probot's auth renews the
  * installation token as it expires.
  */
-export function createGitHubBackend(
-  env: Env,
-  privateKey: string | undefined,
-  logger: Logger,
-): GitHubBackend {
-  const [owner = "", repo = ""] = (env.GITOPS_REPOSITORY ?? "").split("/");
-  const origin = env.GHE_HOST === undefined ? undefined : `${env.GHE_PROTOCOL}://${env.GHE_HOST}`;
+export function createGitHubBackend(env: Env, privateKey: string, logger: Logger): AppBackend {
+  if (env.APP_ID === undefined) {
+    throw new FailoverError("config_invalid", "the GitHub App backend needs APP_ID");
+  }
+  const { target, baseUrl, serverUrl } = gitHubLocation(env);
+  const { owner, repo } = target;
   const probot = new Probot({
-    ...(env.GITHUB_TOKEN !== undefined && env.APP_ID === undefined
-      ? { githubToken: env.GITHUB_TOKEN }
-      : { appId: Number(env.APP_ID), privateKey }),
+    appId: Number(env.APP_ID),
+    privateKey,
     secret: env.WEBHOOK_SECRET ?? "",
     webhookPath: env.WEBHOOK_PATH,
-    baseUrl: origin === undefined ? "https://api.github.com" : `${origin}/api/v3`,
+    baseUrl,
     Octokit: failoverOctokit({
       pacing: { minWriteIntervalMs: env.GITHUB_WRITE_INTERVAL_MS },
       retries: env.GITHUB_RETRIES,
@@ -47,13 +42,13 @@ export function createGitHubBackend(
 
   let installation: Promise<ProbotOctokit> | undefined;
   const authenticated = (): Promise<ProbotOctokit> => {
-    installation ??= resolveClient(probot, env, owner, repo).catch((error: unknown) => {
+    installation ??= resolveClient(probot, owner, repo).catch((error: unknown) => {
       installation = undefined; // try again on the next request
       throw error;
     });
     return installation;
   };
-  const renewal = installationRenewal(env.APP_ID !== undefined);
+  const renewal = installationRenewal();
   const client: GitHubClient = {
     graphql: (query, variables) =>
       renewal.call(authenticated, (octokit) => octokit.graphql(query, variables)),
@@ -62,10 +57,10 @@ export function createGitHubBackend(
   };
   return {
     probot,
-    target: { owner, repo },
+    target,
     client,
-    serverUrl: origin ?? "https://github.com",
-    receivesWebhooks: env.APP_ID !== undefined && env.WEBHOOK_SECRET !== undefined,
+    serverUrl,
+    receivesWebhooks: env.WEBHOOK_SECRET !== undefined,
   };
 }
 
@@ -74,9 +69,8 @@ export function createGitHubBackend(
  * re-installed, a key rotated): Probot's auth would keep using the cached one until it
  * expires, up to an hour. Instead: mint a new token once (concurrent 401s share one mint, and a
  * request that failed with a token already replaced just retries), then retry the call once.
- * With a personal token there is nothing to renew.
  */
-export function installationRenewal(app: boolean) {
+export function installationRenewal() {
   let generation = 0;
   let minting: Promise<void> | undefined;
   return {
@@ -89,7 +83,7 @@ export function installationRenewal(app: boolean) {
       try {
         return await send(octokit);
       } catch (error) {
-        if (!app || (error as { status?: unknown }).status !== 401) throw error;
+        if ((error as { status?: unknown }).status !== 401) throw error;
         if (generation === seen) {
           minting ??= octokit
             .auth({ type: "installation", refresh: true })
@@ -107,8 +101,7 @@ export function installationRenewal(app: boolean) {
   };
 }
 
-async function resolveClient(probot: Probot, env: Env, owner: string, repo: string) {
-  if (env.APP_ID === undefined) return probot.auth();
+async function resolveClient(probot: Probot, owner: string, repo: string) {
   const app = await probot.auth();
   try {
     const { data } = await app.request("GET /repos/{owner}/{repo}/installation", { owner, repo });
