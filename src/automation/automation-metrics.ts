@@ -11,13 +11,29 @@ export class AutomationMetrics {
   readonly confirmation: Histogram<"result">;
   readonly holdBacks: Counter<"guard">;
 
-  constructor(registry: Registry) {
+  /**
+   * `readStates` fills the state gauge from one status read of every service. It runs when
+   * the gauge is first scraped (that scrape waits for it), not at start: a process nobody
+   * scrapes never reads, and a start does not carry the read's allocations (issue 11's idle
+   * memory). Commits keep the gauge current afterwards (compose-automation.ts).
+   */
+  constructor(registry: Registry, readStates?: () => Promise<void>) {
     const registers = [registry];
+    let first: Promise<void> | undefined;
     this.serviceState = new Gauge({
       name: "failover_service_state",
       help: "1 for the state each service is in at the branch head (primary, backup, mixed, unknown)",
       labelNames: ["service", "state"],
       registers,
+      async collect() {
+        if (readStates === undefined) return;
+        // A read that failed is tried again at the next scrape.
+        first ??= readStates().catch((error: unknown) => {
+          first = undefined;
+          throw error;
+        });
+        await first.catch(() => undefined);
+      },
     });
     this.confirmation = new Histogram({
       name: "failover_confirmation_seconds",

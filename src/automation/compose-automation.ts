@@ -76,7 +76,9 @@ export function composeAutomation(
 ): Automation {
   const log = logger.child({ component: "automation" });
   const metrics =
-    options.registry === undefined ? undefined : new AutomationMetrics(options.registry);
+    options.registry === undefined
+      ? undefined
+      : new AutomationMetrics(options.registry, () => refreshStates());
   const notifier = new Notifier({
     targets: parseNotifyUrls(env.FAILOVER_NOTIFY, options.endpoints ?? DEFAULT_ENDPOINTS),
     timeoutMs: env.FAILOVER_NOTIFY_TIMEOUT_MS,
@@ -91,28 +93,33 @@ export function composeAutomation(
     background.add(settled);
   };
   // One status read at a time; commits arriving meanwhile make one more read after it.
-  let reading = false;
+  let reading: Promise<void> | undefined;
   let again = false;
-  const refreshStates = () => {
-    if (metrics === undefined) return;
-    if (reading) {
+  /** Settles when the read (and one more, if asked for meanwhile) is done; rejects if it failed. */
+  const refreshStates = (): Promise<void> => {
+    if (metrics === undefined) return Promise.resolve();
+    if (reading !== undefined) {
       again = true;
-      return;
+      return reading;
     }
-    reading = true;
     const read = getAllStatus(ctx)
       .then((all) => {
         for (const s of all.services) metrics.state(s.service, s.state);
       })
-      .catch((error: unknown) => log.warn({ err: error }, "cannot read the services' states"))
+      .catch((error: unknown) => {
+        log.warn({ err: error }, "cannot read the services' states");
+        throw error;
+      })
       .finally(() => {
-        reading = false;
+        reading = undefined;
         if (again) {
           again = false;
-          refreshStates();
+          void refreshStates().catch(() => undefined);
         }
       });
+    reading = read;
     track(read);
+    return read;
   };
   const store = new OperationStore({
     repo: ctx.repo,
@@ -181,7 +188,6 @@ export function composeAutomation(
             log.warn({ err: error }, "cannot rebuild operations from Git"),
           ),
       );
-      refreshStates();
     },
     early: (auth) => earlyRoutes(deps, auth),
     router: operationRoutes(deps),

@@ -1,6 +1,6 @@
 import { Octokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
-import { nodeFetch } from "./node-fetch.js";
+import nodeFetch from "node-fetch";
 import { type PacingOptions, pacing } from "./octokit-pacing.js";
 import { requestObserver, requestTimeout } from "./octokit-plugins.js";
 
@@ -31,7 +31,9 @@ export function requestLogging(octokit: Octokit) {
  * request observer outermost. No webhook can arrive without an App, so nothing of Probot
  * (its webhooks, REST endpoint methods, pagination, throttling, App auth) is loaded here;
  * the adapters call only `request` and `graphql` (client.ts), which @octokit/core has. Its
- * HTTP is node:http (node-fetch.ts), not the global fetch: undici is never loaded either.
+ * HTTP is node-fetch (on node:http, which the server loads anyway), not the global fetch:
+ * undici is never loaded either. Its first call compiles undici and its WebAssembly HTTP
+ * parser, 10 to 15 MB of a token-mode server's idle memory (docs/benchmarks.md).
  */
 export function tokenOctokit(
   options: { pacing?: PacingOptions; retries?: number; requestTimeoutMs?: number } = {},
@@ -44,7 +46,7 @@ export function tokenOctokit(
       },
     ) => ({
       ...instance,
-      // One trust boundary: nodeFetch is the part of fetch's signature @octokit/request calls.
+      // One trust boundary: node-fetch's Response is what @octokit/request reads of fetch's.
       request: { fetch: nodeFetch as unknown as typeof fetch, ...instance.request },
       pacing: options.pacing,
       requestTimeoutMs: options.requestTimeoutMs,
