@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GitRunner, gitFailure } from "../../src/repo/local/git-cli.js";
 import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
@@ -156,15 +156,8 @@ export class FakeGitStore {
     return out.split("\n").filter((line) => line !== "");
   }
 
-  /**
-   * Every ref under `prefix` ("refs/heads/", "refs/heads/failover/") with its object, sorted
-   * by name as `git for-each-ref` lists them: read from the files git keeps refs in (loose
-   * refs override packed-refs) instead of a process, the fake lists refs on most GraphQL
-   * reads. Anything unexpected (a symbolic ref, a stray file) is left to git.
-   */
+  /** Every ref under `prefix` ("refs/heads/", "refs/heads/failover/") with its object, by name. */
   async refs(prefix: string): Promise<{ name: string; oid: string }[]> {
-    const fromFiles = await this.#refsFromFiles(prefix).catch(() => undefined);
-    if (fromFiles !== undefined) return fromFiles;
     const out = await this.#git.text(["for-each-ref", "--format=%(refname) %(objectname)", prefix]);
     return out
       .split("\n")
@@ -173,48 +166,6 @@ export class FakeGitStore {
         const at = line.lastIndexOf(" ");
         return { name: line.slice(0, at), oid: line.slice(at + 1) };
       });
-  }
-
-  async #refsFromFiles(prefix: string): Promise<{ name: string; oid: string }[] | undefined> {
-    const gitDir = join(this.dir, ".git");
-    const found = new Map<string, string>();
-    const packed = await readFile(join(gitDir, "packed-refs"), "utf8").catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return "";
-        throw error;
-      },
-    );
-    for (const line of packed.split("\n")) {
-      const match = /^([0-9a-f]{40}) (refs\/.+)$/.exec(line);
-      if (match?.[1] !== undefined && match[2]?.startsWith(prefix) === true) {
-        found.set(match[2], match[1]);
-      }
-    }
-    const walk = async (dir: string, name: string): Promise<boolean> => {
-      const entries = await readdir(join(gitDir, dir), { withFileTypes: true }).catch(
-        (error: NodeJS.ErrnoException) => {
-          if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
-          throw error;
-        },
-      );
-      for (const entry of entries) {
-        if (entry.name.endsWith(".lock")) continue;
-        const ref = `${name}${entry.name}`;
-        if (entry.isDirectory()) {
-          if (!(await walk(`${dir}${entry.name}/`, `${ref}/`))) return false;
-          continue;
-        }
-        const text = (await readFile(join(gitDir, ref), "utf8")).trim();
-        if (!/^[0-9a-f]{40}$/.test(text)) return false;
-        found.set(ref, text);
-      }
-      return true;
-    };
-    if (!(await walk(prefix, prefix))) return undefined;
-    // for-each-ref's order: by name, byte by byte.
-    return [...found]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, oid]) => ({ name, oid }));
   }
 
   async #revParse(revision: string): Promise<string | undefined> {
