@@ -92,16 +92,12 @@ export function composeAutomation(
       .finally(() => background.delete(settled));
     background.add(settled);
   };
-  // One status read at a time; commits arriving meanwhile make one more read after it.
-  let reading: Promise<void> | undefined;
-  let again = false;
-  /** Settles when the read (and one more, if asked for meanwhile) is done; rejects if it failed. */
+  /**
+   * One status read of every service into the state gauge. Called by the gauge at its first
+   * scrape (AutomationMetrics keeps that one read and retries it only after a failure).
+   */
   const refreshStates = (): Promise<void> => {
     if (metrics === undefined) return Promise.resolve();
-    if (reading !== undefined) {
-      again = true;
-      return reading;
-    }
     const read = getAllStatus(ctx)
       .then((all) => {
         for (const s of all.services) metrics.state(s.service, s.state);
@@ -109,15 +105,7 @@ export function composeAutomation(
       .catch((error: unknown) => {
         log.warn({ err: error }, "cannot read the services' states");
         throw error;
-      })
-      .finally(() => {
-        reading = undefined;
-        if (again) {
-          again = false;
-          void refreshStates().catch(() => undefined);
-        }
       });
-    reading = read;
     track(read);
     return read;
   };
