@@ -1,5 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { createRequire, syncBuiltinESMExports } from "node:module";
+import { promisify } from "node:util";
 
 /**
  * Opt-in (FAILOVER_TEST_SPAWN_LOG=<file>, see vitest.config.ts): one tab-separated line per
@@ -20,26 +21,40 @@ if (LOG !== undefined && LOG !== "" && !(globalThis as Record<symbol, unknown>)[
     string,
     (...args: unknown[]) => unknown
   >;
+  const record = (args: unknown[]): void => {
+    const frames = (new Error().stack ?? "")
+      .split("\n")
+      .slice(3)
+      .filter((line) => line.includes(ROOT) && !line.includes("spawn-log"))
+      .slice(0, 6)
+      .map((line) =>
+        line
+          .trim()
+          .replace(/^at .*?\(?/, "")
+          .replace(ROOT, "")
+          .replace(/\)$/, ""),
+      );
+    const line = [process.pid, String(args[0]), subcommand(args[1]), frames.join(" < ")];
+    appendFileSync(LOG, `${line.join("\t")}\n`);
+  };
   for (const name of ["spawn", "execFile", "execFileSync", "spawnSync"]) {
     const original = cp[name];
     if (original === undefined) continue;
     cp[name] = function logged(this: unknown, ...args: unknown[]) {
-      const frames = (new Error().stack ?? "")
-        .split("\n")
-        .slice(2)
-        .filter((line) => line.includes(ROOT) && !line.includes("spawn-log"))
-        .slice(0, 6)
-        .map((line) =>
-          line
-            .trim()
-            .replace(/^at .*?\(?/, "")
-            .replace(ROOT, "")
-            .replace(/\)$/, ""),
-        );
-      const line = [process.pid, String(args[0]), subcommand(args[1]), frames.join(" < ")];
-      appendFileSync(LOG, `${line.join("\t")}\n`);
+      record(args);
       return original.apply(this, args);
     };
+    // util.promisify(execFile) must keep resolving { stdout, stderr } (the CLI and the bench
+    // use it), so the wrapper has a logged form of the original's custom promisified one.
+    const custom = (original as unknown as Record<symbol, unknown>)[promisify.custom];
+    if (typeof custom === "function") {
+      Object.defineProperty(cp[name], promisify.custom, {
+        value: (...args: unknown[]) => {
+          record(args);
+          return custom(...args);
+        },
+      });
+    }
   }
   syncBuiltinESMExports();
 }
