@@ -17,11 +17,13 @@ const OWN_PROCESS = [
  * Tools to find what to make cheaper: FAILOVER_TEST_CPU_LOG=<file>, each file's CPU (its child
  * processes' included) and its worker's memory, a JSON line a file (cpu-per-file.ts;
  * FAILOVER_TEST_CPU_GC=1 collects garbage first); FAILOVER_TEST_SPAWN_LOG=<file>, every
- * process a worker starts and who started it (spawn-log.ts).
+ * process a worker starts and who started it (spawn-log.ts); FAILOVER_TEST_CPU_PROFILE=<dir>, a
+ * V8 CPU profile per file (cpu-profile.ts).
  */
 const DIAGNOSTICS = [
   ...(process.env.FAILOVER_TEST_CPU_LOG ? ["test/helpers/cpu-per-file.ts"] : []),
   ...(process.env.FAILOVER_TEST_SPAWN_LOG ? ["test/helpers/spawn-log.ts"] : []),
+  ...(process.env.FAILOVER_TEST_CPU_PROFILE ? ["test/helpers/cpu-profile.ts"] : []),
 ];
 
 /** FAILOVER_TEST_SPAWN_PROXY=off: the workers start git themselves (to compare). */

@@ -9,6 +9,7 @@ import {
 } from "../../src/domain/command.js";
 import { commandFromComment } from "../../src/domain/commands/from-comment.js";
 import { commandFromDispatch, dispatchRequestId } from "../../src/domain/commands/from-dispatch.js";
+import { fuzzRuns } from "../helpers/fuzz-runs.js";
 
 const failover = (
   service: string,
@@ -256,7 +257,7 @@ describe("parseCommand", () => {
         fc.property(fc.string({ unit: "binary", maxLength: 300 }), (body) => {
           expect(isWellFormed(parseCommand(body))).toBe(true);
         }),
-        { numRuns: 2000 },
+        { numRuns: fuzzRuns(2000) },
       );
     });
 
@@ -300,7 +301,7 @@ describe("parseCommand", () => {
         fc.property(fc.array(fragment, { maxLength: 40 }), (parts) => {
           expect(isWellFormed(parseCommand(parts.join("")))).toBe(true);
         }),
-        { numRuns: 5000 },
+        { numRuns: fuzzRuns(5000) },
       );
     });
 
@@ -340,7 +341,7 @@ describe("parseCommand", () => {
             });
           },
         ),
-        { numRuns: 1000 },
+        { numRuns: fuzzRuns(1000) },
       );
     });
   });
@@ -504,7 +505,7 @@ describe("lock and unlock take no flags (a flag is never part of the reason)", (
           expect(reasonWords.some((w) => /^\u2014./.test(w))).toBe(false);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: fuzzRuns(500) },
     );
   });
 });

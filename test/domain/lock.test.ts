@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeLock, lockRefusal, parseLock, renderLock } from "../../src/domain/lock.js";
+import { fuzzRuns } from "../helpers/fuzz-runs.js";
 
 const OK = 'service: "sonarr"\nby: "alice"\nreason: "NAS"\nat: "2025-01-01T00:00:00.000Z"\n';
 
@@ -93,7 +94,7 @@ describe("parseLock fails closed", () => {
             expect(read).toEqual({ service: "sonarr", by: by === "" ? "unknown" : by, reason, at });
         },
       ),
-      { numRuns: 500 },
+      { numRuns: fuzzRuns(500) },
     );
   });
 });

@@ -9,6 +9,7 @@ import {
   type TargetFiles,
 } from "../../../../src/domain/targets/engine.js";
 import { isPlainSafe } from "../../../../src/domain/yaml/render-scalar.js";
+import { fuzzRuns } from "../../../helpers/fuzz-runs.js";
 import { applied, changedLines, release } from "../shapes.js";
 
 type Style = "plain" | "single" | "double";
@@ -168,6 +169,7 @@ const other = (side: Side): Side => (side === "primary" ? "backup" : "primary");
 describe("generated app-template HelmReleases", () => {
   it("there and back restores every file byte for byte, touching only value lines", () => {
     let patched = 0;
+    const runs = fuzzRuns(300);
     fc.assert(
       fc.property(generated, ({ files, target, side }) => {
         const targets: PlacedTarget[] = [release("apps/app/helmrelease.yaml", target)];
@@ -199,8 +201,8 @@ describe("generated app-template HelmReleases", () => {
         const back = applied(moved, patchTargets(moved, targets, side));
         for (const [path, text] of files.texts) expect(back.texts.get(path)).toBe(text);
       }),
-      { numRuns: 300 },
+      { numRuns: runs },
     );
-    expect(patched).toBeGreaterThan(150);
+    expect(patched).toBeGreaterThan(runs / 2);
   });
 });

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Side, WorkloadTarget } from "../../../../src/domain/service.js";
 import { isPlainSafe } from "../../../../src/domain/yaml/render-scalar.js";
+import { fuzzRuns } from "../../../helpers/fuzz-runs.js";
 import { inspect, observed, patch } from "./one-workload.js";
 
 type Style = "plain" | "single" | "double";
@@ -165,7 +166,7 @@ describe("patching generated manifests", () => {
         expect(back.text).toBe(text);
         expect(patch(text, target, side, "g.yaml").text).toBe(text);
       }),
-      { numRuns: 300 },
+      { numRuns: fuzzRuns(300) },
     );
   });
 
@@ -191,7 +192,7 @@ describe("patching generated manifests", () => {
           expect(patch(there.text, target, "primary", "q.yaml").text).toBe(text);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: fuzzRuns(300) },
     );
   });
 
@@ -239,6 +240,7 @@ describe("patching generated manifests", () => {
         expect(there.text).toContain(`{role: ${JSON.stringify(backup)}}`);
         expect(inspect(there.text, target, "q.yaml").state).toBe("backup");
       }),
+      { numRuns: fuzzRuns(100) },
     );
   });
 });
