@@ -50,6 +50,38 @@ export function gitHubSchema(): GraphQLSchema {
   return cache[SCHEMA];
 }
 
+const CHECKED = Symbol.for("failover-api.fake-github.checked-queries");
+const CHECKED_LIMIT = 2000;
+
+/**
+ * A query parsed and validated against the schema, or the errors it gets. The same few query
+ * texts come in thousands of times a run, and validating one against GitHub's whole schema is
+ * the fake's dearest step, so the outcome is kept per process (on globalThis, like the
+ * schema). Both steps depend on nothing but the text and the schema; graphql-js never changes
+ * a document it executes.
+ */
+function checkedDocument(
+  query: string,
+  schema: GraphQLSchema,
+): { document: DocumentNode } | { errors: Record<string, unknown>[] } {
+  const store = globalThis as { [CHECKED]?: Map<string, ReturnType<typeof checkedDocument>> };
+  store[CHECKED] ??= new Map();
+  const cache = store[CHECKED];
+  const known = cache.get(query);
+  if (known !== undefined) return known;
+  let checked: ReturnType<typeof checkedDocument>;
+  try {
+    const document = parse(query);
+    const invalid = validate(schema, document);
+    checked = invalid.length > 0 ? { errors: invalid.map(formatError) } : { document };
+  } catch (error) {
+    checked = { errors: [formatError(error as GraphQLError)] };
+  }
+  if (cache.size >= CHECKED_LIMIT) cache.clear();
+  cache.set(query, checked);
+  return checked;
+}
+
 /** An error GitHub reports with a top-level `type` (STALE_DATA, NOT_FOUND, ...). */
 export class GitHubGraphQLError extends Error {
   readonly type: string;
@@ -112,14 +144,9 @@ export async function handleGraphql(
     };
   }
   const schema = gitHubSchema();
-  let document: DocumentNode;
-  try {
-    document = parse(query);
-  } catch (error) {
-    return { status: 200, body: { errors: [formatError(error as GraphQLError)] } };
-  }
-  const invalid = validate(schema, document);
-  if (invalid.length > 0) return { status: 200, body: { errors: invalid.map(formatError) } };
+  const checked = checkedDocument(query, schema);
+  if ("errors" in checked) return { status: 200, body: { errors: checked.errors } };
+  const { document } = checked;
   const result = await execute({
     schema,
     document,
