@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments, stringify } from "yaml";
+import { runSync } from "../helpers/run-sync.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DEPLOY_DIR = fileURLToPath(new URL("../../deploy/", import.meta.url));
@@ -19,19 +19,24 @@ export type KubeObject = {
 const MIN_KUSTOMIZE_MAJOR = 5;
 
 function kubectl(args: readonly string[]): string {
-  const run = spawnSync("kubectl", args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-  if (run.error !== undefined) {
-    const missing = (run.error as NodeJS.ErrnoException).code === "ENOENT";
-    throw new Error(
-      missing
-        ? "kubectl is not installed: test/deploy renders deploy/ with kubectl's built-in kustomize (.ci/run installs it when missing)"
-        : `kubectl ${args.join(" ")} failed to start: ${run.error.message}`,
-    );
+  try {
+    return runSync("kubectl", args).toString("utf8");
+  } catch (error) {
+    const { code, status, stderr } = error as {
+      code?: unknown;
+      status?: unknown;
+      stderr?: unknown;
+    };
+    if (code === "ENOENT") {
+      throw new Error(
+        "kubectl is not installed: test/deploy renders deploy/ with kubectl's built-in kustomize (.ci/run installs it when missing)",
+      );
+    }
+    if (typeof status !== "number") {
+      throw new Error(`kubectl ${args.join(" ")} failed to start: ${(error as Error).message}`);
+    }
+    throw new Error(`kubectl ${args.join(" ")} exited ${String(status)}:\n${String(stderr)}`);
   }
-  if (run.status !== 0) {
-    throw new Error(`kubectl ${args.join(" ")} exited ${String(run.status)}:\n${run.stderr}`);
-  }
-  return run.stdout;
 }
 
 let kustomize: string | undefined;

@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { type KubeObject, parseYamlObjects, renderDeploy } from "../deploy/render.js";
+import { runSync } from "./run-sync.js";
 
 /**
  * What Flux would apply for one Flux Kustomization of a repository at a commit, built
@@ -18,10 +18,13 @@ export function renderFluxKustomization(
   ksFile: string,
   ksName: string,
 ): KubeObject[] {
-  const tree = execFileSync("git", ["-C", gitDir, "rev-parse", "--verify", `${rev}^{tree}`], {
-    encoding: "utf8",
-  }).trim();
+  const tree = runSync("git", ["-C", gitDir, "rev-parse", "--verify", `${rev}^{tree}`])
+    .toString("utf8")
+    .trim();
   const key = `${tree} ${ksFile} ${ksName}`;
+  const store = globalThis as { [RENDERED]?: Map<string, KubeObject[]> };
+  store[RENDERED] ??= new Map();
+  const renderedTrees = store[RENDERED];
   let objects = renderedTrees.get(key);
   if (objects === undefined) {
     objects = renderTree(gitDir, tree, ksFile, ksName);
@@ -33,17 +36,16 @@ export function renderFluxKustomization(
 /**
  * What a tree renders to depends on the tree alone (git names it by its content), and the
  * tests render the same trees again and again: every repository starts as the same fixture,
- * and both backends make the same commits. One kustomize build per distinct tree.
+ * and both backends make the same commits. One kustomize build per distinct tree and worker
+ * (on globalThis: with `isolate: false` vitest evaluates this module again for every file).
  */
-const renderedTrees = new Map<string, KubeObject[]>();
+const RENDERED = Symbol.for("failover-api.test.flux-render");
 
 function renderTree(gitDir: string, tree: string, ksFile: string, ksName: string): KubeObject[] {
   const copy = mkdtempSync(join(tmpdir(), "flux-render-"));
   try {
-    const archive = execFileSync("git", ["-C", gitDir, "archive", "--format=tar", tree], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    execFileSync("tar", ["-x", "-C", copy], { input: archive });
+    const archive = runSync("git", ["-C", gitDir, "archive", "--format=tar", tree]);
+    runSync("tar", ["-x", "-C", copy], { input: archive });
     const ks = parseYamlObjects(readFileSync(join(copy, ksFile), "utf8")).find(
       (o) => o.kind === "Kustomization" && o.metadata.name === ksName,
     );

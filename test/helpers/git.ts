@@ -1,9 +1,12 @@
-import { execFileSync } from "node:child_process";
+import { runSync } from "./run-sync.js";
 
-/** Runs git in `dir` for test assertions (the code under test has its own adapter). */
+/**
+ * Runs git in `dir` for test assertions (the code under test has its own adapter), through the
+ * spawn proxy when the worker has one (run-sync.ts).
+ */
 export function git(dir: string, ...args: string[]): string {
   const identity = ["-c", "user.name=test", "-c", "user.email=test@example.invalid"];
-  return execFileSync("git", ["-C", dir, ...identity, ...args], { encoding: "utf8" });
+  return runSync("git", ["-C", dir, ...identity, ...args]).toString("utf8");
 }
 
 export function commitCount(dir: string, branch = "main"): number {
@@ -18,9 +21,7 @@ export function lastCommitChangedLines(dir: string, branch = "main"): string[] {
 }
 
 export function fileAt(dir: string, ref: string, path: string): string {
-  return execFileSync("git", ["-C", dir, "cat-file", "blob", `${ref}:${path}`], {
-    encoding: "utf8",
-  });
+  return runSync("git", ["-C", dir, "cat-file", "blob", `${ref}:${path}`]).toString("utf8");
 }
 
 /** Changed +/- lines between two commits, per file (edits replace values in place). */

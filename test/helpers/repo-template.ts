@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { cp, mkdtemp } from "node:fs/promises";
@@ -7,6 +6,7 @@ import { join } from "node:path";
 import { DEMO_COMMIT_MESSAGE } from "../../src/demo/demo-repo.js";
 import { initRepo } from "../../src/repo/local/local-git-repo.js";
 import { demoRepoFiles } from "./files.js";
+import { runSync } from "./run-sync.js";
 
 /**
  * `initRepo(dir, files)` by copying: the repository is made once per process for each set of
@@ -84,7 +84,7 @@ function templateRepo(
       roots.push(root);
       const dir = join(root, "repo");
       const head = await initRepo(dir, files, { branch, message });
-      for (const [key, value] of config) execFileSync("git", ["-C", dir, "config", key, value]);
+      for (const [key, value] of config) runSync("git", ["-C", dir, "config", key, value]);
       return { dir, head };
     })();
     template.catch(() => byFiles.delete(key));
