@@ -1,4 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BUILT_CLI_ENV } from "./cli-process.js";
 
 export interface KeyPair {
   readonly publicKey: string;
@@ -10,9 +13,9 @@ const KEYS = Symbol.for("failover-api.test.key-pairs");
 
 /**
  * An RSA 2048 key pair in PEM (public SPKI; private PKCS#8, or PKCS#1 as GitHub hands out an
- * App's key), made once per process for each name: a key costs about a fifth of a second of
- * CPU, and a dozen files each made one or two at load. Two names, two different keys (a test
- * of a wrong key asks for another name).
+ * App's key), made once per test run for each name: a key costs about a fifth of a second of
+ * CPU, and every worker and own-process file made its own. Two names, two different keys (a
+ * test of a wrong key asks for another name).
  */
 export function testKeyPair(name = "app", privateFormat: "pkcs8" | "pkcs1" = "pkcs8"): KeyPair {
   const store = globalThis as { [KEYS]?: Map<string, KeyPair> };
@@ -20,12 +23,43 @@ export function testKeyPair(name = "app", privateFormat: "pkcs8" | "pkcs1" = "pk
   const key = `${name} ${privateFormat}`;
   let pair = store[KEYS].get(key);
   if (pair === undefined) {
-    pair = generateKeyPairSync("rsa", {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: "spki", format: "pem" },
-      privateKeyEncoding: { type: privateFormat, format: "pem" },
-    });
+    pair = sharedPair(`${name}-${privateFormat}`.replace(/[^\w-]/g, "_"), () =>
+      generateKeyPairSync("rsa", {
+        modulusLength: 2048,
+        publicKeyEncoding: { type: "spki", format: "pem" },
+        privateKeyEncoding: { type: privateFormat, format: "pem" },
+      }),
+    );
     store[KEYS].set(key, pair);
   }
   return pair;
+}
+
+/**
+ * The run's pair of that name, kept beside the run's build (test/setup/build-cli.ts, removed
+ * with it). The first process to publish one wins (a hard link fails when the name exists), so
+ * every process of the run holds the same key for a name. Outside a run: made here.
+ */
+function sharedPair(file: string, make: () => KeyPair): KeyPair {
+  const cli = process.env[BUILT_CLI_ENV];
+  if (cli === undefined || cli === "") return make();
+  const dir = join(dirname(dirname(cli)), "keys");
+  const path = join(dir, `${file}.json`);
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as KeyPair;
+  } catch {
+    // Not published yet.
+  }
+  const pair = make();
+  mkdirSync(dir, { recursive: true });
+  const draft = `${path}.${process.pid}`;
+  writeFileSync(draft, JSON.stringify(pair));
+  try {
+    linkSync(draft, path);
+    return pair;
+  } catch {
+    return JSON.parse(readFileSync(path, "utf8")) as KeyPair;
+  } finally {
+    rmSync(draft, { force: true });
+  }
 }
