@@ -182,7 +182,28 @@ export interface MergeRequest {
  * merged (merge_commit_sha set) and, with delete_branch_on_merge, its head branch goes.
  * Errors are GitHub's: 409 when `sha` is not the head, 405 when it cannot be merged.
  */
-export async function mergePull(
+export function mergePull(
+  fake: HasStore & { readonly owner: string },
+  pr: FakePullRequest,
+  request: MergeRequest,
+): Promise<{ sha: string; message: string }> {
+  // GitHub merges a repository's pull requests one at a time: a second merge of a PR waits
+  // for the first, then finds it merged (405), never merging it again.
+  const previous = merging.get(fake.store) ?? Promise.resolve();
+  const merged = previous.then(() => mergeNow(fake, pr, request));
+  merging.set(
+    fake.store,
+    merged.then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  return merged;
+}
+
+const merging = new WeakMap<FakeGitStore, Promise<void>>();
+
+async function mergeNow(
   fake: HasStore & { readonly owner: string },
   pr: FakePullRequest,
   request: MergeRequest,
@@ -230,8 +251,7 @@ export async function mergePull(
     }
     throw error;
   }
-  await syncWorktree(fake, pr.baseRef, base, sha);
-
+  // Merged as the base moved: no other request may see the base moved and the PR open.
   const at = nowIso();
   pr.merged = true;
   pr.state = "closed";
@@ -241,6 +261,7 @@ export async function mergePull(
   pr.updatedAt = at;
   pr.baseSha = sha;
   pullsState(fake).merges += 1;
+  await syncWorktree(fake, pr.baseRef, base, sha);
   if (pullsState(fake).settings.deleteBranchOnMerge) {
     await deleteBranchIfAt(fake, pr.headRef, head);
   }

@@ -9,6 +9,7 @@ import {
   completeChecks,
   configureRepo,
   type FakeRepoSettings,
+  gitOf,
   pullsState,
 } from "../fake-github/pull-merge.js";
 import { demoRepoFiles } from "../helpers/files.js";
@@ -552,6 +553,49 @@ describe("the fake GitHub's refs, pull requests and auto-merge", () => {
     expect((await h.github("PUT", `${repo}/pulls/2/merge`, {})).status).toBe(405);
     const patched = await h.github("PATCH", `${repo}/pulls/2`, { title: "new", state: "closed" });
     expect(patched.body).toMatchObject({ title: "new", state: "closed", merged: false });
+  });
+
+  it("two merges of one PR at once: one lands, the other is 405 (a PR merges once)", async () => {
+    h = await start({});
+    main = await h.fake.head();
+    const head = await branch("c", "c.txt", "c\n");
+    await openPull("c");
+    // Hold the first merge right after it moved main, before it marks the PR merged; let it
+    // go when the second merge moves main too (the bug), or after a while (it waits its turn).
+    const runner = gitOf(h.fake);
+    const run = runner.run.bind(runner);
+    let atGate: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      atGate = resolve;
+    });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let moves = 0;
+    runner.run = async (args, options) => {
+      const mainMove = args[0] === "update-ref" && args[1] === "refs/heads/main";
+      if (mainMove && ++moves === 2) release();
+      const out = await run(args, options);
+      if (mainMove && moves === 1) {
+        atGate();
+        setTimeout(release, 300);
+        await gate;
+      }
+      return out;
+    };
+    try {
+      const merge = () =>
+        h.github("PUT", `${repo}/pulls/1/merge`, { sha: head, merge_method: "squash" });
+      const first = merge();
+      await held;
+      const answers = await Promise.all([first, merge()]);
+      expect(answers.map((a) => a.status)).toEqual([200, 405]);
+      expect(pullsState(h.fake).merges).toBe(1);
+      expect(git(h.fake.dir, "rev-parse", "main~1").trim()).toBe(main);
+    } finally {
+      runner.run = run;
+    }
   });
 
   it("auto-merge: armed records the method; checks complete merge it (rebase) and delete the branch", async () => {
