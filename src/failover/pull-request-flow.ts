@@ -128,6 +128,17 @@ export async function deliverByPullRequest(
     if (error instanceof MergedElsewhereError) {
       throw new StaleHeadError(base.branch, base.head, undefined);
     }
+    // Refused while the base moved on: a concurrent request landed the change (and may have
+    // closed this PR as superseded). A lost race, not a refusal: re-read and plan again, which
+    // finds the change there (no_op) or merges on the new base. With the base where it was
+    // read, the refusal is the PR's own (checks, conflicts) and is the answer.
+    if (
+      error instanceof FailoverError &&
+      error.code === "conflict" &&
+      (await port.branchHead(base.branch).catch(() => base.head)) !== base.head
+    ) {
+      throw new StaleHeadError(base.branch, base.head, undefined);
+    }
     throw error;
   }
   await deleteMergedBranch(port, branch);

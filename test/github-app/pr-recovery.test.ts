@@ -74,6 +74,36 @@ describe("PR mode: races and leftovers converge", () => {
     });
   });
 
+  it("its merge refused because the change landed meanwhile (PR closed as superseded): no_op, not 409", async () => {
+    await withPrServer({ FAILOVER_RATE_LIMIT: "0" }, async (server) => {
+      // Hold the PR request's merge; meanwhile an urgent request lands the same change on
+      // main, and its cleanup closes the PR as superseded. The held merge then finds the PR
+      // closed (405): the change is in Git, so the answer is the no_op a re-read gives.
+      let taken: () => void = () => undefined;
+      const atMerge = new Promise<void>((resolve) => {
+        taken = resolve;
+      });
+      const hold = server.fake.inject({
+        match: { method: "PUT", path: /\/pulls\/\d+\/merge$/ },
+        hang: true,
+        onTaken: () => taken(),
+      });
+      const held = callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" });
+      await atMerge;
+      const urgent = await callJson(`${server.url}/api/failover/sonarr/promote?mode=urgent`, {
+        method: "POST",
+      });
+      expect(urgent.body.outcome).toBe("applied");
+      await server.idle(); // the superseded PR is closed after the answer
+      expect(pullsState(server.fake).pulls.map((p) => p.state)).toEqual(["closed"]);
+      hold.cancel();
+      const answer = await held;
+      expect([answer.status, answer.body.outcome]).toEqual([200, "no_op"]);
+      expect(pullsState(server.fake).merges).toBe(0);
+      expect(await sonarrSide(server)).toBe("backup");
+    });
+  });
+
   it("a branch left after the merge (its deletion failed) is replaced by the next failover", async () => {
     await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
       const deletion = server.fake.inject({
