@@ -555,6 +555,15 @@ describe("the fake GitHub's refs, pull requests and auto-merge", () => {
     expect(patched.body).toMatchObject({ title: "new", state: "closed", merged: false });
   });
 
+  it("two PRs for one head opened at once: one 201, the other 422 (one open PR per head)", async () => {
+    h = await start({});
+    main = await h.fake.head();
+    await branch("d", "d.txt", "d\n");
+    const answers = await Promise.all([openPull("d"), openPull("d")]);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 422]);
+    expect(pullsState(h.fake).pulls.filter((p) => p.state === "open")).toHaveLength(1);
+  });
+
   it("two merges of one PR at once: one lands, the other is 405 (a PR merges once)", async () => {
     h = await start({});
     main = await h.fake.head();

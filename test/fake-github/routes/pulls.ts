@@ -232,17 +232,22 @@ export const pullRoutes: readonly RestRoute[] = [
       }
       const state = pullsState(fake);
       for (const pr of state.pulls) await refreshPull(fake, pr);
-      if (
-        state.pulls.some((p) => p.state === "open" && p.headRef === branch && p.baseRef === base)
-      ) {
-        throw validationFailed([
-          {
-            resource: "PullRequest",
-            code: "custom",
-            message: `A pull request already exists for ${fake.owner}:${branch}.`,
-          },
-        ]);
-      }
+      // One open PR per head and base, as on GitHub, whatever runs concurrently: checked again
+      // after the last await, so that no other creation can come between check and insert.
+      const exists = () => {
+        if (
+          state.pulls.some((p) => p.state === "open" && p.headRef === branch && p.baseRef === base)
+        ) {
+          throw validationFailed([
+            {
+              resource: "PullRequest",
+              code: "custom",
+              message: `A pull request already exists for ${fake.owner}:${branch}.`,
+            },
+          ]);
+        }
+      };
+      exists();
       if ((await commitsBetween(fake, baseRef.oid, headRef.oid)).length === 0) {
         throw validationFailed([
           {
@@ -252,6 +257,7 @@ export const pullRoutes: readonly RestRoute[] = [
           },
         ]);
       }
+      exists();
       const number = state.nextNumber++;
       const at = nowIso();
       const pr: FakePullRequest = {
