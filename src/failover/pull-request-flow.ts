@@ -120,6 +120,14 @@ export async function deliverByPullRequest(
     .catch(raced);
   if (armed === "armed") return { outcome: "pr_armed", pr, reused };
   if (settings.fallback === "review") return { outcome: "pr_opened", pr, reused };
+  // We merge only onto the base this plan was made from. A request that read it before a
+  // concurrent one's merge landed the same change would otherwise open a second PR and merge
+  // it: a commit nobody asked for (empty, the change is there already) and a second
+  // `pr_merged`. Moved: re-read and plan again (no_op). A merge landing between this read and
+  // ours is still possible; the refusal it may cause is handled below.
+  if ((await port.branchHead(base.branch)) !== base.head) {
+    throw new StaleHeadError(base.branch, base.head, undefined);
+  }
   let merge: { sha: string };
   try {
     merge = await port.merge(pr, headSha, settings.mergeMethod, message);

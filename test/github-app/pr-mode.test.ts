@@ -232,6 +232,8 @@ describe("PR mode through the real server against the fake GitHub", () => {
       "graphql mutation createCommitOnBranch",
       "POST /repos/acme/gitops/pulls",
       "graphql mutation enablePullRequestAutoMerge",
+      // main still where the plan was read (a stale plan is never merged)
+      "GET /repos/acme/gitops/git/ref/heads%2Fmain",
       `PUT /repos/acme/gitops/pulls/${n}/merge`,
     ];
     const cold = failoverCalls(h.fake);

@@ -104,6 +104,37 @@ describe("PR mode: races and leftovers converge", () => {
     });
   });
 
+  it("planned before another request's merge landed the change: no second PR merged, no_op", async () => {
+    await withPrServer({ FAILOVER_RATE_LIMIT: "0" }, async (server) => {
+      // The first request reads main, then its branch creation is held; a second request
+      // makes the whole change meanwhile (branch, PR #1, merge, branch deleted). Released, the
+      // first builds its branch on the main it read and opens PR #2 (allowed: #1 is merged).
+      // Merging #2 would land an empty commit and a second pr_merged: main moved since its
+      // read, so it plans again and finds the change there.
+      let taken: () => void = () => undefined;
+      const atBranch = new Promise<void>((resolve) => {
+        taken = resolve;
+      });
+      const hold = server.fake.inject({
+        match: { method: "POST", path: /\/git\/refs$/ },
+        hang: true,
+        onTaken: () => taken(),
+      });
+      const first = callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" });
+      await atBranch;
+      const second = await callJson(`${server.url}/api/failover/sonarr/promote`, {
+        method: "POST",
+      });
+      expect(second.body.outcome).toBe("pr_merged");
+      hold.cancel();
+      const answer = await first;
+      expect([answer.status, answer.body.outcome]).toEqual([200, "no_op"]);
+      expect(pullsState(server.fake).merges).toBe(1);
+      expect(pullsState(server.fake).pulls.filter((p) => p.state === "open")).toEqual([]);
+      expect(await sonarrSide(server)).toBe("backup");
+    });
+  });
+
   it("a branch left after the merge (its deletion failed) is replaced by the next failover", async () => {
     await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
       const deletion = server.fake.inject({
