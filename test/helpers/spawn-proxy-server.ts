@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
 /**
@@ -6,6 +6,11 @@ import { createInterface } from "node:readline";
  * worker. One JSON line per request on stdin ({ id, file, args, env, input, timeout,
  * maxBuffer }, bytes in base64), one JSON line per answer on stdout. Ends when its stdin
  * does (the worker exited), after the processes it runs have answered.
+ *
+ * Long-lived processes with piped stdio (spawn, e.g. `git cat-file --batch`) are streams of
+ * lines with a `kind`: requests "spawn" (args, env), "stdin" (data), "end", "kill" (signal);
+ * answers "stdout"/"stderr" (data), "error" (message, code) and "exit" (code, signal), the
+ * last once the process has closed its output.
  */
 interface Request {
   readonly id: number;
@@ -20,9 +25,68 @@ interface Request {
 let pending = 0;
 let closed = false;
 
+interface StreamRequest {
+  readonly id: number;
+  readonly kind: "spawn" | "stdin" | "end" | "kill";
+  readonly file?: string;
+  readonly args?: string[];
+  readonly env?: Record<string, string>;
+  readonly data?: string;
+  readonly signal?: NodeJS.Signals;
+}
+
+const streams = new Map<number, ChildProcessWithoutNullStreams>();
+const send = (message: object) => process.stdout.write(`${JSON.stringify(message)}\n`);
+
+function stream(request: StreamRequest): void {
+  if (request.kind !== "spawn") {
+    const child = streams.get(request.id);
+    if (request.kind === "stdin") child?.stdin.write(Buffer.from(request.data ?? "", "base64"));
+    else if (request.kind === "end") child?.stdin.end();
+    else child?.kill(request.signal ?? "SIGTERM");
+    return;
+  }
+  pending++;
+  const child = spawn(request.file ?? "git", request.args ?? [], {
+    env: request.env,
+    stdio: ["pipe", "pipe", "pipe"],
+    windowsHide: true,
+  });
+  streams.set(request.id, child);
+  const { id } = request;
+  child.stdout.on("data", (chunk: Buffer) =>
+    send({ id, kind: "stdout", data: chunk.toString("base64") }),
+  );
+  child.stderr.on("data", (chunk: Buffer) =>
+    send({ id, kind: "stderr", data: chunk.toString("base64") }),
+  );
+  child.stdin.on("error", () => {
+    // The exit reports it.
+  });
+  let done = false;
+  const finish = (message: object) => {
+    if (done) return;
+    done = true;
+    streams.delete(id);
+    send(message);
+    pending--;
+    if (closed && pending === 0) process.exit(0);
+  };
+  // A process that could not start (ENOENT, ...) may never close: its error ends it.
+  child.on("error", (error: NodeJS.ErrnoException) =>
+    finish({ id, kind: "error", message: error.message, code: error.code ?? null }),
+  );
+  child.on("close", (code, signal) => finish({ id, kind: "exit", code, signal }));
+}
+
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {
-  const request = JSON.parse(line) as Request;
+  const parsed = JSON.parse(line) as Request | StreamRequest;
+  if ("kind" in parsed) {
+    stream(parsed);
+    return;
+  }
+  const request = parsed;
   pending++;
   const child = execFile(
     request.file,
@@ -64,5 +128,7 @@ lines.on("line", (line) => {
 });
 lines.on("close", () => {
   closed = true;
+  // The worker is gone: its long-lived processes get end of input (cat-file then exits).
+  for (const child of streams.values()) child.stdin.end();
   if (pending === 0) process.exit(0);
 });
