@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { FaultMatch } from "../fake-github/fake-github.js";
 import { configureRepo, pullsState } from "../fake-github/pull-merge.js";
 import { deploymentsState } from "../fake-github/routes/deployments.js";
 import { git } from "../helpers/git.js";
@@ -32,6 +33,19 @@ async function withPrServer(
   } finally {
     await server.close();
   }
+}
+
+/** Holds the first request matching `match` unanswered until `cancel()`; `taken` when it arrives. */
+function holdFirst(
+  server: InProcessServer,
+  match: FaultMatch,
+): { readonly taken: Promise<void>; cancel(): void } {
+  let arrived: () => void = () => undefined;
+  const taken = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const fault = server.fake.inject({ match, hang: true, onTaken: () => arrived() });
+  return { taken, cancel: () => fault.cancel() };
 }
 
 function branchHead(server: InProcessServer): string | undefined {
@@ -79,17 +93,9 @@ describe("PR mode: races and leftovers converge", () => {
       // Hold the PR request's merge; meanwhile an urgent request lands the same change on
       // main, and its cleanup closes the PR as superseded. The held merge then finds the PR
       // closed (405): the change is in Git, so the answer is the no_op a re-read gives.
-      let taken: () => void = () => undefined;
-      const atMerge = new Promise<void>((resolve) => {
-        taken = resolve;
-      });
-      const hold = server.fake.inject({
-        match: { method: "PUT", path: /\/pulls\/\d+\/merge$/ },
-        hang: true,
-        onTaken: () => taken(),
-      });
+      const hold = holdFirst(server, { method: "PUT", path: /\/pulls\/\d+\/merge$/ });
       const held = callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" });
-      await atMerge;
+      await hold.taken;
       const urgent = await callJson(`${server.url}/api/failover/sonarr/promote?mode=urgent`, {
         method: "POST",
       });
@@ -111,17 +117,9 @@ describe("PR mode: races and leftovers converge", () => {
       // first builds its branch on the main it read and opens PR #2 (allowed: #1 is merged).
       // Merging #2 would land an empty commit and a second pr_merged: main moved since its
       // read, so it plans again and finds the change there.
-      let taken: () => void = () => undefined;
-      const atBranch = new Promise<void>((resolve) => {
-        taken = resolve;
-      });
-      const hold = server.fake.inject({
-        match: { method: "POST", path: /\/git\/refs$/ },
-        hang: true,
-        onTaken: () => taken(),
-      });
+      const hold = holdFirst(server, { method: "POST", path: /\/git\/refs$/ });
       const first = callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" });
-      await atBranch;
+      await hold.taken;
       const second = await callJson(`${server.url}/api/failover/sonarr/promote`, {
         method: "POST",
       });

@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Set by test/setup/build-cli.ts (vitest globalSetup): the transpiled src/cli.ts. */
@@ -17,4 +19,16 @@ export function cliArgs(): string[] {
   const built = process.env[BUILT_CLI_ENV];
   if (built !== undefined && built !== "") return [built];
   return ["--import", TSX, `${ROOT}src/cli.ts`];
+}
+
+/**
+ * A folder `name` in the run's own folder (the one globalSetup built src/ into and removes at
+ * the end of the run), made when missing; undefined outside a run.
+ */
+export function runFolder(name: string): string | undefined {
+  const built = process.env[BUILT_CLI_ENV];
+  if (built === undefined || built === "") return undefined;
+  const dir = join(dirname(dirname(built)), name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }

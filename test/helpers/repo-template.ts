@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { cp, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { DEMO_COMMIT_MESSAGE } from "../../src/demo/demo-repo.js";
 import { initRepo } from "../../src/repo/local/local-git-repo.js";
-import { BUILT_CLI_ENV } from "./cli-process.js";
+import { runFolder } from "./cli-process.js";
 import { demoRepoFiles } from "./files.js";
 import { runSync } from "./run-sync.js";
 
@@ -28,19 +28,6 @@ export async function copyOfRepo(
   });
   await cp(template.dir, dir, { recursive: true });
   return template.head;
-}
-
-/**
- * Beside the run's build (test/setup/build-cli.ts), which the run removes at its end: vitest
- * ends its workers without the "exit" event that removes a process's own, so templates in
- * the system's temp directory outlived every run. Outside a run: the temp directory.
- */
-function templatesHome(): string {
-  const cli = process.env[BUILT_CLI_ENV];
-  if (cli === undefined || cli === "") return tmpdir();
-  const home = join(dirname(dirname(cli)), "templates");
-  mkdirSync(home, { recursive: true });
-  return home;
 }
 
 /** On globalThis: vitest evaluates this module again for each test file a worker runs. */
@@ -94,7 +81,11 @@ function templateRepo(
   let template = byFiles.get(key);
   if (template === undefined) {
     template = (async () => {
-      const root = await mkdtemp(join(templatesHome(), "failover-api-template-"));
+      // In the run's folder, removed at the end of the run: vitest ends its workers without
+      // the "exit" event below, so templates in the temp directory outlived every run.
+      const root = await mkdtemp(
+        join(runFolder("templates") ?? tmpdir(), "failover-api-template-"),
+      );
       roots.push(root);
       const dir = join(root, "repo");
       const head = await initRepo(dir, files, { branch, message });

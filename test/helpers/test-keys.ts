@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { BUILT_CLI_ENV } from "./cli-process.js";
+import { linkSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runFolder } from "./cli-process.js";
 
 export interface KeyPair {
   readonly publicKey: string;
@@ -41,9 +41,8 @@ export function testKeyPair(name = "app", privateFormat: "pkcs8" | "pkcs1" = "pk
  * every process of the run holds the same key for a name. Outside a run: made here.
  */
 function sharedPair(file: string, make: () => KeyPair): KeyPair {
-  const cli = process.env[BUILT_CLI_ENV];
-  if (cli === undefined || cli === "") return make();
-  const dir = join(dirname(dirname(cli)), "keys");
+  const dir = runFolder("keys");
+  if (dir === undefined) return make();
   const path = join(dir, `${file}.json`);
   try {
     return JSON.parse(readFileSync(path, "utf8")) as KeyPair;
@@ -51,7 +50,6 @@ function sharedPair(file: string, make: () => KeyPair): KeyPair {
     // Not published yet.
   }
   const pair = make();
-  mkdirSync(dir, { recursive: true });
   const draft = `${path}.${process.pid}`;
   writeFileSync(draft, JSON.stringify(pair));
   try {
