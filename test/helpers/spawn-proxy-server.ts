@@ -79,6 +79,11 @@ function stream(request: StreamRequest): void {
   child.on("close", (code, signal) => finish({ id, kind: "exit", code, signal }));
 }
 
+// The worker can exit while a process it started still runs (vitest ends its workers without
+// waiting): that answer then has no reader. EPIPE is that, not a failure; the helper goes on
+// ending its processes and exits as below.
+process.stdout.on("error", () => {});
+
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {
   const parsed = JSON.parse(line) as Request | StreamRequest;

@@ -9,7 +9,10 @@ export const APP_SCRIPT = `"use strict";
   function closestFrom(node, selector) {
     return node && node.closest ? node.closest(selector) : null;
   }
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // After the settle, not the swap: htmx wires the new form's hx-post in its settle step
+  // (20 ms later). A dialog shown at the swap took a quick Enter as a native submit, a GET of
+  // this page with the typed name, and the write never ran.
+  document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     if (!target || target.id !== "dialog-slot") return;
     var dialog = target.querySelector("dialog");
@@ -17,6 +20,17 @@ export const APP_SCRIPT = `"use strict";
     dialog.showModal();
     var input = dialog.querySelector("input[name=confirm]");
     if (input) input.focus();
+  });
+  // htmx wires a swapped-in form only in its settle step, 20 ms after the swap (the services
+  // table is swapped every 5 s). A submit in between reached here not prevented: natively it
+  // would GET this page with the form's values and write nothing. It is sent through htmx.
+  // (htmx's own handler, on the form, runs first and prevents the submits it has taken.)
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form || !form.hasAttribute || !form.hasAttribute("hx-post")) return;
+    event.preventDefault();
+    htmx.process(form);
+    htmx.trigger(form, "submit");
   });
   document.addEventListener("click", function (event) {
     var button = closestFrom(event.target, "[data-close-dialog]");
@@ -34,13 +48,19 @@ export const APP_SCRIPT = `"use strict";
     var result = document.getElementById("result");
     if (result) result.focus();
   });
+  function typingIn(elt) {
+    var active = document.activeElement;
+    return !!active && elt.contains(active) && active.tagName === "INPUT" && active.value !== "";
+  }
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    if (!elt || elt.id !== "services") return;
-    var active = document.activeElement;
-    if (active && elt.contains(active) && active.tagName === "INPUT" && active.value !== "") {
-      event.preventDefault();
-    }
+    if (elt && elt.id === "services" && typingIn(elt)) event.preventDefault();
+  });
+  // A refresh already on its way when the typing began: its answer is dropped, not swapped
+  // over the half-typed reason (the next refresh brings the table).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.id === "services" && typingIn(elt)) event.detail.shouldSwap = false;
   });
 })();
 `;
