@@ -147,13 +147,26 @@ export class FakeGitStore {
     start: string,
     options: { path?: string; skip?: number; max?: number } = {},
   ): Promise<string[]> {
-    const args = ["rev-list"];
+    const args: string[] = [];
     if (options.skip !== undefined) args.push(`--skip=${options.skip}`);
     if (options.max !== undefined) args.push(`--max-count=${options.max}`);
     args.push(start);
     if (options.path !== undefined && options.path !== "") args.push("--", options.path);
-    const out = await this.#git.text(args);
+    const out = await this.revList(args);
     return out.split("\n").filter((line) => line !== "");
+  }
+
+  /**
+   * `git rev-list <args>`'s output. What it lists from commit names alone (`<oid>`,
+   * `<oid>..<oid>`, `<oid>...<oid>`) never changes: a commit names its parents, so its
+   * history is part of its name. Those answers are read once per process, like the objects.
+   */
+  revList(args: readonly string[]): Promise<string> {
+    const read = () => this.#git.text(["rev-list", ...args]);
+    const dash = args.indexOf("--");
+    const revisions = (dash < 0 ? args : args.slice(0, dash)).filter((a) => !a.startsWith("--"));
+    const fixed = revisions.length > 0 && revisions.every((r) => RANGE_OF_OIDS.test(r));
+    return fixed ? once(this.#objects.revLists, args.join("\0"), read) : read();
   }
 
   /** Every ref under `prefix` ("refs/heads/", "refs/heads/failover/") with its object, by name. */
@@ -247,6 +260,7 @@ export class FakeGitStore {
 }
 
 const OID = /^[0-9a-f]{40}$/;
+const RANGE_OF_OIDS = /^[0-9a-f]{40}(\.\.\.?[0-9a-f]{40})?$/;
 
 interface SharedObjects {
   readonly commits: Map<string, Promise<CommitInfo>>;
@@ -257,6 +271,8 @@ interface SharedObjects {
   readonly blobs: Map<string, Promise<Buffer>>;
   /** `<sha>^{commit}` and `<sha>^{tree}` once found (an object, once there, stays). */
   readonly peeled: Map<string, string>;
+  /** rev-list outputs by their arguments, for revisions that are commit names only. */
+  readonly revLists: Map<string, Promise<string>>;
 }
 
 /** On globalThis: vitest evaluates this module again for each test file a worker runs. */
@@ -270,6 +286,7 @@ function sharedObjects(): SharedObjects {
     trees: new Map(),
     blobs: new Map(),
     peeled: new Map(),
+    revLists: new Map(),
   };
   return store[SHARED_OBJECTS];
 }

@@ -329,7 +329,7 @@ export async function commitsBetween(
   base: string,
   head: string,
 ): Promise<string[]> {
-  const out = await gitOf(fake).text(["rev-list", "--reverse", `${base}..${head}`]);
+  const out = await fake.store.revList(["--reverse", `${base}..${head}`]);
   return out.split("\n").filter((line) => line !== "");
 }
 

@@ -119,8 +119,26 @@ export async function startFakeKube(options: { https?: boolean } = {}): Promise<
   };
 }
 
-/** The server certificate needs 127.0.0.1 as a subjectAltName for TLS verification. */
-function certificatesWithSan(): { ca: string; key: string; cert: string } {
+interface Certificates {
+  readonly ca: string;
+  readonly key: string;
+  readonly cert: string;
+}
+
+/** On globalThis: with `isolate: false` vitest evaluates this module again for every file. */
+const CERTIFICATES = Symbol.for("failover-api.test.fake-kube-certificates");
+
+/**
+ * The server certificate needs 127.0.0.1 as a subjectAltName for TLS verification. Made once
+ * per process, with P-256 keys: two RSA 2048 keys per fake cost about a second of CPU.
+ */
+function certificatesWithSan(): Certificates {
+  const store = globalThis as { [CERTIFICATES]?: Certificates };
+  store[CERTIFICATES] ??= makeCertificates();
+  return store[CERTIFICATES];
+}
+
+function makeCertificates(): Certificates {
   const dir = mkdtempSync(join(tmpdir(), "fake-kube-"));
   const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
   try {
@@ -128,7 +146,9 @@ function certificatesWithSan(): { ca: string; key: string; cert: string } {
       "req",
       "-x509",
       "-newkey",
-      "rsa:2048",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
       "-nodes",
       "-keyout",
       "ca.key",
@@ -142,7 +162,9 @@ function certificatesWithSan(): { ca: string; key: string; cert: string } {
     run(
       "req",
       "-newkey",
-      "rsa:2048",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
       "-nodes",
       "-keyout",
       "server.key",

@@ -60,6 +60,8 @@ if (LOG !== undefined && LOG !== "") {
       self: +(end.self - start.self).toFixed(2),
       children: +(end.children - start.children).toFixed(2),
       wall: +(end.wall - start.wall).toFixed(2),
+      // When it ended (ms since the epoch): with wall, where the file sat in the run.
+      endedAt: Date.now(),
       // The worker's memory after the file: a worker that keeps growing file after file
       // makes every process it spawns dearer (fork copies its page tables).
       rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20),

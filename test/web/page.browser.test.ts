@@ -155,10 +155,10 @@ suite(title, () => {
     });
 
     it("demotes sonarr with the keyboard alone, however soon Enter follows the dialog", async () => {
-      // htmx wires a swapped-in form in its settle step (20 ms after the swap). Made 1.5 s here:
+      // htmx wires a swapped-in form in its settle step (20 ms after the swap). Made 0.6 s here:
       // a dialog shown before that step took the quick Enter as a native submit, the page
       // reloaded and nothing was demoted (seen once in a loaded run at the 20 ms default).
-      await setSettleDelay(page, 1500);
+      await setSettleDelay(page, 600);
       await page.getByRole("button", { name: "Demote sonarr" }).focus();
       await page.keyboard.press("Enter");
       await page.getByRole("dialog").waitFor(WAIT);
@@ -171,7 +171,7 @@ suite(title, () => {
     });
 
     it("a form the table refresh swapped in is sent through htmx before it is wired", async () => {
-      await setSettleDelay(page, 1500);
+      await setSettleDelay(page, 600);
       // A refresh of the table (as every 5 s), then a lock within its settle delay.
       const swapped = page.waitForFunction(
         () => {

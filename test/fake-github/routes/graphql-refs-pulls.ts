@@ -115,12 +115,7 @@ function refNode(fake: FakeContext, qualifiedName: string, oid: string, prefix: 
       const head = await fake.store.resolveRef(args.headRef);
       if (head === undefined) return null;
       // "<only in this ref> <only in headRef>"
-      const counts = await gitOf(fake).text([
-        "rev-list",
-        "--count",
-        "--left-right",
-        `${oid}...${head.oid}`,
-      ]);
+      const counts = await fake.store.revList(["--count", "--left-right", `${oid}...${head.oid}`]);
       const [behindBy = 0, aheadBy = 0] = counts.trim().split(/\s+/).map(Number);
       return {
         __typename: "Comparison",

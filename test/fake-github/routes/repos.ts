@@ -10,7 +10,7 @@ import {
 } from "../rest.js";
 
 async function gitRevList(fake: FakeContext, range: string): Promise<string[]> {
-  return (await gitOf(fake).text(["rev-list", range])).split("\n");
+  return (await fake.store.revList([range])).split("\n");
 }
 
 /** GitHub's REST representation of a commit (the fields clients commonly read). */
