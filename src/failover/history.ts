@@ -29,12 +29,30 @@ export async function getHistory(
   limit: number,
 ): Promise<HistoryItem[]> {
   const { branch, paths } = await historyPaths(ctx, findService(ctx, service));
-  // Bounded on any history length: found by the trailer every failover commit carries.
-  const entries = await ctx.repo.history(branch, {
-    trailer: `${TRAILER_KEYS.service}: ${service}`,
-    paths,
-    limit: Math.min(limit * 2, 100),
-  });
+  // Bounded on any history length: found by the trailer every failover commit carries. Lock
+  // and unlock commits carry it too and are no failover: when they fill the first answer, a
+  // longer one is asked for (a service locked and unlocked 3 times hid its last failover).
+  let want = Math.min(limit * 2, HISTORY_LOOKBACK);
+  for (;;) {
+    const entries = await ctx.repo.history(branch, {
+      trailer: `${TRAILER_KEYS.service}: ${service}`,
+      paths,
+      limit: want,
+    });
+    const items = failoverItems(entries, service, limit);
+    if (items.length >= limit || entries.length < want || want >= HISTORY_LOOKBACK) return items;
+    want = Math.min(want * 4, HISTORY_LOOKBACK);
+  }
+}
+
+/** The most commits naming a service that a history request looks at. */
+const HISTORY_LOOKBACK = 100;
+
+function failoverItems(
+  entries: readonly HistoryEntry[],
+  service: string,
+  limit: number,
+): HistoryItem[] {
   const seen = new Set<string>();
   const items: HistoryItem[] = [];
   for (const entry of entries) {

@@ -7,6 +7,7 @@ import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { FailoverError } from "../../src/domain/errors.js";
 import type { FailoverContext } from "../../src/failover/context.js";
 import { runFailover } from "../../src/failover/failover.js";
+import { getHistory } from "../../src/failover/history.js";
 import { ManifestLocator } from "../../src/failover/locate-manifest.js";
 import { setLock } from "../../src/failover/locks.js";
 import { LocalGitRepo } from "../../src/repo/local/local-git-repo.js";
@@ -108,5 +109,22 @@ describe("locks", () => {
     });
     expect(unlocked.outcome).toBe("unlocked");
     expect((await runFailover(ctx, request)).outcome).toBe("applied");
+  });
+  it("history's last failover stays the last one after lock and unlock commits", async () => {
+    const request = {
+      service: "sonarr",
+      action: "promote",
+      dryRun: false,
+      trigger: "http",
+      requester: "alice",
+    } as const;
+    expect((await runFailover(ctx, request)).outcome).toBe("applied");
+    for (let i = 0; i < 3; i++) {
+      await setLock(ctx, { service: "sonarr", lock: true, reason: `disk ${i}`, requester: "bob" });
+      await setLock(ctx, { service: "sonarr", lock: false, reason: "", requester: "bob" });
+    }
+    // The page's "Last failover" asks for one; the six lock commits carry the service too.
+    const [last] = await getHistory(ctx, "sonarr", 1);
+    expect(last).toMatchObject({ action: "promote", to: "backup", requester: "alice" });
   });
 });

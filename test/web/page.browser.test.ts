@@ -1,6 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,8 +8,7 @@ import { findChromium } from "./chromium.js";
 /**
  * The page in a real browser (Debian's chromium, driven by playwright-core) against the real
  * server and the demo's local Git repository: what a person does, and what Git then holds.
- * The screenshots are taken here: into docs/screenshots/ with UPDATE_SCREENSHOTS=1, else into a
- * temporary directory (a test run leaves the tracked files alone).
+ * The screenshots of docs/ are taken here, with UPDATE_SCREENSHOTS=1 (see shoot()).
  */
 /** The few DOM names the page.evaluate callbacks use (they run in the browser; no DOM lib here). */
 declare const document: {
@@ -22,10 +18,20 @@ declare const document: {
 };
 
 const executablePath = findChromium();
-const SHOTS =
-  process.env.UPDATE_SCREENSHOTS === "1"
-    ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url))
-    : `${mkdtempSync(join(tmpdir(), "failover-shots-"))}/`;
+const SHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+
+/**
+ * docs/screenshots/<name> with UPDATE_SCREENSHOTS=1, else nothing: a run leaves the tracked
+ * files alone, and seven PNG encodings per run were CPU for images nobody looked at.
+ */
+async function shoot(
+  target: Pick<Page, "screenshot">,
+  name: string,
+  fullPage = true,
+): Promise<void> {
+  if (process.env.UPDATE_SCREENSHOTS !== "1") return;
+  await target.screenshot({ path: `${SHOTS}${name}`, fullPage });
+}
 /** Generous: waiting for the page is no assertion of speed (2 cores shared by many). */
 const WAIT = { timeout: 60_000 };
 const TOKEN = "web-test-token-0123456789abcdef";
@@ -107,7 +113,7 @@ suite(title, () => {
       await expect(page.getByRole("row", { name: /sonarr/ }).count()).resolves.toBe(1);
       await expect(page.getByRole("row", { name: /radarr/ }).count()).resolves.toBe(1);
       expect(await stateOf(page, "sonarr")).toBe("primary");
-      await page.screenshot({ path: `${SHOTS}services.png`, fullPage: true });
+      await shoot(page, "services.png");
     });
 
     it("previews a promote as a diff and writes nothing", async () => {
@@ -119,7 +125,7 @@ suite(title, () => {
       expect(result).toContain("+");
       expect(await page.locator("#result pre.diff .add").count()).toBeGreaterThan(0);
       expect(git(server.repoDir, "rev-parse", "main")).toBe(head);
-      await page.screenshot({ path: `${SHOTS}preview.png`, fullPage: true });
+      await shoot(page, "preview.png");
     });
 
     it("promotes sonarr only after the name is typed in the dialog", async () => {
@@ -133,7 +139,7 @@ suite(title, () => {
       expect(await dialog.isVisible()).toBe(true);
       expect(git(server.repoDir, "rev-parse", "main")).toBe(head);
       await dialog.getByLabel("Type sonarr to confirm").fill("sonarr");
-      await page.screenshot({ path: `${SHOTS}confirm-dialog.png` });
+      await shoot(page, "confirm-dialog.png", false);
       await dialog.getByRole("button", { name: "Confirm" }).click();
 
       await waitForState(page, "sonarr", "backup");
@@ -151,7 +157,7 @@ suite(title, () => {
         WAIT,
       );
       expect(cspViolations).toEqual([]);
-      await page.screenshot({ path: `${SHOTS}promoted.png`, fullPage: true });
+      await shoot(page, "promoted.png");
     });
 
     it("demotes sonarr with the keyboard alone, however soon Enter follows the dialog", async () => {
@@ -203,6 +209,8 @@ suite(title, () => {
         .toBe(true);
       await page.getByRole("button", { name: "Unlock sonarr" }).click();
       await page.getByRole("button", { name: "Lock sonarr" }).waitFor(WAIT);
+      // Lock and unlock are no failover: the row still shows the demote as the last one.
+      expect(await page.locator("#row-sonarr").textContent()).toContain("demote to primary");
     });
 
     it("locks radarr with a reason, and shows the 423 when it is promoted", async () => {
@@ -221,7 +229,7 @@ suite(title, () => {
       );
       expect(git(server.repoDir, "rev-parse", "main")).toBe(head);
       expect(await stateOf(page, "radarr")).toBe("primary");
-      await page.screenshot({ path: `${SHOTS}locked-error.png`, fullPage: true });
+      await shoot(page, "locked-error.png");
 
       await page.getByRole("button", { name: "Unlock radarr" }).click();
       await page.getByRole("button", { name: "Lock radarr" }).waitFor(WAIT);
@@ -257,7 +265,7 @@ suite(title, () => {
         // The page itself does not scroll sideways; only the table's own box may.
         const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
         expect(wide).toBeLessThanOrEqual(390);
-        await phone.screenshot({ path: `${SHOTS}phone.png`, fullPage: true });
+        await shoot(phone, "phone.png");
       } finally {
         await phone.close();
       }
@@ -286,7 +294,7 @@ suite(title, () => {
       expect(await page.getByRole("row", { name: /sonarr/ }).count()).toBe(0);
 
       await page.getByLabel("API token").fill(TOKEN);
-      await page.screenshot({ path: `${SHOTS}sign-in.png` });
+      await shoot(page, "sign-in.png", false);
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("row", { name: /sonarr/ }).waitFor(WAIT);
       const cookies = await page.context().cookies();
