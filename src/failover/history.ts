@@ -31,7 +31,7 @@ export async function getHistory(
   const { branch, paths } = await historyPaths(ctx, findService(ctx, service));
   // Bounded on any history length: found by the trailer every failover commit carries. Lock
   // and unlock commits carry it too and are no failover: when they fill the first answer, a
-  // longer one is asked for (a service locked and unlocked 3 times hid its last failover).
+  // longer one is asked for (one lock and unlock hid the last failover from a request for one).
   let want = Math.min(limit * 2, HISTORY_LOOKBACK);
   for (;;) {
     const entries = await ctx.repo.history(branch, {
