@@ -179,7 +179,12 @@ suite(title, () => {
     it("a form the table refresh swapped in is sent through htmx before it is wired", async () => {
       await setSettleDelay(page, 600);
       // A refresh of the table (as every 5 s), then a lock within its settle delay.
-      const swapped = page.waitForFunction(
+      // The table in the page now is marked first: only a table the refresh brought lacks it.
+      await page.evaluate(() => {
+        (document.querySelector("#services") as unknown as { old: true }).old = true;
+      });
+      await refreshTable(page);
+      await page.waitForFunction(
         () => {
           const marker = document.querySelector("#services") as unknown as { old?: true } | null;
           return marker !== null && marker.old !== true;
@@ -187,11 +192,6 @@ suite(title, () => {
         undefined,
         WAIT,
       );
-      await page.evaluate(() => {
-        (document.querySelector("#services") as unknown as { old: true }).old = true;
-      });
-      await refreshTable(page);
-      await swapped;
       await page.getByLabel("Lock reason for sonarr").fill("unwired");
       await page.getByRole("button", { name: "Lock sonarr" }).click();
       await expect

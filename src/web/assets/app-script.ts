@@ -25,12 +25,21 @@ export const APP_SCRIPT = `"use strict";
   // table is swapped every 5 s). A submit in between reached here not prevented: natively it
   // would GET this page with the form's values and write nothing. It is sent through htmx.
   // (htmx's own handler, on the form, runs first and prevents the submits it has taken.)
+  // The submit it sends comes back here (htmx.trigger dispatches it at once): if htmx still
+  // did not take it, it is dropped rather than sent again without end.
+  var resending = false;
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (event.defaultPrevented || !form || !form.hasAttribute || !form.hasAttribute("hx-post")) return;
     event.preventDefault();
-    htmx.process(form);
-    htmx.trigger(form, "submit");
+    if (resending) return;
+    resending = true;
+    try {
+      htmx.process(form);
+      htmx.trigger(form, "submit");
+    } finally {
+      resending = false;
+    }
   });
   document.addEventListener("click", function (event) {
     var button = closestFrom(event.target, "[data-close-dialog]");
