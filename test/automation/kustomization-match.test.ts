@@ -22,6 +22,17 @@ describe("which Flux Kustomization applies a manifest (homelab-shapes fixture)",
     expect(fluxKustomizationsIn(text)).toEqual([]);
   });
 
+  it("skips a file nested too deep to compose safely, and keeps reading the next ones", () => {
+    const ks = `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: sonarr, namespace: flux-system}
+spec: {path: ./kubernetes/apps/media/sonarr/app}
+`;
+    const deep = `${ks}---\nx: ${"[".repeat(20_000)}\n`;
+    for (let i = 0; i < 3; i++) expect(fluxKustomizationsIn(deep)).toEqual([]);
+    expect(fluxKustomizationsIn(ks).map((k) => k.id)).toEqual(["flux-system/sonarr"]);
+  });
+
   it("the most specific spec.path covering the manifest wins", () => {
     expect([
       ...kustomizationsBuilding(["kubernetes/apps/media/sonarr/app/helmrelease.yaml"], all),

@@ -1,5 +1,5 @@
-import { parseAllDocuments } from "yaml";
 import { pathCovers } from "../targets/flux/repo-paths.js";
+import { composeWithinDepth } from "../yaml/nesting-depth.js";
 
 /** A Flux Kustomization found in the repository: `namespace/name` and what it builds. */
 export interface FluxKustomizationRef {
@@ -9,10 +9,15 @@ export interface FluxKustomizationRef {
 
 const API = /^kustomize\.toolkit\.fluxcd\.io\//;
 
-/** The Flux Kustomizations a YAML file defines (unparseable documents are skipped). */
+/**
+ * The Flux Kustomizations a YAML file defines (unparseable documents are skipped, and so is a
+ * file nested too deep to compose safely: see nesting-depth.ts).
+ */
 export function fluxKustomizationsIn(text: string): FluxKustomizationRef[] {
   const found: FluxKustomizationRef[] = [];
-  for (const doc of parseAllDocuments(text, { prettyErrors: false })) {
+  const composed = composeWithinDepth(text, { prettyErrors: false });
+  if ("depth" in composed) return found;
+  for (const doc of composed.docs) {
     if (doc.errors.length > 0) continue;
     const value = doc.toJS({ maxAliasCount: 50 }) as unknown;
     if (typeof value !== "object" || value === null) continue;

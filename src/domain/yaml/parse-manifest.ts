@@ -1,5 +1,6 @@
-import { type Document, parseAllDocuments } from "yaml";
+import type { Document } from "yaml";
 import { ManifestRefusal } from "../errors.js";
+import { composeWithinDepth, MAX_NESTING_DEPTH } from "./nesting-depth.js";
 
 /** Larger inputs are refused before the parser sees them. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -36,13 +37,21 @@ export function parseManifest(text: string, file: string): readonly Document.Par
   }
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, {
+    const composed = composeWithinDepth(text, {
       keepSourceTokens: true,
       uniqueKeys: true,
       prettyErrors: false,
       strict: true,
     });
+    if ("depth" in composed) {
+      throw new ManifestRefusal(
+        `${file} nests collections ${composed.depth} levels deep, more than ${MAX_NESTING_DEPTH}; failover refuses to parse it. Flatten the file or split it.`,
+        { file },
+      );
+    }
+    docs = composed.docs;
   } catch (error) {
+    if (error instanceof ManifestRefusal) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new ManifestRefusal(
       `${file} is not valid YAML: ${firstLine(reason)}. Fix the file so that it parses.`,

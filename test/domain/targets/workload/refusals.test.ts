@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ManifestRefusal } from "../../../../src/domain/errors.js";
+import type { ManifestRefusal } from "../../../../src/domain/errors.js";
 import type { WorkloadTarget } from "../../../../src/domain/service.js";
 import { SONARR_TARGET } from "../../../helpers/targets.js";
 import { refusal as engineRefusal } from "../shapes.js";
@@ -50,10 +50,26 @@ describe("unparseable input", () => {
     expect(refusal(text).message).toMatch(/not valid YAML: document 1: DUPLICATE_KEY/);
   });
 
-  it("turns deep nesting into a refusal, never a crash", () => {
-    for (const text of ["[".repeat(200_000), `a: ${"[".repeat(50_000)}${"]".repeat(50_000)}`]) {
-      expect(() => inspect(text, target, "apps/f.yaml")).toThrow(ManifestRefusal);
+  it("turns deep nesting into a refusal that names the depth, never a crash", () => {
+    // Each of these, composed twice in one process, used to kill it (see nesting-depth.ts).
+    const deep = [
+      `a: ${"[".repeat(20_000)}${"]".repeat(20_000)}`,
+      "[".repeat(20_000),
+      `${seed}---\nx: ${"{a: ".repeat(101)}1${"}".repeat(101)}\n`,
+    ];
+    for (const text of ["[".repeat(200_000), ...deep, ...deep]) {
+      expect(() => inspect(text, target, "apps/f.yaml")).toThrow(
+        /^apps\/f\.yaml nests collections \d+ levels deep, more than 100; failover refuses to parse it/,
+      );
     }
+  });
+
+  it("accepts nesting up to the limit", () => {
+    const deep = (n: number) =>
+      `${seed}---\nkind: ConfigMap\nx: ${"[".repeat(n)}1${"]".repeat(n)}\n`;
+    // The ConfigMap's mapping is one level: 99 flow levels inside it make 100.
+    expect(() => inspect(deep(99), target, "apps/f.yaml")).not.toThrow();
+    expect(() => inspect(deep(100), target, "apps/f.yaml")).toThrow(/101 levels deep/);
   });
 });
 
