@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from "node:net";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
@@ -6,7 +7,7 @@ import { GitHubCheck } from "../../src/observability/github-check.js";
 import { type FakeGitHub, startFakeGitHub } from "../fake-github/index.js";
 import { appSettings } from "../fake-github/routes/app.js";
 import { demoRepoFiles } from "../helpers/files.js";
-import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+import { freePort, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { testKeyPair } from "../helpers/test-keys.js";
 
 /**
@@ -34,8 +35,13 @@ afterAll(async () => {
   await fake?.close();
 });
 
-async function serveAsApp(privateKey: string, env: Record<string, string> = {}) {
+async function serveAsApp(
+  privateKey: string,
+  env: Record<string, string> = {},
+  ports?: () => Promise<number>,
+) {
   const server = await startServerProcess({
+    ...(ports === undefined ? {} : { ports }),
     gheHost: new URL(fake.webUrl).host,
     configPath: DEMO_CONFIG,
     env: { GITHUB_TOKEN: "", APP_ID: "1", PRIVATE_KEY: privateKey, GITHUB_RETRIES: "0", ...env },
@@ -61,7 +67,22 @@ async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean)
 
 describe("readiness in GitHub mode (the serve process against the fake GitHub)", () => {
   it("a valid App key: 200 ready, after an installation token and GET /repos/acme/gitops", async () => {
-    const server = await serveAsApp(app.privateKey);
+    // The first port handed out is already bound: the helper's start on another port (what
+    // happens when some other process binds a port between freePort and the child's listen).
+    // Its connections closed at once: the health check sent there fails fast, and close()
+    // (which waits for open connections) returns.
+    const taken = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const takenPort = (taken.address() as AddressInfo).port;
+    const handedOut: number[] = [];
+    const server = await serveAsApp(app.privateKey, {}, async () => {
+      const port = handedOut.length === 0 ? takenPort : await freePort();
+      handedOut.push(port);
+      return port;
+    });
+    await new Promise((resolve) => taken.close(resolve));
+    expect(handedOut).toHaveLength(2);
+    expect(server.port).toBe(handedOut[1]);
     const { status, body } = await eventually(
       () => ready(server),
       (r) => r.status === 200,

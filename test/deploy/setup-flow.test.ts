@@ -16,7 +16,7 @@ import {
 import { appSettings } from "../fake-github/routes/app.js";
 import { cliArgs } from "../helpers/cli-process.js";
 import { demoRepoFiles } from "../helpers/files.js";
-import { freePort } from "../helpers/server-process.js";
+import { freePort, portWasTaken } from "../helpers/server-process.js";
 import { testKeyPair } from "../helpers/test-keys.js";
 import { ROOT } from "./render.js";
 
@@ -149,15 +149,19 @@ describe("npm start -- --setup: GitHub's App manifest flow, against the fake Git
   let setup: Proc;
 
   it("serves /setup: a form POSTing `manifest` to GitHub's new-App page with a state", async () => {
-    const port = await freePort();
+    // PORT=0: the setup server binds a port of its own choosing and prints where it is.
     setup = run(["serve", "--setup", `--dotenv=${envFile()}`, "--org", "acme"], dir, {
-      PORT: String(port),
+      PORT: "0",
       HOST: "127.0.0.1",
       GHE_HOST: new URL(fake.webUrl).host,
       GHE_PROTOCOL: "http",
     });
     procs.push(setup);
-    setupUrl = `http://127.0.0.1:${port}`;
+    setupUrl = await until(
+      async () => /open (http:\/\/127\.0\.0\.1:\d+)\/setup in a browser/.exec(setup.output())?.[1],
+      "the setup URL",
+      setup,
+    );
     const html = await until(
       async () => {
         const res = await fetch(`${setupUrl}/setup`);
@@ -243,26 +247,39 @@ describe("npm start -- --setup: GitHub's App manifest flow, against the fake Git
   });
 
   it("that .env starts the App: serve --dotenv is ready in GitHub mode against the fake", async () => {
-    const port = await freePort();
-    const serve = run(["serve", `--dotenv=${envFile()}`], dir, {
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      GITOPS_REPOSITORY: "acme/gitops",
-      GHE_HOST: new URL(fake.webUrl).host,
-      GHE_PROTOCOL: "http",
-      FAILOVER_CONFIG: DEMO_CONFIG,
-      GITHUB_WRITE_INTERVAL_MS: "0",
-    });
-    procs.push(serve);
-    const body = await until(
-      async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/api/ready`);
-        const json = (await res.json()) as Record<string, unknown>;
-        return res.status === 200 ? json : undefined;
-      },
-      "ready",
-      serve,
-    );
+    // A port free when asked for may be bound by another process before serve binds it:
+    // serve then exits with EADDRINUSE, and starts again on another port.
+    let port = 0;
+    let serve: Proc | undefined;
+    let body: Record<string, unknown> | undefined;
+    for (let attempt = 1; body === undefined; attempt++) {
+      port = await freePort();
+      const started = run(["serve", `--dotenv=${envFile()}`], dir, {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        GITOPS_REPOSITORY: "acme/gitops",
+        GHE_HOST: new URL(fake.webUrl).host,
+        GHE_PROTOCOL: "http",
+        FAILOVER_CONFIG: DEMO_CONFIG,
+        GITHUB_WRITE_INTERVAL_MS: "0",
+      });
+      procs.push(started);
+      serve = started;
+      try {
+        body = await until(
+          async () => {
+            const res = await fetch(`http://127.0.0.1:${port}/api/ready`);
+            const json = (await res.json()) as Record<string, unknown>;
+            return res.status === 200 ? json : undefined;
+          },
+          "ready",
+          started,
+        );
+      } catch (error) {
+        if (!portWasTaken(started.output()) || attempt >= 5) throw error;
+      }
+    }
+    if (serve === undefined) throw new Error("serve never started");
     expect(body).toMatchObject({ status: "ready", backend: "github", github: { result: "ok" } });
     // The App's JWT (signed with the key from .env) found the installation.
     expect(fake.requests.map((r) => `${r.method} ${r.path} ${String(r.status)}`)).toContain(

@@ -21,6 +21,8 @@ export interface ServerProcessOptions {
   readonly configPath: string;
   /** Anything else for the environment (FAILOVER_MAX_ATTEMPTS, GITHUB_RETRIES, ...). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Where the ports to try come from (default freePort; a test hands out a taken one). */
+  readonly ports?: () => Promise<number>;
   /** Bound on the wait for GET /api/health (default 100 s: under the suite's 120 s hooks). */
   readonly readyTimeoutMs?: number;
 }
@@ -83,7 +85,29 @@ function anyFreePort(): Promise<number> {
  * rejects (and kills the process) when it exits first or the bounded wait runs out.
  */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
-  const port = await freePort();
+  // freePort's port is free when asked for, not when the child binds it: any process on the
+  // machine (another worker's server, an outgoing connection) may take it in between. The
+  // child then exits with EADDRINUSE before answering: start it again on another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, await (options.ports ?? freePort)());
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+const PORT_ATTEMPTS = 5;
+
+/** The child exited because its port was bound by something else first. */
+class PortTaken extends Error {}
+
+/** Whether a server's output says it could not bind its port. */
+export function portWasTaken(output: string): boolean {
+  return output.includes("EADDRINUSE");
+}
+
+async function startOnce(options: ServerProcessOptions, port: number): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...cliArgs(), "serve"], {
     cwd: ROOT,
     detached: options.processGroup === true,
@@ -141,6 +165,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   while (Date.now() < deadline) {
     if (done) {
       const exit = await exited;
+      const output = `${handle.stderr()}${handle.stdout()}`;
+      if (portWasTaken(output)) throw new PortTaken(`port ${port} was taken:\n${output}`);
       throw new Error(
         `server process exited before answering (code ${exit.code}, signal ${exit.signal}):\n${handle.stderr()}${handle.stdout()}`,
       );
