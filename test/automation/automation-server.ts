@@ -63,6 +63,23 @@ export async function startSink(status = 204): Promise<{
   };
 }
 
+/**
+ * The JSON bodies a sink received, in order. A body that is not JSON is left out: under load
+ * the notifier's timeout can cut a request short, and the notifier only logs that; one such
+ * entry must not make every later look at the sink throw.
+ */
+export function jsonBodies<T>(received: readonly Received[]): T[] {
+  const bodies: T[] = [];
+  for (const r of received) {
+    try {
+      bodies.push(JSON.parse(r.body) as T);
+    } catch {
+      // cut short or empty: not a notice
+    }
+  }
+  return bodies;
+}
+
 export interface AutomationServer {
   readonly url: string;
   readonly runtime: Runtime;

@@ -5,6 +5,7 @@ import { eventually } from "../ops/ops-server.js";
 import {
   type AutomationServer,
   alertPayload,
+  jsonBodies,
   startAutomationServer,
   startSink,
 } from "./automation-server.js";
@@ -49,12 +50,9 @@ describe("a guard that passes with time is looked at again without waiting for A
     const notice = await eventually(
       async () => {
         await server.automation.notifier.flush();
-        return sink.received
-          .map((r) => JSON.parse(r.body) as { type: string; heldBack: { guard: string }[] })
-          .find(
-            (n) =>
-              n.type === "automatic_held_back" && n.heldBack[0]?.guard !== "auto_failover_after",
-          );
+        return jsonBodies<{ type: string; heldBack: { guard: string }[] }>(sink.received).find(
+          (n) => n.type === "automatic_held_back" && n.heldBack[0]?.guard !== "auto_failover_after",
+        );
       },
       "the timer's held-back notice",
       90_000,
