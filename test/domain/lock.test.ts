@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeLock, lockRefusal, parseLock, renderLock } from "../../src/domain/lock.js";
+import { codePointString } from "../helpers/code-point-string.js";
 import { fuzzRuns } from "../helpers/fuzz-runs.js";
 
 const OK = 'service: "sonarr"\nby: "alice"\nreason: "NAS"\nat: "2025-01-01T00:00:00.000Z"\n';
@@ -83,8 +84,8 @@ describe("parseLock fails closed", () => {
     fc.assert(
       fc.property(
         fc.boolean(),
-        fc.string({ unit: "binary", maxLength: 80 }),
-        fc.string({ unit: "binary", maxLength: 300 }),
+        codePointString({ maxLength: 80 }),
+        codePointString({ maxLength: 300 }),
         fc.string({ maxLength: 30 }),
         (locked, by, reason, at) => {
           const text = renderLock({ service: "sonarr", by, reason, at, locked });

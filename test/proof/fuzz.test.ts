@@ -12,6 +12,7 @@ import {
   type ServicePatch,
   type TargetFiles,
 } from "../../src/domain/targets/engine.js";
+import { codePointString } from "../helpers/code-point-string.js";
 import { type AppServer, startAppServer } from "../helpers/github-app-server.js";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { SONARR_TARGET } from "../helpers/targets.js";
@@ -442,7 +443,7 @@ const commentBody = fc.oneof(
       .tuple(fc.constantFrom(...WORDS), fc.string({ unit: "grapheme", maxLength: 30 }))
       .map(([w, s]) => `${w}${s}`),
   },
-  { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 200 }) },
+  { weight: 2, arbitrary: codePointString({ maxLength: 200 }) },
   {
     weight: 1,
     arbitrary: fc.integer({ min: 1, max: 70_000 }).map((n) => `/failover ${"a".repeat(n)} promote`),
@@ -461,7 +462,7 @@ describe("fuzz (b): ChatOps", () => {
     const started = performance.now();
     let commands = 0;
     fc.assert(
-      fc.property(fc.oneof(commentBody, fc.string({ unit: "binary", maxLength: 2000 })), (text) => {
+      fc.property(fc.oneof(commentBody, codePointString({ maxLength: 2000 })), (text) => {
         const parsed = parseCommand(text);
         if (parsed === null) return;
         commands++;
@@ -711,7 +712,7 @@ describe("fuzz (c): services configs", () => {
           yamlish.map((y) => `services:\n${y}`),
           yamlish,
           mutated(SERVICES_YAML),
-          fc.string({ unit: "binary", maxLength: 300 }),
+          codePointString({ maxLength: 300 }),
           fc.jsonValue({ maxDepth: 5 }).map((v) => JSON.stringify({ services: v })),
         ),
         (text) => {
@@ -785,7 +786,7 @@ describe("fuzz (d): manifests", () => {
           { weight: 4, arbitrary: mutated(TEMPLATE) },
           { weight: 2, arbitrary: mutated(BACKUP) },
           { weight: 1, arbitrary: yamlish },
-          { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 300 }) },
+          { weight: 1, arbitrary: codePointString({ maxLength: 300 }) },
           {
             weight: 1,
             arbitrary: fc
