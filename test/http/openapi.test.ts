@@ -44,7 +44,13 @@ class ResponseChecker {
       | undefined;
     const schema = operation?.requestBody?.content["application/json"]?.schema;
     if (schema === undefined) return `${method} ${template} documents no JSON body`;
-    const validate = this.#ajv.compile({ ...schema, components: this.doc.components });
+    const key = `request ${method} ${template}`;
+    let validate = this.#compiled.get(key);
+    if (validate === undefined) {
+      // Compiled once: each compile takes the whole components section along.
+      validate = this.#ajv.compile({ ...schema, components: this.doc.components });
+      this.#compiled.set(key, validate);
+    }
     return validate(body) ? "" : this.#ajv.errorsText(validate.errors);
   }
 
