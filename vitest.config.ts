@@ -61,8 +61,10 @@ export default defineConfig({
           // First, so that the diagnostics see what it routes.
           setupFiles: [...SPAWN_PROXY, ...DIAGNOSTICS],
           // A worker runs file after file in one process: the dependencies (probot, octokit,
-          // graphql, ...) load once per worker instead of once per file, about a second each.
-          // Vitest still evaluates the project's own modules afresh for every file.
+          // graphql, ...) and the project's own modules load once per worker instead of once
+          // per file, about a second each. So a module's top-level state is shared by the files
+          // of a worker: tests build their own instances (composition root, fakes) and never
+          // rely on module state; a file that must not share one belongs in OWN_PROCESS.
           isolate: false,
         },
       },
