@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
 import { git } from "../helpers/git.js";
 import { type DemoServer, startDemoServer } from "../helpers/http-server.js";
@@ -85,9 +85,10 @@ describe("refusals", () => {
   });
 
   it("a service whose manifest is missing is refused with a hint to set path", async () => {
-    const { mkdtemp } = await import("node:fs/promises");
+    const { mkdtemp, rm } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
     const dir = await mkdtemp(join(tmpdir(), "cfg-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const config = join(dir, "services.yaml");
     await writeFile(
       config,

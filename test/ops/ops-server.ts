@@ -82,6 +82,20 @@ export async function startOpsServer(
   options: { root?: string; fake?: FakeGitHub } = {},
 ): Promise<OpsServer> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), "failover-api-ops-")));
+  try {
+    return await startOpsServerIn(root, env, options);
+  } catch (error) {
+    // A start that is meant to fail (a refused config, say) leaves no directory behind.
+    if (options.root === undefined) await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startOpsServerIn(
+  root: string,
+  env: Record<string, string>,
+  options: { root?: string },
+): Promise<OpsServer> {
   const logs = new LogCapture();
   const metrics = new Metrics();
   if (isDemoMode(env)) await demoRepoCopy(join(root, "demo"));
