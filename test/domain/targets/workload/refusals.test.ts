@@ -57,7 +57,9 @@ describe("unparseable input", () => {
       "[".repeat(20_000),
       `${seed}---\nx: ${"{a: ".repeat(101)}1${"}".repeat(101)}\n`,
     ];
-    for (const text of ["[".repeat(200_000), ...deep, ...deep]) {
+    // Block collections nest by indentation: measured on the parsed tokens, not while lexing.
+    const block = Array.from({ length: 150 }, (_, i) => `${"  ".repeat(i)}k${i}:`).join("\n");
+    for (const text of ["[".repeat(200_000), `${block} 1\n`, ...deep, ...deep]) {
       expect(() => inspect(text, target, "apps/f.yaml")).toThrow(
         /^apps\/f\.yaml nests collections \d+ levels deep, more than 100; failover refuses to parse it/,
       );
