@@ -11,9 +11,10 @@ import {
   statSync,
 } from "node:fs";
 import { builtinModules } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { BUILT_CLI_ENV } from "../helpers/cli-process.js";
 import { DEPLOY_DIR, ROOT } from "./render.js";
 import {
   openSandbox,
@@ -30,7 +31,7 @@ import {
  * defaults to (DEMO_REPO=/tmp/demo-repo). Every endpoint is exercised, and a promote makes a
  * real commit in the sandbox's /tmp.
  *
- * The build goes to node_modules/.cache/ (like the image's /app: dist/, examples/,
+ * The app goes to node_modules/.cache/ (like the image's /app: dist/, examples/,
  * package.json; node_modules is found one level up) BEFORE the sandbox starts, then the
  * sandbox sees it read-only.
  */
@@ -52,31 +53,22 @@ beforeAll(async () => {
   mkdirSync(cache, { recursive: true });
   app = mkdtempSync(join(cache, "failover-api-sandbox-"));
   chmodSync(app, 0o755);
-  // What the Dockerfile's build stage runs (npm run build = tsc -p tsconfig.build.json), the
-  // type check left out: with isolatedModules and verbatimModuleSyntax tsc's output does not
-  // depend on types (--noCheck --noResolve emits byte for byte the same dist/), the types are
-  // `npm run typecheck`'s (the same options over src/), and the check was three quarters of
-  // this file's CPU.
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, "node_modules/typescript/bin/tsc"),
-      "-p",
-      "tsconfig.build.json",
-      "--noCheck",
-      "--noResolve",
-      "--outDir",
-      join(app, "dist"),
-    ],
-    { cwd: ROOT, encoding: "utf8" },
-  );
-  if (tsc.status !== 0) throw new Error(`npm run build would fail:\n${tsc.stdout}${tsc.stderr}`);
+  // The modules as dist/ holds them: src/ transpiled file by file, the layout of
+  // tsconfig.build.json (rootDir src). The run's globalSetup (test/setup/build-cli.ts) made
+  // them with esbuild; tsc's output does not differ in what runs (isolatedModules and
+  // verbatimModuleSyntax: types are erased, nothing else), and a second transpile here was
+  // three quarters of this file's CPU. That `npm run build` itself succeeds is
+  // `npm run check`'s (it runs the build) and the image build's.
+  const built = process.env[BUILT_CLI_ENV];
+  if (built === undefined)
+    throw new Error(`${BUILT_CLI_ENV} unset: run through vitest's globalSetup`);
+  cpSync(dirname(built), join(app, "dist"), { recursive: true });
   cpSync(join(ROOT, "package.json"), join(app, "package.json"));
   cpSync(join(ROOT, "examples"), join(app, "examples"), { recursive: true });
   sandbox = openSandbox(app);
   console.info(`sandbox: ${sandbox.mode}`);
   server = await startSandboxedServer(sandbox, app, ENV);
-  // A build and a server start: a busy machine (other suites on the same two cores) took the
+  // A server start: a busy machine (other suites on the same two cores) took the
   // whole 120 s once; a slow machine makes this slower, not red.
 }, 300_000);
 
