@@ -1,17 +1,21 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Files that need a process of their own: nock patches node:http and fetch for the whole
- * process; config-reads mocks node:fs/promises (vi.mock) under modules other files loaded;
- * the local adapter's recovery tells a dead process's lock files by this process's start
- * time (a worker that ran other files first started earlier). A new file that mocks a
- * module, patches a global or depends on the process's age belongs here too.
+ * Files that need a process of their own: config-reads mocks node:fs/promises (vi.mock) under
+ * modules other files loaded; the local adapter's recovery tells a dead process's lock files
+ * by this process's start time (a worker that ran other files first started earlier). A new
+ * file that mocks a module or depends on the process's age belongs here too.
  */
-const OWN_PROCESS = [
-  "test/**/*.nock.test.ts",
-  "test/ops/config-reads.test.ts",
-  "test/repo/local-git-repo.test.ts",
-];
+const OWN_PROCESS = ["test/ops/config-reads.test.ts", "test/repo/local-git-repo.test.ts"];
+
+/**
+ * nock patches node:http and fetch for the whole process: its files never share a process
+ * with the other files, only with each other, one after another (each disables net connect
+ * first, cleans its interceptors after every test and enables net connect again at its end).
+ * A process for each was a second of CPU each for the worker's start and imports. A file that
+ * patches another global belongs in OWN_PROCESS.
+ */
+const NOCK = ["test/**/*.nock.test.ts"];
 
 /**
  * Tools to find what to make cheaper: FAILOVER_TEST_CPU_LOG=<file>, each file's CPU (its child
@@ -56,7 +60,7 @@ export default defineConfig({
         test: {
           name: "tests",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/proof/**", ...OWN_PROCESS, "node_modules/**"],
+          exclude: ["test/proof/**", ...OWN_PROCESS, ...NOCK, "node_modules/**"],
           // Git started by a small helper process, not by the (large) worker: see the file.
           // First, so that the diagnostics see what it routes.
           setupFiles: [...SPAWN_PROXY, ...DIAGNOSTICS],
@@ -76,6 +80,15 @@ export default defineConfig({
           isolate: true,
           // Without the spawn proxy: the local adapter's own process handling (timeouts,
           // kills, counts) is tested on node's execFile, as it runs in production.
+          setupFiles: DIAGNOSTICS,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "nock",
+          include: NOCK,
+          isolate: false,
           setupFiles: DIAGNOSTICS,
         },
       },
