@@ -12,6 +12,7 @@ import {
 import { pullRequestBody, pullRequestTitle } from "../domain/pull-request-text.js";
 import { type Action, type ServiceSpec, type Side, targetSide } from "../domain/service.js";
 import { unifiedDiff } from "../domain/unified-diff.js";
+import { withParseMemo } from "../domain/yaml/parse-manifest.js";
 import type { PullRequestInfo } from "../repo/change-requests.js";
 import type { CommitResult, FileChange } from "../repo/port.js";
 import type { FailoverContext, RpoReading } from "./context.js";
@@ -244,6 +245,15 @@ async function recheckAt(ctx: FailoverContext, read: ServicesAtHead): Promise<Se
 
 /** Plans every service, each against the texts the ones before it left. */
 function planAll(
+  at: ServicesAtHead,
+  request: DeliveryRequest,
+  readings: ReadonlyMap<string, RpoReading> | undefined,
+): { services: ServiceResult[]; texts: Map<string, string | null> } {
+  // The services of a node share files (Flux Kustomizations, chart sources): parsed once.
+  return withParseMemo(() => planEach(at, request, readings));
+}
+
+function planEach(
   at: ServicesAtHead,
   request: DeliveryRequest,
   readings: ReadonlyMap<string, RpoReading> | undefined,

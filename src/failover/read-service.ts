@@ -7,6 +7,7 @@ import type { ServiceSpec } from "../domain/service.js";
 import { claimUsesIn, type FileClaimUses } from "../domain/targets/claim-users.js";
 import type { PlacedTarget, TargetFiles } from "../domain/targets/engine.js";
 import { needsFileList, relatedFiles } from "../domain/targets/related-files.js";
+import { withParseMemo } from "../domain/yaml/parse-manifest.js";
 import type { PullRequestInfo } from "../repo/change-requests.js";
 import type { FailoverBranchState, Snapshot } from "../repo/port.js";
 import type { FailoverContext } from "./context.js";
@@ -186,17 +187,19 @@ export async function readServices(
       for (const name of retry) ctx.locator.forget(name);
       continue;
     }
-    const related = plan.map((p) =>
-      p.error !== undefined || gone.has(p.spec.name)
-        ? { kustomizations: [], related: [] }
-        : relatedFiles({
-            targets: p.targetPaths,
-            texts,
-            tree: tree ?? [],
-            fluxKustomization: p.spec.fluxKustomization,
-            names: [p.spec.name, ...p.targets.flatMap((t) => nameOf(t))],
-            restorable: texts.get(originalsPath(p.spec.name)),
-          }),
+    const related = withParseMemo(() =>
+      plan.map((p) =>
+        p.error !== undefined || gone.has(p.spec.name)
+          ? { kustomizations: [], related: [] }
+          : relatedFiles({
+              targets: p.targetPaths,
+              texts,
+              tree: tree ?? [],
+              fluxKustomization: p.spec.fluxKustomization,
+              names: [p.spec.name, ...p.targets.flatMap((t) => nameOf(t))],
+              restorable: texts.get(originalsPath(p.spec.name)),
+            }),
+      ),
     );
     let unread = false;
     plan.forEach((p, i) => {

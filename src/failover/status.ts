@@ -2,6 +2,7 @@ import { FailoverError } from "../domain/errors.js";
 import { describeLock } from "../domain/lock.js";
 import type { ServiceSpec } from "../domain/service.js";
 import { inspectTargets } from "../domain/targets/engine.js";
+import { withParseMemo } from "../domain/yaml/parse-manifest.js";
 import type { FailoverContext } from "./context.js";
 import { findService } from "./find-service.js";
 import { readServices, type ServiceFiles, type ServicesAtHead } from "./read-service.js";
@@ -49,7 +50,7 @@ async function statusesAtHead(
   }
   // A miss reads every asked service again: one read either way, and all from one commit.
   const at = await readServices(ctx, specs);
-  const found = at.services.map((files) => computeStatus(at, files));
+  const found = withParseMemo(() => at.services.map((files) => computeStatus(at, files)));
   if (cache !== undefined && probed !== undefined) {
     cache.store(at.branch, probed.generation, at.head, found);
   }

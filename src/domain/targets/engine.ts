@@ -3,6 +3,7 @@ import { type OriginalValue, parseOriginals, renderOriginals } from "../original
 import type { Side, TargetSpec } from "../service.js";
 import type { WorkloadState } from "../state.js";
 import { fieldAt } from "../yaml/field-at.js";
+import { withParseMemo } from "../yaml/parse-manifest.js";
 import { renderLike } from "../yaml/render-scalar.js";
 import { applyReplacements, lineAt } from "../yaml/source-edits.js";
 import { locateField } from "./field/field-locator.js";
@@ -304,7 +305,7 @@ export function inspectTargets(
   files: TargetFiles,
   targets: readonly PlacedTarget[],
 ): ServiceInspection {
-  return inspection(locateAll(files, targets));
+  return withParseMemo(() => inspection(locateAll(files, targets)));
 }
 
 /**
@@ -316,6 +317,10 @@ export function patchTargets(
   targets: readonly PlacedTarget[],
   to: Side,
 ): ServicePatch {
+  return withParseMemo(() => patchWith(files, targets, to));
+}
+
+function patchWith(files: TargetFiles, targets: readonly PlacedTarget[], to: Side): ServicePatch {
   const located = locateAll(files, targets);
   const { values } = located;
   const before = inspection(located);
