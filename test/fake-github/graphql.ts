@@ -1,4 +1,4 @@
-import { schema as githubSchemaSource } from "@octokit/graphql-schema";
+import { readFileSync } from "node:fs";
 import {
   assertValidSchema,
   buildSchema,
@@ -36,6 +36,17 @@ export const BLOB_TEXT_LIMIT_BYTES = 512_000;
 const SCHEMA = Symbol.for("failover-api.fake-github.schema");
 
 /**
+ * The SDL file of @octokit/graphql-schema, read directly: the package's entry point also
+ * parses its 5 MB JSON introspection and builds a client schema from it when imported (about
+ * half a second per process), for a `validate` the fake does not use. Its `exports` name no
+ * subpath, so the file is found in the repository's node_modules.
+ */
+const GITHUB_SDL = new URL(
+  "../../node_modules/@octokit/graphql-schema/schema.graphql",
+  import.meta.url,
+);
+
+/**
  * GitHub's real GraphQL schema (the SDL in @octokit/graphql-schema), built once per process.
  * The SDL declares two EnterpriseOwnerInfo fields twice, which buildSchema's SDL validation
  * rejects, so it is built with assumeValidSDL and the result checked with assertValidSchema.
@@ -43,7 +54,7 @@ const SCHEMA = Symbol.for("failover-api.fake-github.schema");
 export function gitHubSchema(): GraphQLSchema {
   const cache = globalThis as { [SCHEMA]?: GraphQLSchema };
   if (cache[SCHEMA] === undefined) {
-    const schema = buildSchema(githubSchemaSource.idl, { assumeValidSDL: true });
+    const schema = buildSchema(readFileSync(GITHUB_SDL, "utf8"), { assumeValidSDL: true });
     assertValidSchema(schema);
     cache[SCHEMA] = schema;
   }
