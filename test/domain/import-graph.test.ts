@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
+import { ts } from "../helpers/typescript.js";
 import { BUILTINS, importCycles, moduleGraph, packageOf } from "./import-graph.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -77,8 +77,9 @@ const AMBIENT_CALLS = new Set([
 function ambientIo(source: string): string[] {
   const file = ts.createSourceFile("x.ts", source, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
-  const line = (node: ts.Node) => file.getLineAndCharacterOfPosition(node.getStart()).line + 1;
-  const visit = (node: ts.Node): void => {
+  const line = (node: import("typescript").Node) =>
+    file.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+  const visit = (node: import("typescript").Node): void => {
     if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression)) {
       const object = node.expression.text;
       const member = node.name.text;
