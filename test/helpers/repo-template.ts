@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
-import { cp, mkdtemp } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEMO_COMMIT_MESSAGE } from "../../src/demo/demo-repo.js";
 import { initRepo } from "../../src/repo/local/local-git-repo.js";
 import { runFolder } from "./cli-process.js";
+import { copyTree } from "./copy-tree.js";
 import { demoRepoFiles } from "./files.js";
 import { runSync } from "./run-sync.js";
 
@@ -26,7 +27,7 @@ export async function copyOfRepo(
     message: options.message ?? "Initial commit",
     config: options.config ?? [],
   });
-  await cp(template.dir, dir, { recursive: true });
+  copyTree(template.dir, dir);
   return template.head;
 }
 
