@@ -10,10 +10,10 @@ const OWN_PROCESS = ["test/ops/config-reads.test.ts", "test/repo/local-git-repo.
 
 /**
  * nock patches node:http and fetch for the whole process: its files never share a process
- * with the other files, only with each other, one after another (each disables net connect
- * first, cleans its interceptors after every test and enables net connect again at its end).
- * A process for each was a second of CPU each for the worker's start and imports. A file that
- * patches another global belongs in OWN_PROCESS.
+ * with the other files, only with each other (a process runs them one after another; each
+ * disables net connect first, cleans its interceptors after every test and enables net
+ * connect again at its end). A process for each cost a worker's start and imports every time.
+ * A file that patches another global belongs in OWN_PROCESS.
  */
 const NOCK = ["test/**/*.nock.test.ts"];
 

@@ -184,7 +184,7 @@ export class FakeGitStore {
   async #revParse(revision: string): Promise<string | undefined> {
     const branch = /^(refs\/heads\/.+)\^\{commit\}$/.exec(revision)?.[1];
     if (branch !== undefined) {
-      const head = await this.#branchHead(branch);
+      const head = this.#branchHead(branch);
       if (head !== "ask git") return head;
     }
     const immutable = /^[0-9a-f]{40}\^\{(commit|tree)\}$/i.test(revision);
@@ -198,10 +198,10 @@ export class FakeGitStore {
   /**
    * A branch's commit, read from the files git keeps it in (the loose ref, else packed-refs)
    * instead of a `git rev-parse` process: the fake resolves `main` on nearly every request.
-   * Anything unexpected is left to git. Read synchronously: a file of a line, on nearly
-   * every request, and fs.promises' open, stat, read and close cost more than the read.
+   * Anything unexpected is left to git. Read synchronously: for a file of one line,
+   * fs.promises' open, stat, read and close cost more than the read.
    */
-  async #branchHead(ref: string): Promise<string | undefined | "ask git"> {
+  #branchHead(ref: string): string | undefined | "ask git" {
     const gitDir = join(this.dir, ".git");
     try {
       const text = readFileSync(join(gitDir, ref), "utf8").trim();
