@@ -116,6 +116,48 @@ describe("LocalGitRepo git processes per promote", () => {
     expect((await repo.read("main", [DB])).head).toBe(after.head);
   });
 
+  it("a swap lost to a writer that then puts the branch back is a stale head, not a git failure", async () => {
+    const t = await makeTempRepo(manyFiles(3));
+    temps.push(t);
+    const identity = ["-c", "user.name=p", "-c", "user.email=p@x"];
+    git(t.dir, ...identity, "commit", "-q", "--allow-empty", "-m", "elsewhere");
+    const elsewhere = git(t.dir, "rev-parse", "HEAD").trim();
+    git(t.dir, "update-ref", "refs/heads/main", t.head, elsewhere);
+    // Another writer moves main just before our landing transaction and back to our head
+    // right after it (the next git process we start): git refuses the swap, and a re-read
+    // alone would find main where we expected it.
+    let step = 0;
+    const repo = new LocalGitRepo({
+      dir: t.dir,
+      onGitProcess: (args) => {
+        if (step === 0 && args[0] === "update-ref" && args.includes("--stdin")) {
+          step = 1;
+          git(t.dir, "update-ref", "refs/heads/main", elsewhere, t.head);
+        } else if (step === 1) {
+          step = 2;
+          git(t.dir, "update-ref", "refs/heads/main", t.head, elsewhere);
+        }
+      },
+    });
+    repos.push(repo);
+    const failure = await repo
+      .commit({
+        branch: "main",
+        expectedHead: t.head,
+        message: "failover: node-b",
+        changes: [{ path: DB, text: "kind: StatefulSet\nnode: node-b\n" }],
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(step).toBe(2);
+    expect(failure).toBeInstanceOf(StaleHeadError);
+    expect(String(failure)).toContain(elsewhere);
+    expect(git(t.dir, "rev-parse", "main").trim()).toBe(t.head);
+    expect(git(t.dir, "for-each-ref", "refs/failover-api/")).toBe("");
+  });
+
   it("removes a dead process's build refs and their lock files, and only those", async () => {
     const t = await makeTempRepo(manyFiles(3));
     temps.push(t);

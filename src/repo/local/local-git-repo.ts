@@ -434,7 +434,12 @@ export class LocalGitRepo implements GitOpsRepo {
           );
         } catch (error) {
           await this.#git.run(["update-ref", "-d", tempRef, sha]).catch(() => undefined);
-          const actual = await this.#resolveHead(branch).catch(() => undefined);
+          // Git names the head it found when the compare-and-swap lost: that is the answer,
+          // even if the branch is back at `expected` by now (another writer reset it), so a
+          // lost race is never reported as a failure of git.
+          const actual =
+            headAtLostSwap(error, branch) ??
+            (await this.#resolveHead(branch).catch(() => undefined));
           if (actual !== expected) throw new StaleHeadError(branch, expected, actual);
           throw error;
         }
@@ -811,4 +816,16 @@ function validateChanges(changes: unknown, options: { allowEmpty?: boolean } = {
 
 function firstLine(message: string): string {
   return message.split("\n", 1)[0] ?? "";
+}
+
+/**
+ * The branch's commit named by git's "cannot lock ref 'refs/heads/<branch>': is at <sha> but
+ * expected <sha>" (update-ref's old-value check; LC_ALL=C keeps the words), else undefined.
+ */
+function headAtLostSwap(error: unknown, branch: string): string | undefined {
+  const stderr = gitFailure(error)?.stderr ?? "";
+  const prefix = `cannot lock ref 'refs/heads/${branch}': is at `;
+  const at = stderr.indexOf(prefix);
+  if (at < 0) return undefined;
+  return /^([0-9a-f]{40,64}) but expected /.exec(stderr.slice(at + prefix.length))?.[1];
 }
