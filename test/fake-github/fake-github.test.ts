@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   assertRoutesExistOnGitHub,
@@ -213,6 +214,45 @@ describe("fake GitHub: HTTP behaviour", () => {
       operationType: "mutation",
       rootFields: ["createCommitOnBranch"],
     });
+  });
+
+  it("a branch deleted while createCommitOnBranch runs is NOT_FOUND, as GitHub answers it", async () => {
+    // GitHub resolves the branch and commits in one step; the fake takes two. A concurrent
+    // merge that deletes its PR branch in between must look like a branch that is not there,
+    // which the app takes as a lost race, not like an upstream failure.
+    execFileSync("git", ["-C", fake.dir, "branch", "gone", "main"]);
+    const head = await fake.head();
+    const resolve = fake.store.resolveRef.bind(fake.store);
+    fake.store.resolveRef = async (name) => {
+      const found = await resolve(name);
+      if (name === "refs/heads/gone") execFileSync("git", ["-C", fake.dir, "branch", "-D", "gone"]);
+      return found;
+    };
+    const mutation =
+      "mutation Write($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { oid } } }";
+    const answer = await graphql(fake, mutation, {
+      input: {
+        branch: { repositoryNameWithOwner: "acme/gitops", branchName: "gone" },
+        expectedHeadOid: head,
+        message: { headline: "on a vanishing branch" },
+        fileChanges: {
+          additions: [{ path: "a.yaml", contents: Buffer.from("a: 2\n").toString("base64") }],
+        },
+      },
+    });
+    expect(answer).toMatchObject({
+      status: 200,
+      body: {
+        data: { createCommitOnBranch: null },
+        errors: [
+          {
+            type: "NOT_FOUND",
+            message: "Could not resolve to a Ref with the name 'refs/heads/gone'.",
+          },
+        ],
+      },
+    });
+    expect(await fake.head()).toBe(head);
   });
 
   it("emulates Blob.text truncation at 512,000 bytes and binary detection", async () => {

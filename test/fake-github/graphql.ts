@@ -13,7 +13,7 @@ import {
   parse,
   validate,
 } from "graphql";
-import { StaleHeadError } from "../../src/domain/errors.js";
+import { FailoverError, StaleHeadError } from "../../src/domain/errors.js";
 import type { CommitInfo, TreeEntryInfo } from "./git-store.js";
 import {
   type FakeMergeMethod,
@@ -627,6 +627,14 @@ async function createCommitOnBranch(
       throw new GitHubGraphQLError(
         "STALE_DATA",
         `Expected branch to point to "${input.expectedHeadOid}" but it did not.  Pull and try again.`,
+      );
+    }
+    // Deleted since it was resolved above (a concurrent merge deletes its PR branch): GitHub
+    // resolves and commits in one step, so it answers as for a branch that is not there.
+    if (error instanceof FailoverError && error.code === "not_found") {
+      throw new GitHubGraphQLError(
+        "NOT_FOUND",
+        `Could not resolve to a Ref with the name '${ref.qualifiedName}'.`,
       );
     }
     throw new GitHubGraphQLError(

@@ -153,6 +153,31 @@ describe("PR mode: races and leftovers converge", () => {
     });
   });
 
+  it("its branch deleted under its commit (a concurrent merge's cleanup) is a lost race: planned again", async () => {
+    await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
+      // A merged branch left behind, so the demote builds on it; its commit is held while the
+      // branch is deleted, as a concurrent request's merge deletes its branch. GitHub answers
+      // NOT_FOUND for the vanished branch; that is a race to re-plan, not a 502.
+      const deletion = server.fake.inject({
+        match: { method: "DELETE", path: /\/git\/refs\// },
+        respond: { status: 502 },
+      });
+      const first = await callJson(`${server.url}/api/failover/sonarr/promote`, { method: "POST" });
+      expect(first.body.outcome, first.text).toBe("pr_merged");
+      deletion.cancel();
+      expect(branchHead(server), "the merged branch stayed").toBeDefined();
+      const hold = holdFirst(server, { graphqlMutation: "createCommitOnBranch" });
+      const held = callJson(`${server.url}/api/failover/sonarr/demote`, { method: "POST" });
+      await hold.taken;
+      git(server.fake.dir, "update-ref", "-d", `refs/heads/${BRANCH}`);
+      hold.cancel();
+      const answer = await held;
+      expect([answer.status, answer.body.outcome], answer.text).toEqual([200, "pr_merged"]);
+      expect(await sonarrSide(server)).toBe("primary");
+      expect(pullsState(server.fake).merges).toBe(2);
+    });
+  });
+
   it("a branch with our commit but no PR (killed before opening it) is reused", async () => {
     await withPrServer({ GITHUB_RETRIES: "0" }, async (server) => {
       server.fake.inject({ match: { method: "POST", path: /\/pulls$/ }, respond: { status: 502 } });
