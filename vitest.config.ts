@@ -45,8 +45,9 @@ export default defineConfig({
     // other suites on the same cores; 120 s leaves room beyond that.
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // src/ transpiled once for the tests that start the CLI or the server as a process.
-    globalSetup: ["test/setup/build-cli.ts"],
+    // Temporary files in memory where the machine allows (see the file); src/ transpiled once
+    // for the tests that start the CLI or the server as a process.
+    globalSetup: ["test/setup/scratch-tmpdir.ts", "test/setup/build-cli.ts"],
     // Child processes, not threads: the tests run git and servers and send signals.
     pool: "forks",
     // Vitest's default is one worker fewer than the cores: a single worker on 2 cores, which

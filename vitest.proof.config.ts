@@ -16,8 +16,9 @@ export default defineConfig({
     testTimeout: 900_000,
     hookTimeout: 300_000,
     pool: "forks",
-    // src/ transpiled once: the proofs start the server as a process hundreds of times.
-    globalSetup: ["test/setup/build-cli.ts"],
+    // Temporary files in memory where the machine allows (test/setup/scratch-tmpdir.ts); src/
+    // transpiled once: the proofs start the server as a process hundreds of times.
+    globalSetup: ["test/setup/scratch-tmpdir.ts", "test/setup/build-cli.ts"],
     fileParallelism: false,
   },
 });

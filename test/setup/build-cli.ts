@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { BUILT_CLI_ENV, SPAWN_PROXY_ENV } from "../helpers/cli-process.js";
+import { removeDeadRunFolders } from "./dead-run-folders.js";
 
 /**
  * Vitest globalSetup: src/ transpiled once per run (esbuild, file by file, no bundle: what
@@ -20,7 +21,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CACHE = join(ROOT, "node_modules", ".cache", "failover-api-test");
 
 export default async function setup(): Promise<() => void> {
-  removeLeftovers();
+  removeDeadRunFolders(CACHE, "run-");
   const home = join(CACHE, `run-${process.pid}`);
   rmSync(home, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
@@ -51,24 +52,4 @@ export default async function setup(): Promise<() => void> {
   process.env[BUILT_CLI_ENV] = join(home, "dist", "cli.js");
   process.env[SPAWN_PROXY_ENV] = join(home, "proxy", "spawn-proxy-server.js");
   return () => rmSync(home, { recursive: true, force: true });
-}
-
-/** Runs whose process is gone (killed before their teardown) leave their folder: removed. */
-function removeLeftovers(): void {
-  if (!existsSync(CACHE)) return;
-  for (const entry of readdirSync(CACHE)) {
-    const pid = Number(/^run-(\d+)$/.exec(entry)?.[1]);
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) {
-      rmSync(join(CACHE, entry), { recursive: true, force: true });
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
