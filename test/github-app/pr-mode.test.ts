@@ -341,7 +341,7 @@ describe("PR mode through the real server against the fake GitHub", () => {
     const main = await h.fake.head();
     // An old attempt of ours (a failover commit: it names its request), with an unrelated
     // file, its PR closed unmerged. (A branch with anyone else's commit is left alone: 409,
-    // see pr-recovery.test.ts.)
+    // see test/proof/pr-recovery.test.ts.)
     expect(
       (
         await h.github("POST", "/repos/acme/gitops/git/refs", {
