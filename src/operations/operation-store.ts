@@ -263,8 +263,12 @@ export class OperationStore {
       rtoSeconds: undefined,
     };
     this.#set(op, "committed");
-    const left = commit.at + this.#options.confirmTimeoutMs - this.#now();
-    this.#startTimer(id, Math.max(0, left));
+    // What is left of the timeout since the commit, and never more than all of it: a commit
+    // dated ahead of this clock (another host's clock) waits the timeout from now. Unbounded,
+    // a date months ahead made a delay past setTimeout's 2^31-1 ms, which node runs after 1 ms.
+    const timeout = this.#options.confirmTimeoutMs;
+    const left = commit.at + timeout - this.#now();
+    this.#startTimer(id, Math.min(timeout, Math.max(0, left)));
   }
 
   #startTimer(id: string, ms: number): void {

@@ -272,6 +272,19 @@ describe("operations: looking up unknown ids reads Git at most once per interval
     expect(reads()).toBe(2);
   });
 
+  it("a commit dated after this process's clock waits the confirmation timeout, not past it", async () => {
+    // The clock here is 2026-01-01 and the commit is dated now: eleven months ahead, as a
+    // commit from a host whose clock is ahead would be. Its confirmation timer was the
+    // difference, beyond setTimeout's 2^31-1 ms, which node replaces with 1 ms: the
+    // operation was settled `unconfirmed` at once, before any Flux event could come.
+    const id = randomUUID();
+    await failoverCommit(repo, id, "node: backup\n");
+    expect((await store.find(id))?.status).toBe("committed");
+    // Timers fire in order of their expiry: a 1 ms one fires before this, 600 s one after.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(store.pending().map((o) => o.id)).toEqual([id]);
+  });
+
   it("this process's own operations (the pipeline's events) need no read", async () => {
     const id = randomUUID();
     await store.listener({
