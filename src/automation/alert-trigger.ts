@@ -32,6 +32,7 @@ import { type BranchHistory, readBranchHistory } from "../operations/failover-co
 import { alertKey } from "./alert-key.js";
 import type { AlertmanagerApi, GettableAlert } from "./alertmanager-api.js";
 import type { Alert, AlertmanagerPayload } from "./alertmanager-payload.js";
+import { type Scheduler, timerScheduler } from "./scheduler.js";
 
 export type AlertResult =
   | "applied"
@@ -91,14 +92,6 @@ export interface AlertTriggerOptions {
   readonly schedule?: Scheduler | undefined;
 }
 
-export type Scheduler = (run: () => Promise<void>, delayMs: number) => () => void;
-
-const realScheduler: Scheduler = (run, delayMs) => {
-  const timer = setTimeout(() => void run(), delayMs);
-  timer.unref();
-  return () => clearTimeout(timer);
-};
-
 const MAX_REMEMBERED = 1000;
 /**
  * A firing node-down alert this replica was sent and not sent the resolve of is "known firing"
@@ -154,7 +147,7 @@ export class AlertTrigger {
   constructor(options: AlertTriggerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#schedule = options.schedule ?? realScheduler;
+    this.#schedule = options.schedule ?? timerScheduler;
   }
 
   /**

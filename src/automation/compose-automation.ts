@@ -19,10 +19,11 @@ import {
 } from "../notify/notify-target.js";
 import type { Operation, Phase } from "../operations/operation.js";
 import { OperationStore } from "../operations/operation-store.js";
-import { AlertTrigger, type Scheduler } from "./alert-trigger.js";
+import { AlertTrigger } from "./alert-trigger.js";
 import { type AlertmanagerApi, alertmanagerApi } from "./alertmanager-api.js";
 import { AutomationMetrics } from "./automation-metrics.js";
 import { earlyRoutes, operationRoutes } from "./automation-router.js";
+import type { Scheduler } from "./scheduler.js";
 
 export interface Automation {
   /** Mount at /api before the body limit: `app.use("/api", automation.early(ops?.auth))`. */
