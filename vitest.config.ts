@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import SizeSequencer from "./test/setup/size-sequencer.js";
 
 /**
  * Files that need a process of their own: config-reads mocks node:fs/promises (vi.mock) under
@@ -50,6 +51,8 @@ export default defineConfig({
     globalSetup: ["test/setup/scratch-tmpdir.ts", "test/setup/build-cli.ts"],
     // Child processes, not threads: the tests run git and servers and send signals.
     pool: "forks",
+    // The larger file first on every run, not the longest one of the last run (see the file).
+    sequence: { sequencer: SizeSequencer },
     // Vitest's default is one worker fewer than the cores: a single worker on 2 cores, which
     // then sits idle while its test waits on git or a socket. The files wait on subprocesses
     // and loopback HTTP much of their time, so three workers keep both cores busy.
