@@ -1,12 +1,5 @@
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { composeRuntime } from "../../src/compose.js";
-import { parseEnv } from "../../src/config/env.js";
-import { DEMO_CONFIG } from "../../src/demo/demo-repo.js";
-import { createHttpApp, listen } from "../../src/server.js";
-import { startFakeGitHub } from "../fake-github/index.js";
 import { deploymentsState } from "../fake-github/routes/deployments.js";
-import { demoRepoFiles } from "../helpers/files.js";
 import {
   callJson,
   failoverCommits,
@@ -15,35 +8,8 @@ import {
   SONARR_PATH,
   serviceFile,
   sideOf,
-} from "../proof/fixture.js";
-
-/** The real server in GitHub mode with a token, and its background work to wait for. */
-async function startTokenServer(env: Record<string, string>) {
-  const fake = await startFakeGitHub({ files: demoRepoFiles(), owner: "acme", repo: "gitops" });
-  const logger = pino({ level: "silent" });
-  const runtime = await composeRuntime(
-    parseEnv({
-      GITOPS_REPOSITORY: "acme/gitops",
-      GITHUB_TOKEN: "x",
-      GHE_HOST: new URL(fake.webUrl).host,
-      GHE_PROTOCOL: "http",
-      FAILOVER_CONFIG: DEMO_CONFIG,
-      GITHUB_WRITE_INTERVAL_MS: "0",
-      ...env,
-    }),
-    logger,
-  );
-  const server = await listen(createHttpApp(runtime.ctx, logger), 0, "127.0.0.1");
-  return {
-    fake,
-    url: server.url,
-    idle: () => runtime.background.idle(),
-    close: async () => {
-      await server.close();
-      await fake.close();
-    },
-  };
-}
+  startTokenServer,
+} from "./fixture.js";
 
 /**
  * A write that landed and lost its answer, with someone else's commit landing on top before we
@@ -55,7 +21,10 @@ describe("lost answer, then a foreign commit on top", () => {
   for (const retries of ["1", "0"]) {
     const via = retries === "1" ? "the retry plugin's resend gets STALE_DATA" : "no resend";
     it(`recognises our own commit below the head (${via})`, { timeout: 60_000 }, async () => {
-      const server = await startTokenServer({ GITHUB_RETRIES: retries });
+      const server = await startTokenServer({
+        GITHUB_RETRIES: retries,
+        GITHUB_WRITE_INTERVAL_MS: "0",
+      });
       try {
         await callJson(`${server.url}/api/failover/sonarr/status`);
         const { fake } = server;
