@@ -21,10 +21,7 @@ describe("lost answer, then a foreign commit on top", () => {
   for (const retries of ["1", "0"]) {
     const via = retries === "1" ? "the retry plugin's resend gets STALE_DATA" : "no resend";
     it(`recognises our own commit below the head (${via})`, { timeout: 60_000 }, async () => {
-      const server = await startTokenServer({
-        GITHUB_RETRIES: retries,
-        GITHUB_WRITE_INTERVAL_MS: "0",
-      });
+      const server = await startTokenServer({ GITHUB_RETRIES: retries });
       try {
         await callJson(`${server.url}/api/failover/sonarr/status`);
         const { fake } = server;
